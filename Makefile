@@ -1,0 +1,36 @@
+# The README's commands. Each target creates the virtualenv it needs on first use
+# (Python 3.11, pip and git are all a fresh machine must have).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
+
+.PHONY: plan test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime only: enough for `eksgitops plan` and `pulumi up`.
+$(VENV)/.runtime: $(BIN)/python requirements.txt constraints.txt pyproject.toml
+	$(PIP) install -r requirements.txt -c constraints.txt
+	$(PIP) install --no-deps -e .
+	touch $@
+
+# Runtime plus tests and linters.
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+plan: $(VENV)/.runtime
+	$(BIN)/eksgitops plan dev
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pyright
+
+test: lint
+	$(BIN)/pytest -n 2
+
+clean:
+	rm -rf $(VENV) build

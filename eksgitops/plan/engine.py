@@ -1,0 +1,281 @@
+"""Run a Pulumi program in-process, with no CLI, no cloud and no credentials.
+
+Pulumi's mocks replace the engine; a recording monitor keeps every registration (type,
+name, parent, inputs, remote flag) so the plan, the policies and the tests all look at
+the same graph. Values only the cloud would know come back as readable placeholders
+(`(known after apply: <name>.<attr>)`) so that they read as such in the plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import ROOT
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+# Wire markers Pulumi uses inside serialized properties.
+SECRET_SIG = rpc._special_sig_key
+SECRET_VALUE = rpc._special_secret_sig
+RESOURCE_VALUE = rpc._special_resource_sig
+UNKNOWN = rpc.UNKNOWN
+
+# An account id no real account has: the plan runs with no credentials, so the real one
+# is unknown, and a made-up "real-looking" id would be mistaken for one.
+PLAN_ACCOUNT_ID = "000000000000"
+
+
+def unknown(name: str, attr: str) -> str:
+    """The placeholder for a value the cloud assigns when the resource is created."""
+    return f"(known after apply: {name}.{attr})"
+
+
+@dataclass
+class RecordedResource:
+    """One registration as the engine would have received it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    remote: bool
+    provider: str
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    """Inputs in wire form (JSON from the protobuf Struct): secrets, unknowns and
+    resource references keep Pulumi's signature markers; see `plain()`."""
+
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with secrets as "[secret]", unknowns as a placeholder and references as URNs."""
+        return plain(self.inputs)
+
+
+def plain(value: Any) -> Any:
+    """Turn wire-form values into plain JSON a person (or a policy) can read.
+
+    Secrets never leave this function in clear: the whole secret subtree becomes "[secret]".
+    """
+    if isinstance(value, dict):
+        sig = value.get(SECRET_SIG)
+        if sig == SECRET_VALUE:
+            return "[secret]"
+        if sig == RESOURCE_VALUE:
+            return value.get("urn", "")
+        if sig is not None and "value" in value:  # output values, assets: keep the payload
+            return plain(value["value"])
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if value == UNKNOWN:
+        return "(known after apply)"
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that also keeps the whole graph, parents included.
+
+    Properties are kept as JSON from the protobuf message, never deserialized here: this
+    runs on another event loop than the program.
+    """
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.records: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.records.append(
+                RecordedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    remote=bool(request.remote),
+                    provider=request.provider,
+                    dependencies=list(request.dependencies),
+                    inputs=json_format.MessageToDict(request.object),
+                )
+            )
+        return response
+
+    def resource_ref(self, urn: str, id_: str, state: dict[str, Any]) -> dict[str, Any]:
+        """Register a fake resource and return a reference to it.
+
+        Multi-language components (pulumi-eks) return resources as outputs; the SDK
+        rehydrates those references by URN, so the state must be known to the monitor.
+        """
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return {SECRET_SIG: RESOURCE_VALUE, "urn": urn, "id": id_}
+
+
+Outputs = dict[str, Any]
+OutputFactory = Callable[[pulumi_mocks.MockResourceArgs, RecordingMonitor], Outputs]
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+
+
+class CloudMocks(pulumi_mocks.Mocks):
+    """Answers registrations and invokes the way AWS would, with placeholders for what only
+    AWS knows. Each resource echoes its inputs (so secrets stay wrapped) plus the computed
+    attributes a program reads from it."""
+
+    def __init__(self, region: str = "us-east-1"):
+        self.region = region
+        self.monitor: RecordingMonitor | None = None
+        self._outputs: dict[str, OutputFactory] = {
+            "eks:index:Cluster": self._eks_cluster,
+            "eks:index:ManagedNodeGroup": self._eks_managed_node_group,
+        }
+
+    # -- resources ---------------------------------------------------------------------
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        outputs: dict[str, Any] = dict(args.inputs)
+        resource_id = args.resource_id or self._id_for(args)
+        outputs.setdefault("arn", self._arn_for(args))
+        outputs.setdefault("id", resource_id)
+        factory = self._outputs.get(args.typ)
+        if factory is not None and self.monitor is not None:
+            outputs.update(factory(args, self.monitor))
+        return resource_id, outputs
+
+    def _id_for(self, args: pulumi_mocks.MockResourceArgs) -> str:
+        # Resources whose id is their name in AWS keep it; the rest get a placeholder.
+        if args.typ in {"aws:iam/role:Role", "aws:iam/policy:Policy"} and "name" in args.inputs:
+            return str(args.inputs["name"])
+        return unknown(args.name, "id")
+
+    def _arn_for(self, args: pulumi_mocks.MockResourceArgs) -> str:
+        if args.typ == "aws:iam/role:Role" and isinstance(args.inputs.get("name"), str):
+            return f"arn:aws:iam::{PLAN_ACCOUNT_ID}:role/{args.inputs['name']}"
+        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            url = str(args.inputs.get("url", "")).removeprefix("https://")
+            return f"arn:aws:iam::{PLAN_ACCOUNT_ID}:oidc-provider/{url}"
+        return unknown(args.name, "arn")
+
+    def _eks_cluster(self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor) -> Outputs:
+        name = str(args.inputs.get("name") or args.name)
+        issuer_host = f"oidc.eks.{self.region}.amazonaws.com/id/{_short_hash(name).upper()}PLAN"
+        issuer = f"https://{issuer_host}"
+        endpoint = unknown(args.name, "endpoint")
+        cluster_urn = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::aws:eks/cluster:Cluster::{name}"
+        cluster_state = {
+            "name": name,
+            "arn": f"arn:aws:eks:{self.region}:{PLAN_ACCOUNT_ID}:cluster/{name}",
+            "endpoint": endpoint,
+            "version": args.inputs.get("version", ""),
+            "identities": [{"oidcs": [{"issuer": issuer}]}],
+            "certificateAuthority": {"data": unknown(args.name, "certificateAuthority")},
+            "vpcConfig": {"clusterSecurityGroupId": unknown(args.name, "clusterSecurityGroupId")},
+        }
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": endpoint}}],
+            "users": [{"name": "aws", "user": {"exec": {"command": "aws", "args": ["eks", "get-token"]}}}],
+        }
+        return {
+            "eksCluster": monitor.resource_ref(cluster_urn, name, cluster_state),
+            "kubeconfig": kubeconfig,
+            "kubeconfigJson": json.dumps(kubeconfig),
+            "oidcIssuer": issuer_host,
+            "oidcProviderUrl": issuer,
+            "clusterSecurityGroupId": unknown(args.name, "clusterSecurityGroupId"),
+            "nodeSecurityGroupId": unknown(args.name, "nodeSecurityGroupId"),
+            "core": {"cluster": monitor.resource_ref(cluster_urn, name, cluster_state), "endpoint": endpoint},
+        }
+
+    def _eks_managed_node_group(
+        self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor
+    ) -> Outputs:
+        name = str(args.inputs.get("nodeGroupName") or args.name)
+        urn = (
+            f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::aws:eks/nodeGroup:NodeGroup::{name}"
+        )
+        state = {"nodeGroupName": name, "arn": unknown(args.name, "arn"), "status": "ACTIVE"}
+        return {"nodeGroup": monitor.resource_ref(urn, name, state)}
+
+    # -- invokes -----------------------------------------------------------------------
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": PLAN_ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{PLAN_ACCOUNT_ID}:user/plan",
+                "userId": "PLAN",
+                "id": PLAN_ACCOUNT_ID,
+            }, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{letter}" for letter in "abcdef"]
+            return {"names": names, "zoneIds": [f"az{i}" for i in range(1, 7)], "id": self.region}, []
+        raise NotImplementedError(f"the offline plan has no answer for the invoke {token}")
+
+
+@dataclass
+class PlanResult:
+    """The graph a program would register, and its stack outputs."""
+
+    resources: list[RecordedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> RecordedResource:
+        found = [r for r in self.by_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_} {name or ''}, found {len(found)}")
+        return found[0]
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    project: str = "eksgitops",
+    stack: str = "dev",
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    region: str = "us-east-1",
+) -> PlanResult:
+    """Run `program` against the mocks and return what it registered.
+
+    Config keys are full Pulumi keys (`eksgitops:region`) with string values (structured
+    values as JSON), exactly as the CLI hands them to a program.
+    """
+    mocks = CloudMocks(region=region)
+    monitor = RecordingMonitor(mocks)
+    mocks.monitor = monitor
+    set_all_config(dict(config or {}), secret_keys or [])
+    # A fresh root stack per run, so outputs of an earlier run in this process do not leak in.
+    ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    _sync_await(run_pulumi_func(program))
+
+    outputs: dict[str, Any] = {}
+    secret: set[str] = set()
+    root = pulumi.runtime.get_root_resource()
+    for key, value in (getattr(root, "outputs", None) or {}).items():
+        out = pulumi.Output.from_input(value)
+        outputs[key] = _sync_await(out.future(with_unknowns=True))
+        if _sync_await(out.is_secret()):
+            secret.add(key)
+    records = sorted(monitor.records, key=lambda r: r.urn)
+    return PlanResult(resources=records, outputs=outputs, secret_outputs=secret)
