@@ -15,7 +15,8 @@ loading and error reporting are filled in by the spec work):
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -59,13 +60,33 @@ class NetworkSpec(_Model):
     def existing(self) -> bool:
         return self.vpc_id is not None
 
+    @property
+    def zone_count(self) -> int:
+        return len(self.availability_zones) if self.availability_zones else self.az_count
+
     def private_subnet_cidrs(self) -> list[str]:
         """CIDRs of the private subnets of a new VPC, one per AZ, carved from the start."""
-        raise NotImplementedError
+        return self._carve()[0]
 
     def public_subnet_cidrs(self) -> list[str]:
         """CIDRs of the public subnets of a new VPC, one per AZ, after the private ones."""
-        raise NotImplementedError
+        return self._carve()[1]
+
+    def _carve(self) -> tuple[list[str], list[str]]:
+        # Private (node) subnets first and large, since pods take VPC addresses with the
+        # VPC CNI; public subnets only hold load balancers and NAT gateways. Validation
+        # has already checked that both fit in the VPC.
+        assert self.vpc_cidr is not None
+        vpc = ipaddress.ip_network(self.vpc_cidr)
+        private = list(vpc.subnets(new_prefix=self.private_subnet_prefix))[: self.zone_count]
+        end = private[-1].broadcast_address + 1 if private else vpc.network_address
+        public: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for candidate in vpc.subnets(new_prefix=self.public_subnet_prefix):
+            if len(public) == self.zone_count:
+                break
+            if candidate.network_address >= end:
+                public.append(candidate)
+        return [str(n) for n in private], [str(n) for n in public]
 
 
 class EndpointSpec(_Model):
@@ -180,7 +201,9 @@ class EnvironmentSpec(_Model):
 
     def enabled_addons(self) -> dict[str, AddonSpec]:
         """All five managed add-ons unless a stack turns one off; each with its pin."""
-        raise NotImplementedError
+        names: tuple[str, ...] = get_args(AddonName)
+        chosen = {name: self.addons.get(name, AddonSpec()) for name in names}  # type: ignore[call-overload]
+        return {name: addon for name, addon in chosen.items() if addon.enabled}
 
 
 class SpecError(Exception):
