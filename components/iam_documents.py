@@ -1,0 +1,141 @@
+"""The IAM documents and names the workload-identity roles are built from.
+
+Pure functions over plain values, so the components, the policy tests and the CrossGuard
+pack all judge the same documents. Documents are plain dicts; callers `json.dumps` them
+(inside `Output.apply` when a value is only known later) instead of calling the
+`aws.iam.get_policy_document` invoke, which the offline plan cannot answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+POLICY_VERSION = "2012-10-17"
+STS_AUDIENCE = "sts.amazonaws.com"
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+ROLE_NAME_MAX = 64
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_ROLE_NAME_CHARS = re.compile(r"^[\w+=,.@-]+$")
+
+
+def issuer_host_of(issuer: str) -> str:
+    """The OIDC issuer without its scheme: IAM condition keys name the host and path only."""
+    return issuer.removeprefix("https://").removeprefix("http://").rstrip("/")
+
+
+def irsa_trust_policy(provider_arn: str, issuer_host: str, namespace: str, service_account: str) -> dict:
+    """Trust for IRSA: only this service account, and only tokens minted for STS (IRSA-TRUST).
+
+    Both keys are pinned with StringEquals: without `aud` any token from the cluster's
+    issuer for that subject would do, and StringLike on `sub` lets other accounts in.
+    """
+    validate_namespace(namespace)
+    validate_service_account(service_account)
+    # Accept the issuer URL as well as its host: a scheme in a condition key never matches.
+    host = issuer_host_of(issuer_host)
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{host}:aud": STS_AUDIENCE,
+                    }
+                },
+            }
+        ],
+    }
+
+
+def pod_identity_trust_policy() -> dict:
+    """Trust for EKS Pod Identity (PODID-TRUST): the agent assumes the role and tags the session
+    with the cluster, namespace and service account, which is what scopes it to one pod."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "AllowEksAuthToAssumeRoleForPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+
+
+def role_name_for(cluster_name: str, identity: str) -> str:
+    """`<cluster>-<identity>`, cut to IAM's 64 characters with a stable hash when too long.
+
+    Git reaches these roles through the bridge and a rebuild must find the same name, so
+    the result depends on the two inputs only; the hash keeps two long names that share a
+    prefix from colliding after the cut.
+    """
+    name = f"{cluster_name}-{identity}"
+    if not _ROLE_NAME_CHARS.match(name):
+        raise ValueError(f"role name {name!r}: IAM allows only letters, digits and +=,.@_-")
+    if len(name) <= ROLE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: ROLE_NAME_MAX - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def validate_namespace(namespace: str) -> None:
+    """Raise ValueError unless `namespace` is a Kubernetes namespace name (DNS-1123 label)."""
+    if len(namespace) > 63 or not _DNS1123_LABEL.match(namespace):
+        raise ValueError(
+            f"namespace {namespace!r} is not a DNS-1123 label "
+            "(lower-case letters, digits and '-', at most 63, starting and ending alphanumeric)"
+        )
+
+
+def validate_service_account(service_account: str) -> None:
+    """Raise ValueError unless `service_account` is a ServiceAccount name (DNS-1123 subdomain)."""
+    if len(service_account) > 253 or not _DNS1123_SUBDOMAIN.match(service_account):
+        raise ValueError(
+            f"service account {service_account!r} is not a DNS-1123 subdomain "
+            "(lower-case letters, digits, '-' and '.', at most 253, starting and ending alphanumeric)"
+        )
+
+
+def validate_policy_document(document: Any, what: str = "inline policy") -> None:
+    """Raise ValueError unless `document` is a policy dict with statements and no admin wildcard.
+
+    Values that are Outputs (a key ARN known after apply) are skipped: only what is
+    already known can be judged here.
+    """
+    if not isinstance(document, Mapping):
+        raise ValueError(f"{what} must be a dict (an IAM policy document), got {type(document).__name__}")
+    statements = document.get("Statement")
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        raise ValueError(f"{what} needs a non-empty 'Statement' (a statement dict or a list of them)")
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, Mapping):
+            raise ValueError(f"{what}: Statement[{index}] must be a dict")
+        if is_wildcard_admin(statement):
+            raise ValueError(
+                f"{what}: Statement[{index}] allows Action '*' on Resource '*' (IAM-NO-WILDCARD-ADMIN)"
+            )
+
+
+def is_wildcard_admin(statement: Mapping[str, Any]) -> bool:
+    """True for an Allow statement granting every action on every resource."""
+
+    def has_star(value: Any) -> bool:
+        return value == "*" or (isinstance(value, list) and "*" in value)
+
+    return (
+        statement.get("Effect", "Allow") == "Allow"
+        and has_star(statement.get("Action"))
+        and has_star(statement.get("Resource"))
+    )

@@ -1,0 +1,132 @@
+"""`IrsaRole`: an IAM role one Kubernetes service account assumes through the cluster's OIDC issuer.
+
+The trust names the issuer, so a rebuilt cluster (new issuer) needs this role updated:
+keep it in the same program as the cluster, or prefer `PodIdentityRole`, whose trust
+does not depend on the cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_documents import (
+    irsa_trust_policy,
+    issuer_host_of,
+    validate_namespace,
+    validate_policy_document,
+    validate_service_account,
+)
+
+
+@dataclass
+class IrsaRoleArgs:
+    """What an `IrsaRole` needs; namespace and service account must be known up front."""
+
+    role_name: pulumi.Input[str]
+    """Physical IAM role name; deterministic, so Git (through the bridge) finds it after a rebuild."""
+    oidc_provider_arn: pulumi.Input[str]
+    """ARN of the cluster's IAM OIDC provider (the trusted federated principal)."""
+    oidc_issuer: pulumi.Input[str]
+    """The cluster's OIDC issuer, with or without https://."""
+    namespace: str
+    """Namespace of the service account (DNS-1123 label)."""
+    service_account: str
+    """Name of the service account allowed to assume the role (DNS-1123 subdomain)."""
+    managed_policy_arns: Sequence[pulumi.Input[str]] = ()
+    """Managed policies attached to the role; default none."""
+    inline_policy: Mapping | None = None
+    """An inline policy document (Version/Statement; values may be Outputs); default none."""
+    tags: Mapping[str, pulumi.Input[str]] | None = None
+    """Tags on the role, beside the provider's default tags; default none."""
+
+
+class IrsaRole(pulumi.ComponentResource):
+    """An IAM role for one service account through IRSA, with its policies attached."""
+
+    role_arn: pulumi.Output[str]
+    """ARN to annotate the service account with (`eks.amazonaws.com/role-arn`)."""
+    role_name: pulumi.Output[str]
+    """Physical name of the role."""
+
+    def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None):
+        # Fail before registering anything: a bad name would only surface as a role no pod can assume.
+        validate_namespace(args.namespace)
+        validate_service_account(args.service_account)
+        if args.inline_policy is not None:
+            validate_policy_document(args.inline_policy, f"{name}: inline policy")
+        super().__init__("eksgitops:identity:IrsaRole", name, None, opts)
+
+        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+            lambda values: json.dumps(
+                irsa_trust_policy(values[0], issuer_host_of(values[1]), args.namespace, args.service_account)
+            )
+        )
+        role = aws.iam.Role(
+            name,
+            name=args.role_name,
+            assume_role_policy=trust,
+            description=f"IRSA role for {args.namespace}/{args.service_account}",
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        attach_policies(self, name, role, args.managed_policy_arns, args.inline_policy)
+
+        self.role_arn = role.arn
+        self.role_name = role.name
+        self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})
+
+
+def attach_policies(
+    parent: pulumi.Resource,
+    name: str,
+    role: aws.iam.Role,
+    managed_policy_arns: Sequence[pulumi.Input[str]],
+    inline_policy: Mapping | None,
+) -> None:
+    """Attach managed policies and an inline policy to `role`, each a child of `parent`.
+
+    Shared by `IrsaRole` and `PodIdentityRole`: the two differ only in their trust.
+    """
+    for logical, index in _attachment_names(name, managed_policy_arns):
+        aws.iam.RolePolicyAttachment(
+            logical,
+            role=role.name,
+            policy_arn=managed_policy_arns[index],
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    if inline_policy is not None:
+        aws.iam.RolePolicy(
+            f"{name}-inline",
+            role=role.name,
+            name="inline",
+            # from_input resolves Outputs nested in the document (a key ARN, a bucket name).
+            policy=pulumi.Output.from_input(inline_policy).apply(lambda doc: json.dumps(doc)),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+
+def _attachment_names(name: str, arns: Sequence[pulumi.Input[str]]) -> list[tuple[str, int]]:
+    # Named after the policy when its ARN is known, so reordering the list does not replace
+    # attachments (briefly detaching a policy); by index only for ARNs known after apply.
+    known = [arn for arn in arns if isinstance(arn, str)]
+    duplicates = {arn for arn in known if known.count(arn) > 1}
+    if duplicates:
+        raise ValueError(f"{name}: managed policies listed twice: {sorted(duplicates)}")
+    basenames = [arn.rsplit("/", 1)[-1] for arn in known]
+    names: list[tuple[str, int]] = []
+    for index, arn in enumerate(arns):
+        if not isinstance(arn, str):
+            names.append((f"{name}-policy-{index}", index))
+            continue
+        suffix = arn.rsplit("/", 1)[-1]
+        if basenames.count(suffix) > 1:
+            # The same policy name under two paths or accounts: tell them apart, stably.
+            suffix = f"{suffix}-{hashlib.sha256(arn.encode()).hexdigest()[:6]}"
+        names.append((f"{name}-{suffix}", index))
+    return names
