@@ -19,7 +19,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.settings import ROOT
+from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -133,12 +133,16 @@ class CloudMocks(pulumi_mocks.Mocks):
     AWS knows. Each resource echoes its inputs (so secrets stay wrapped) plus the computed
     attributes a program reads from it."""
 
-    def __init__(self, region: str = "us-east-1"):
+    def __init__(
+        self, region: str = "us-east-1", stack_references: Mapping[str, Mapping[str, Any]] | None = None
+    ):
         self.region = region
+        self.stack_references = dict(stack_references or {})
         self.monitor: RecordingMonitor | None = None
         self._outputs: dict[str, OutputFactory] = {
             "eks:index:Cluster": self._eks_cluster,
             "eks:index:ManagedNodeGroup": self._eks_managed_node_group,
+            "pulumi:pulumi:StackReference": self._stack_reference,
         }
 
     # -- resources ---------------------------------------------------------------------
@@ -208,6 +212,13 @@ class CloudMocks(pulumi_mocks.Mocks):
         state = {"nodeGroupName": name, "arn": unknown(args.name, "arn"), "status": "ACTIVE"}
         return {"nodeGroup": monitor.resource_ref(urn, name, state)}
 
+    def _stack_reference(self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor) -> Outputs:
+        # Another stack's outputs cannot be read offline: the caller supplies them.
+        name = str(args.inputs.get("name") or args.name)
+        if name not in self.stack_references:
+            raise LookupError(f"the offline plan has no outputs for the stack reference {name}")
+        return {"outputs": dict(self.stack_references[name]), "secretOutputNames": []}
+
     # -- invokes -----------------------------------------------------------------------
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
         token = args.token
@@ -254,19 +265,24 @@ def run_program(
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
     region: str = "us-east-1",
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PlanResult:
     """Run `program` against the mocks and return what it registered.
 
     Config keys are full Pulumi keys (`eksgitops:region`) with string values (structured
-    values as JSON), exactly as the CLI hands them to a program.
+    values as JSON), exactly as the CLI hands them to a program. `stack_references` gives
+    the outputs of other stacks the program reads through a StackReference.
     """
-    mocks = CloudMocks(region=region)
+    mocks = CloudMocks(region=region, stack_references=stack_references)
     monitor = RecordingMonitor(mocks)
     mocks.monitor = monitor
     set_all_config(dict(config or {}), secret_keys or [])
     # A fresh root stack per run, so outputs of an earlier run in this process do not leak in.
     ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    # set_mocks renews the RPC manager but not the pending outputs: a run that failed
+    # would otherwise re-raise its error in the next run of this process.
+    SETTINGS.outputs.clear()
     _sync_await(run_pulumi_func(program))
 
     outputs: dict[str, Any] = {}

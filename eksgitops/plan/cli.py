@@ -1,0 +1,98 @@
+"""`eksgitops plan STACK`: run the real program offline and show what it would create.
+
+No credentials, no network, no Pulumi CLI: the program runs in this process against
+mocks that stand in for the engine and AWS (see engine.py). The stack file is validated
+first, so a bad stack ends in one line per mistake and exit code 2 before anything is
+registered or written.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from components.spec import SpecError, config_for_pulumi, load_spec, raw_config_from_stack_file
+from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.render import print_plan, write_resources_json
+
+PROJECT = "eksgitops"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
+    return typer.Exit(code=code)
+
+
+def _program(project_dir: Path):
+    """The project's own `__main__.py` when there is one, else the packaged default."""
+    main = project_dir / "__main__.py"
+    if main.is_file():
+        return lambda: runpy.run_path(str(main), run_name="__main__")
+
+    from eksgitops.program import main as default_main
+
+    return default_main
+
+
+def run_plan(stack: str, *, stacks_dir: Path, project_dir: Path) -> PlanResult:
+    """Validate the stack file, then run the program against the offline engine.
+
+    Raises SpecError (every mistake, one line each) before anything is registered.
+    """
+    stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
+    raw = raw_config_from_stack_file(stack_file)
+    spec = load_spec(raw, stack=stack, source=str(stack_file))
+    config, secret_keys = config_for_pulumi(raw, PROJECT)
+    # The program resolves names relative to the project, as `pulumi up` would.
+    sys.path.insert(0, str(project_dir))
+    try:
+        return run_program(
+            _program(project_dir),
+            project=PROJECT,
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            region=spec.region,
+        )
+    finally:
+        sys.path.remove(str(project_dir))
+
+
+def plan(
+    stack: Annotated[str, typer.Argument(help="Stack name: stacks/Pulumi.<STACK>.yaml is read.")],
+    stacks_dir: Annotated[
+        Path, typer.Option("--stacks-dir", help="Folder of the Pulumi.<stack>.yaml files.")
+    ] = Path("stacks"),
+    out: Annotated[Path, typer.Option("--out", help="Where build/<STACK>/resources.json goes.")] = Path(
+        "build"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the counts, not the tree.")] = False,
+) -> None:
+    """Show what `pulumi up` would create for STACK, offline, and write resources.json."""
+    stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        available = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+        raise _fail(
+            f"eksgitops plan: STACK {stack!r}: no stack file {stack_file}; "
+            f"available: {', '.join(available) or f'none in {stacks_dir}/'}"
+        )
+    try:
+        result = run_plan(stack, stacks_dir=stacks_dir, project_dir=Path.cwd())
+    except SpecError as err:
+        raise _fail("\n".join(err.lines)) from None
+
+    console = Console(highlight=False, soft_wrap=True)
+    if quiet:
+        from eksgitops.plan.render import count_table
+
+        console.print(count_table(result.resources))
+    else:
+        print_plan(result, console, stack=stack)
+    target = out / stack / "resources.json"
+    write_resources_json(result, target, project=PROJECT, stack=stack)
+    console.print(f"Wrote {target} ({len(result.resources)} resources).")

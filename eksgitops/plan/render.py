@@ -1,0 +1,174 @@
+"""How a plan is shown: a tree of what would be created, counts by type, and resources.json."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from eksgitops.plan.engine import PlanResult, RecordedResource, plain
+
+# The inputs a reviewer wants to see per type; everything else is in resources.json.
+# Keys are wire (camelCase) names; a dotted key reaches into a nested object.
+KEY_INPUTS: dict[str, tuple[str, ...]] = {
+    "aws:ec2/vpc:Vpc": ("cidrBlock", "enableDnsHostnames"),
+    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
+    "aws:ec2/natGateway:NatGateway": ("subnetId",),
+    "aws:ec2/route:Route": ("destinationCidrBlock", "gatewayId", "natGatewayId"),
+    "aws:ec2/routeTable:RouteTable": ("routes",),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("metadataOptions",),
+    "aws:iam/role:Role": ("name",),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
+    "aws:iam/rolePolicy:RolePolicy": ("name",),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url", "clientIdLists"),
+    "aws:kms/key:Key": ("enableKeyRotation", "description"),
+    "aws:kms/alias:Alias": ("name",),
+    "aws:eks/addon:Addon": ("addonName", "addonVersion"),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("namespace", "serviceAccount"),
+    "eks:index:Cluster": (
+        "name",
+        "version",
+        "authenticationMode",
+        "endpointPrivateAccess",
+        "endpointPublicAccess",
+        "publicAccessCidrs",
+        "enabledClusterLogTypes",
+        "encryptionConfigKeyArn",
+    ),
+    "eks:index:ManagedNodeGroup": (
+        "nodeGroupName",
+        "instanceTypes",
+        "capacityType",
+        "scalingConfig",
+        "amiType",
+        "subnetIds",
+    ),
+}
+FALLBACK_INPUT_COUNT = 3
+MAX_VALUE_WIDTH = 90
+
+
+def _lookup(inputs: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = inputs
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= MAX_VALUE_WIDTH else text[: MAX_VALUE_WIDTH - 1] + "…"
+
+
+def key_inputs(resource: RecordedResource) -> list[tuple[str, str]]:
+    """The few inputs shown beside a resource in the tree."""
+    inputs = resource.plain_inputs()
+    keys = KEY_INPUTS.get(resource.type)
+    if keys is None:
+        # Unknown types: the first few scalar inputs, so nothing is shown blind.
+        keys = tuple(
+            k for k, v in sorted(inputs.items()) if isinstance(v, str | int | float | bool) and k != "tags"
+        )[:FALLBACK_INPUT_COUNT]
+    shown = []
+    for key in keys:
+        value = _lookup(inputs, key)
+        if value is not None and value != [] and value != {}:
+            shown.append((key, _short(value)))
+    return shown
+
+
+def _label(resource: RecordedResource) -> str:
+    kind = "[dim](component)[/dim] " if not resource.custom else ""
+    head = f"{kind}[bold]{resource.type}[/bold] [cyan]{resource.name}[/cyan]"
+    details = "  ".join(f"[dim]{k}=[/dim]{v}" for k, v in key_inputs(resource))
+    return f"{head}  {details}" if details else head
+
+
+def build_tree(result: PlanResult, title: str) -> Tree:
+    """Resources nested under their parents, in URN order."""
+    tree = Tree(title)
+    nodes: dict[str, Tree] = {}
+    known = {r.urn for r in result.resources}
+    pending = list(result.resources)
+    # Parents are registered before children, but records are sorted by URN: attach in
+    # passes until every resource found its parent (or hangs off the root).
+    while pending:
+        remaining = []
+        for resource in pending:
+            if resource.parent in nodes:
+                nodes[resource.urn] = nodes[resource.parent].add(_label(resource))
+            elif resource.parent not in known:
+                nodes[resource.urn] = tree.add(_label(resource))
+            else:
+                remaining.append(resource)
+        if len(remaining) == len(pending):  # a cycle cannot happen, but never spin
+            for resource in remaining:
+                nodes[resource.urn] = tree.add(_label(resource))
+            break
+        pending = remaining
+    return tree
+
+
+def count_table(resources: Iterable[RecordedResource]) -> Table:
+    counts = Counter(r.type for r in resources)
+    table = Table(title="Resources by type", show_footer=True)
+    table.add_column("type", footer="total")
+    table.add_column("count", justify="right", footer=str(sum(counts.values())))
+    for type_, n in sorted(counts.items()):
+        table.add_row(type_, str(n))
+    return table
+
+
+def shown_outputs(result: PlanResult) -> dict[str, Any]:
+    """Stack outputs as they may be shown or written: secret ones masked whole."""
+    return {
+        key: "[secret]" if key in result.secret_outputs else plain(value)
+        for key, value in sorted(result.outputs.items())
+    }
+
+
+def outputs_table(result: PlanResult) -> Table:
+    table = Table(title="Stack outputs")
+    table.add_column("output")
+    table.add_column("value")
+    for key, value in shown_outputs(result).items():
+        table.add_row(key, _short(value))
+    return table
+
+
+def write_resources_json(result: PlanResult, path: Path, *, project: str, stack: str) -> None:
+    """Every resource with urn, type, name, parent and inputs; secrets as "[secret]"."""
+    document = {
+        "project": project,
+        "stack": stack,
+        "resources": [
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent,
+                "custom": r.custom,
+                "remote": r.remote,
+                "dependencies": sorted(r.dependencies),
+                "inputs": r.plain_inputs(),
+            }
+            for r in result.resources
+        ],
+        "outputs": shown_outputs(result),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+def print_plan(result: PlanResult, console: Console, *, stack: str) -> None:
+    console.print(build_tree(result, f"[bold]Plan for stack {stack}[/bold] (offline: no cloud calls)"))
+    console.print(count_table(result.resources))
+    console.print(outputs_table(result))
