@@ -16,7 +16,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.spec import SpecError, config_for_pulumi, load_spec, raw_config_from_stack_file
+from components.spec import (
+    SpecError,
+    config_for_pulumi,
+    load_spec,
+    project_config_defaults,
+    raw_config_from_stack_file,
+)
 from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.render import print_plan, write_resources_json
 
@@ -45,7 +51,10 @@ def run_plan(stack: str, *, stacks_dir: Path, project_dir: Path) -> PlanResult:
     Raises SpecError (every mistake, one line each) before anything is registered.
     """
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
-    raw = raw_config_from_stack_file(stack_file)
+    # Pulumi lays the stack file over the defaults Pulumi.yaml declares; so does the plan.
+    project_file = project_dir / "Pulumi.yaml"
+    defaults = project_config_defaults(project_file) if project_file.is_file() else {}
+    raw = {**defaults, **raw_config_from_stack_file(stack_file)}
     spec = load_spec(raw, stack=stack, source=str(stack_file))
     config, secret_keys = config_for_pulumi(raw, PROJECT)
     # The program resolves names relative to the project, as `pulumi up` would.
