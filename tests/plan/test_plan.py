@@ -132,7 +132,7 @@ def test_a_stack_with_several_mistakes_gets_one_line_each_and_nothing_written(
     assert all(line.startswith("stacks/Pulumi.dev.yaml: eksgitops:") for line in lines), lines
     for key in ("kubernetesVersion", "nodeGroup", "network.vpcCidr", "network.azCount", "endpoint", "tags"):
         assert any(f"eksgitops:{key}" in line for line in lines), (key, lines)
-    assert "did you mean nodeGroups" in result.stderr
+    assert 'did you mean "nodeGroups"' in result.stderr
     assert not (project / "build").exists()
 
 
@@ -157,3 +157,88 @@ def test_pulumi_up_on_a_bad_stack_fails_with_the_same_lines_and_registers_nothin
         engine.run_program(program_main, stack="dev", config=config, secret_keys=secret_keys)
     assert str(caught.value).splitlines() == plan_lines
     assert registered == []
+
+
+def _dev_config() -> dict:
+    return yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+
+
+# One mutation of the dev stack per class of mistake the issue lists, and the key path
+# its line must name.
+BAD_INPUT_CLASSES = {
+    "unknown key": ({"eksgitops:nodeGroup": []}, "eksgitops:nodeGroup: unknown key"),
+    "missing required key": ({"eksgitops:region": None}, "eksgitops:region:"),
+    "wrong type": ({"eksgitops:network": {"azCount": "two"}}, "eksgitops:network.azCount:"),
+    "unsupported version": ({"eksgitops:kubernetesVersion": "1.19"}, "eksgitops:kubernetesVersion:"),
+    "malformed CIDR": ({"eksgitops:network": {"vpcCidr": "10.0.0.300/16"}}, "eksgitops:network.vpcCidr:"),
+    "overlapping CIDRs": (
+        {"eksgitops:network": {"vpcCidr": "10.10.0.0/16", "serviceCidr": "10.10.128.0/20"}},
+        "eksgitops:network.serviceCidr:",
+    ),
+    "VPC too small": ({"eksgitops:network": {"vpcCidr": "10.10.0.0/24"}}, "eksgitops:network"),
+    "AZ count": ({"eksgitops:network": {"azCount": 1}}, "eksgitops:network.azCount:"),
+    "both endpoints off": (
+        {"eksgitops:endpoint": {"privateAccess": False, "publicAccess": False}},
+        "eksgitops:endpoint",
+    ),
+    "sizes out of order": (
+        {"eksgitops:nodeGroups": [{"name": "g", "minSize": 3, "desiredSize": 2, "maxSize": 1}]},
+        "eksgitops:nodeGroups[0]",
+    ),
+    "empty instance types": (
+        {"eksgitops:nodeGroups": [{"name": "g", "instanceTypes": []}]},
+        "eksgitops:nodeGroups[0].instanceTypes:",
+    ),
+    "duplicate names": (
+        {"eksgitops:nodeGroups": [{"name": "g"}, {"name": "g"}]},
+        "eksgitops:nodeGroups: has two node groups named g",
+    ),
+    "not DNS-1123": ({"eksgitops:nodeGroups": [{"name": "Big_Group"}]}, "eksgitops:nodeGroups[0].name:"),
+    "malformed role ARN": (
+        {"eksgitops:access": {"entries": [{"principalArn": "arn:aws:iam::1:role/x"}]}},
+        "eksgitops:access.entries[0].principalArn:",
+    ),
+    "malformed policy ARN": (
+        {
+            "eksgitops:identities": [
+                {"name": "a", "namespace": "a", "serviceAccount": "a", "managedPolicyArns": ["AdminAccess"]}
+            ]
+        },
+        "eksgitops:identities[0].managedPolicyArns[0]:",
+    ),
+    "malformed KMS ARN": ({"eksgitops:secretsKmsKeyArn": "alias/eks"}, "eksgitops:secretsKmsKeyArn:"),
+    "malformed VPC id": (
+        {"eksgitops:network": {"vpcId": "vpc-12", "privateSubnetIds": ["subnet-0123456789abcdef0"] * 2}},
+        "eksgitops:network.vpcId:",
+    ),
+    "malformed subnet id": (
+        {"eksgitops:network": {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-1", "subnet-2"]}},
+        "eksgitops:network.privateSubnetIds[0]:",
+    ),
+    "reserved tag prefix": ({"eksgitops:tags": {"AWS:team": "x"}}, "eksgitops:tags.AWS:team:"),
+    "tag too long": ({"eksgitops:tags": {"k" * 129: "x"}}, "eksgitops:tags."),
+    "repo URL scheme": ({"eksgitops:gitops": {"repoUrl": "ftp://example.com/fleet"}}, "eksgitops:gitops.repoUrl:"),
+    "absolute repo path": ({"eksgitops:gitops": {"path": "/clusters/dev"}}, "eksgitops:gitops.path:"),
+    "dot-dot repo path": ({"eksgitops:gitops": {"path": "clusters/../../x"}}, "eksgitops:gitops.path:"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT_CLASSES))
+def test_each_class_of_mistake_names_its_key_and_exits_2(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    change, expected = BAD_INPUT_CLASSES[case]
+    config = _dev_config()
+    for key, value in change.items():
+        if value is None:
+            config.pop(key)
+        else:
+            config[key] = value
+    project = _bad_project(tmp_path, config)
+    result = _plan(["dev"], project, monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith(f"stacks/Pulumi.dev.yaml: {expected}") for line in lines), lines
+    assert all(";" in line for line in lines), "every line says what is allowed"
+    assert not (project / "build").exists()
