@@ -1,0 +1,1 @@
+"""Fleet-repository tooling: scaffold, bootstrap and verify a GitOps repo with GitPython."""

@@ -1,0 +1,97 @@
+"""Git credentials from the environment or files, applied without ever entering a URL or log.
+
+HTTPS tokens travel as an `http.extraHeader` set through `GIT_CONFIG_*` environment variables,
+so they are never written to `.git/config` and never appear on a command line; SSH keys go
+through `GIT_SSH_COMMAND`. Every message that might contain a URL or git's stderr is passed
+through `Credentials.scrub` before it is printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOKEN_ENV = "EKSGITOPS_GIT_TOKEN"
+TOKEN_FILE_ENV = "EKSGITOPS_GIT_TOKEN_FILE"
+USERNAME_ENV = "EKSGITOPS_GIT_USERNAME"
+SSH_KEY_ENV = "EKSGITOPS_GIT_SSH_KEY"
+DEFAULT_USERNAME = "x-access-token"  # what GitHub expects for a token; GitLab accepts any name
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s]+)@")
+
+
+class CredentialError(Exception):
+    """A credential file that cannot be used; the message names the file, never its content."""
+
+
+@dataclass
+class Credentials:
+    """What to hand to git: a token for HTTPS and/or a key file for SSH."""
+
+    token: str | None = None
+    username: str = DEFAULT_USERNAME
+    ssh_key: Path | None = None
+    _secrets: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, ssh_key: Path | None = None, token_file: Path | None = None) -> Credentials:
+        """Flags win over the environment: `--ssh-key`/`--token-file`, then the EKSGITOPS_* vars."""
+        token = None
+        tfile = token_file or (Path(os.environ[TOKEN_FILE_ENV]) if os.environ.get(TOKEN_FILE_ENV) else None)
+        if tfile is not None:
+            try:
+                token = tfile.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise CredentialError(f"cannot read token file {tfile}: {exc.strerror}") from None
+            if not token:
+                raise CredentialError(f"token file {tfile} is empty")
+        elif os.environ.get(TOKEN_ENV):
+            token = os.environ[TOKEN_ENV].strip()
+        key = ssh_key or (Path(os.environ[SSH_KEY_ENV]) if os.environ.get(SSH_KEY_ENV) else None)
+        if key is not None and not key.is_file():
+            raise CredentialError(f"SSH key {key} not found")
+        creds = cls(token=token, username=os.environ.get(USERNAME_ENV) or DEFAULT_USERNAME, ssh_key=key)
+        if token:
+            creds._secrets = [token, creds._basic(), base64.b64encode(token.encode()).decode()]
+        return creds
+
+    def _basic(self) -> str:
+        return base64.b64encode(f"{self.username}:{self.token}".encode()).decode()
+
+    def git_env(self) -> dict[str, str]:
+        """Environment for every git subprocess: non-interactive, plus the credentials."""
+        env = {
+            # Fail fast with a message instead of hanging on a password prompt.
+            "GIT_TERMINAL_PROMPT": "0",
+            "GCM_INTERACTIVE": "never",
+            "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=15",
+        }
+        if self.ssh_key is not None:
+            env["GIT_SSH_COMMAND"] = (
+                f"ssh -i '{self.ssh_key}' -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15"
+            )
+        if self.token:
+            # GIT_CONFIG_* (git >= 2.31) keeps the header out of argv and out of .git/config.
+            base = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+            env["GIT_CONFIG_COUNT"] = str(base + 1)
+            env[f"GIT_CONFIG_KEY_{base}"] = "http.extraHeader"
+            env[f"GIT_CONFIG_VALUE_{base}"] = f"Authorization: Basic {self._basic()}"
+        return env
+
+    def scrub(self, text: str) -> str:
+        """Remove tokens, basic-auth headers and `user:password@` from text meant for output."""
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return scrub_url(text)
+
+
+def scrub_url(text: str) -> str:
+    """Drop any userinfo (`https://user:token@host`) from URLs inside text."""
+    # `ssh://git@host` carries no secret and users recognise it, so it stays readable.
+    return _USERINFO.sub(
+        lambda m: m.group(0) if m.group("user") == "git" else m.group("scheme") + "***@", text
+    )

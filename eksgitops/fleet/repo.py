@@ -1,0 +1,295 @@
+"""Clone, commit and push the fleet repository with GitPython, never losing a remote commit.
+
+Every run works in a throw-away clone, so the user's own checkout (when `--repo` is a local
+path) is never touched. Pushes are plain fast-forwards of one branch: when the remote moved,
+the change is redone on the new tip and pushed again, a bounded number of times. A push of a
+single ref is atomic on the server, so giving up leaves nothing half-pushed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from eksgitops.fleet.credentials import Credentials
+
+DEFAULT_NAME = "eksgitops"
+DEFAULT_EMAIL = "eksgitops@localhost"
+NAME_ENV, EMAIL_ENV = "EKSGITOPS_GIT_AUTHOR_NAME", "EKSGITOPS_GIT_AUTHOR_EMAIL"
+
+
+class FleetError(Exception):
+    """A runtime failure with a one-line, credential-free message for the user (exit 1)."""
+
+
+@dataclass
+class Checkout:
+    """A temporary clone of the fleet repository on `branch`."""
+
+    repo: git.Repo
+    url: str
+    branch: str
+    creds: Credentials
+    notes: list[str]
+
+    @property
+    def root(self) -> Path:
+        return Path(self.repo.working_tree_dir or ".")
+
+    def head_sha(self) -> str | None:
+        try:
+            return self.repo.head.commit.hexsha
+        except ValueError:  # unborn branch: empty repository
+            return None
+
+
+def resolve_url(repo_arg: str) -> str:
+    """A URL is used as given; a local path must be an existing git repository (bare or not)."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", repo_arg) or re.match(r"^[\w.-]+@[\w.-]+:", repo_arg):
+        return repo_arg
+    path = Path(repo_arg).expanduser()
+    if not path.exists():
+        raise FleetError(
+            f"--repo {repo_arg}: no such file or directory (give a URL or a git repository path)"
+        )
+    try:
+        git.Repo(path)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise FleetError(f"--repo {repo_arg}: {path} is not a git repository") from None
+    return str(path.resolve())
+
+
+def describe_error(exc: git.GitCommandError | git.GitError, creds: Credentials, url: str) -> str:
+    """Turn git's stderr into one line a user can act on (credentials removed)."""
+    stderr = creds.scrub(str(getattr(exc, "stderr", "") or exc)).strip()
+    low = stderr.lower()
+    where = creds.scrub(url)
+    if any(
+        s in low
+        for s in (
+            "authentication failed",
+            "could not read username",
+            "could not read password",
+            "permission denied (publickey",
+            "permission denied, please try again",
+            "terminal prompts disabled",
+            "invalid username or password",
+        )
+    ) or re.search(r"(returned error|http):? 40[13]\b", low):
+        return f"authentication to {where} failed (check EKSGITOPS_GIT_TOKEN / --token-file or the SSH key)"
+    if any(
+        s in low
+        for s in (
+            "could not resolve host",
+            "connection refused",
+            "unable to connect",
+            "connection timed out",
+            "network is unreachable",
+            "no route to host",
+            "failed to connect",
+            "couldn't connect",
+            "unable to look up",
+        )
+    ):
+        return f"cannot reach {where} (host unreachable or connection refused)"
+    if "does not appear to be a git repository" in low or "repository not found" in low or "not found" in low:
+        return f"no repository at {where}"
+    last = [line.strip() for line in stderr.splitlines() if line.strip()]
+    detail = last[-1].removeprefix("stderr: ").strip(" '") if last else "git failed"
+    return f"git failed on {where}: {detail}"
+
+
+@contextmanager
+def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[Checkout]:
+    """Clone `repo_arg` into a temp directory and check out `branch` (None: no checkout yet).
+
+    An empty remote gets an unborn `branch`; a remote without `branch` gets it created from its
+    default branch, which is what a user bootstrapping a new environment branch expects.
+    """
+    url = resolve_url(repo_arg)
+    tmp = Path(tempfile.mkdtemp(prefix="eksgitops-fleet-"))
+    env = {**creds.git_env()}
+    try:
+        try:
+            repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
+        except git.GitCommandError as exc:
+            raise FleetError(describe_error(exc, creds, url)) from None
+        repo.git.update_environment(**env)
+        co = Checkout(repo, url, branch or "", creds, notes=[])
+        if branch is not None:
+            _ensure_identity(repo)
+            _switch(co)
+        try:
+            yield co
+        finally:
+            repo.close()  # GitPython keeps cat-file processes open until closed
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remote_branches(repo: git.Repo) -> dict[str, str]:
+    return {
+        ref.remote_head: ref.commit.hexsha for ref in repo.remotes.origin.refs if ref.remote_head != "HEAD"
+    }
+
+
+def _switch(co: Checkout) -> None:
+    repo, branch = co.repo, co.branch
+    remote = _remote_branches(repo)
+    if branch in remote:
+        repo.git.checkout("-B", branch, f"origin/{branch}")
+        return
+    if not remote:
+        # Empty remote: start the branch from nothing; the first push creates it.
+        repo.git.checkout("--orphan", branch)
+        co.notes.append(f"the remote is empty; creating branch {branch}")
+        return
+    default = _default_branch(repo, remote)
+    repo.git.checkout("-B", branch, f"origin/{default}")
+    co.notes.append(f"branch {branch} does not exist on the remote; creating it from {default}")
+
+
+def _default_branch(repo: git.Repo, remote: dict[str, str]) -> str:
+    try:
+        head = repo.git.symbolic_ref("refs/remotes/origin/HEAD")
+        return head.removeprefix("refs/remotes/origin/")
+    except git.GitCommandError:
+        return "main" if "main" in remote else sorted(remote)[0]
+
+
+def _ensure_identity(repo: git.Repo) -> None:
+    """Commit as the user's configured identity; fall back to a tool identity on bare CI boxes."""
+    name = os.environ.get(NAME_ENV)
+    email = os.environ.get(EMAIL_ENV)
+    with repo.config_reader() as cfg:
+        has_name = bool(cfg.get_value("user", "name", "")) or bool(os.environ.get("GIT_AUTHOR_NAME"))
+        has_email = bool(cfg.get_value("user", "email", "")) or bool(os.environ.get("GIT_AUTHOR_EMAIL"))
+    with repo.config_writer("repository") as w:
+        if name or not has_name:
+            w.set_value("user", "name", name or DEFAULT_NAME)
+        if email or not has_email:
+            w.set_value("user", "email", email or DEFAULT_EMAIL)
+
+
+def commit_all(co: Checkout, paths: list[str], message: str) -> str | None:
+    """Stage `paths` and commit; None when the tree did not change."""
+    if not paths:
+        return None
+    co.repo.git.add("--", *paths)
+    if co.head_sha() is not None and not co.repo.index.diff("HEAD"):
+        return None
+    co.repo.git.commit("-m", message, "--no-verify")
+    return co.repo.head.commit.hexsha
+
+
+PushHook = Callable[[int], None]
+"""Called before each push attempt with the attempt number (1-based); tests use it to race."""
+
+
+@dataclass
+class PushResult:
+    """Outcome of `push_with_retries`."""
+
+    sha: str | None
+    attempts: int
+    pushed: bool
+
+
+def push_with_retries(
+    co: Checkout,
+    make_change: Callable[[Checkout], str | None],
+    attempts: int = 3,
+    before_push: PushHook | None = None,
+) -> PushResult:
+    """Commit via `make_change` and push; on rejection redo it on the remote's new tip.
+
+    `make_change` applies the change to the checkout and returns the new commit sha, or None
+    when there is nothing to commit (then nothing is pushed).
+    """
+    for attempt in range(1, attempts + 1):
+        sha = make_change(co)
+        if sha is None:
+            return PushResult(co.head_sha(), attempt, pushed=False)
+        if before_push is not None:
+            before_push(attempt)
+        try:
+            co.repo.git.push("--porcelain", "origin", f"HEAD:refs/heads/{co.branch}")
+            return PushResult(sha, attempt, pushed=True)
+        except git.GitCommandError as exc:
+            text = f"{exc.stdout}\n{exc.stderr}"
+            if not _is_rejection(text):
+                raise FleetError(describe_error(exc, co.creds, co.url)) from None
+            if attempt == attempts:
+                raise FleetError(
+                    f"gave up after {attempts} attempts: {co.branch} on {co.creds.scrub(co.url)} kept moving "
+                    "while pushing; nothing was pushed, run bootstrap again"
+                ) from None
+            _reset_to_remote(co)
+    raise AssertionError("unreachable")
+
+
+def _is_rejection(text: str) -> bool:
+    low = text.lower()
+    return any(
+        s in low for s in ("[rejected]", "non-fast-forward", "fetch first", "stale info", "[remote rejected]")
+    )
+
+
+def _reset_to_remote(co: Checkout) -> None:
+    """Drop our local commit and start again from the remote's tip (or from nothing)."""
+    try:
+        co.repo.git.fetch("--prune", "origin")
+    except git.GitCommandError as exc:
+        raise FleetError(describe_error(exc, co.creds, co.url)) from None
+    if co.branch in _remote_branches(co.repo):
+        co.repo.git.reset("--hard", f"origin/{co.branch}")
+        co.repo.git.clean("-fdx")
+    else:
+        # The branch was deleted meanwhile: rebuild it as an orphan.
+        co.repo.git.checkout("--orphan", f"eksgitops-tmp-{os.getpid()}")
+        co.repo.git.rm("-rf", "--cached", "--ignore-unmatch", ".")
+        co.repo.git.clean("-fdx")
+        co.repo.git.checkout("--orphan", co.branch)
+
+
+def checkout_revision(co: Checkout, revision: str | None) -> str:
+    """Detach the checkout at `revision` (branch, tag or commit); returns the commit sha.
+
+    Without a revision: the remote's HEAD, or `main` when the remote HEAD names no branch (a
+    bare repository created with another default), or its only branch.
+    """
+    if revision is None:
+        remote = _remote_branches(co.repo)
+        if not remote:
+            raise FleetError(f"{co.creds.scrub(co.url)} is empty: nothing to verify")
+        revision = _default_branch(co.repo, remote)
+        if revision not in remote:
+            revision = "main" if "main" in remote else sorted(remote)[0]
+    candidates = [f"origin/{revision}", f"refs/tags/{revision}", revision]
+    for cand in candidates:
+        try:
+            sha = co.repo.git.rev_parse("--verify", "--quiet", f"{cand}^{{commit}}")
+        except git.GitCommandError:
+            continue
+        if sha:
+            co.repo.git.checkout("--detach", "--force", sha)
+            return sha
+    branches = ", ".join(sorted(_remote_branches(co.repo))) or "none, the repository is empty"
+    raise FleetError(f"revision {revision} not found on {co.creds.scrub(co.url)} (branches: {branches})")
+
+
+def git_check_ref_format(branch: str) -> bool:
+    """Whether `branch` is a valid branch name, as git itself decides."""
+    proc = subprocess.run(
+        ["git", "check-ref-format", "--branch", branch], capture_output=True, text=True, check=False
+    )
+    return proc.returncode == 0 and not branch.startswith("-")
