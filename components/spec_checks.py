@@ -180,7 +180,10 @@ def check_all(raw: Mapping[str, Any]) -> list[Problem]:
     if isinstance(endpoint, dict):
         problems += check_endpoint(endpoint)
     problems += check_logging(raw.get("logging"))
-    problems += check_access(raw.get("access"))
+    access_problems = list(check_access(raw.get("access")))
+    problems += access_problems
+    if not access_problems:  # a malformed entry is reported as such, not also as "no admin"
+        problems += check_cluster_admin(raw.get("access"))
     problems += check_compute(raw)
     problems += check_addons(raw)
     problems += check_identities(raw.get("identities"))
@@ -477,6 +480,35 @@ def check_access(access: Any) -> Iterator[Problem]:
     arns = [e.get("principalArn") for _, e in entries if isinstance(e.get("principalArn"), str)]
     for dup in duplicates(arns):
         yield Problem(("access", "entries"), f"has two entries for {dup}", "one access entry per principal")
+
+
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+def check_cluster_admin(access: Any) -> Iterator[Problem]:
+    """Someone must administer the cluster through an explicit access entry.
+
+    The cluster is created without the creator's implicit admin entry (EKS-ACCESS), so a
+    stack without a cluster-wide admin entry would build a cluster nobody can manage.
+    """
+    if access is not None and not isinstance(access, dict):
+        return  # a type error, reported by pydantic
+    entries = dicts((access or {}).get("entries"))
+    for _, entry in entries:
+        policy = entry.get("policy", CLUSTER_ADMIN_POLICY)
+        if (
+            isinstance(policy, str)
+            and policy.rsplit("/", 1)[-1] == CLUSTER_ADMIN_POLICY
+            and not entry.get("namespaces")
+        ):
+            return
+    yield Problem(
+        ("access", "entries"),
+        "has no cluster-wide AmazonEKSClusterAdminPolicy entry, and the cluster's creator gets no "
+        "permanent admin",
+        "an entry {principalArn: <the role that runs pulumi up or your admins' role>} "
+        "(policy AmazonEKSClusterAdminPolicy is the default, no namespaces)",
+    )
 
 
 # --- compute --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from eksgitops.plan.engine import run_program
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "team-identities"
 CLUSTER_STACK = "acme/eksgitops/dev"
+ISSUER_HOST = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
 
 
 def test_team_identities_example_adds_both_kinds_of_identity() -> None:
@@ -21,8 +22,8 @@ def test_team_identities_example_adds_both_kinds_of_identity() -> None:
         stack_references={
             CLUSTER_STACK: {
                 "clusterName": "eksgitops-dev",
-                "oidcProviderArn": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
-                "oidcIssuerUrl": "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+                "oidcProviderArn": f"arn:aws:iam::111122223333:oidc-provider/{ISSUER_HOST}",
+                "oidcIssuerUrl": f"https://{ISSUER_HOST}",
             }
         },
     )
@@ -31,11 +32,12 @@ def test_team_identities_example_adds_both_kinds_of_identity() -> None:
     assert (association["namespace"], association["serviceAccount"]) == ("team-a", "reports")
 
     irsa_roles = [
-        r for r in result.by_type("aws:iam/role:Role")
+        r
+        for r in result.by_type("aws:iam/role:Role")
         if "AssumeRoleWithWebIdentity" in r.plain_inputs()["assumeRolePolicy"]
     ]
     assert len(irsa_roles) == 1
     trust = json.loads(irsa_roles[0].plain_inputs()["assumeRolePolicy"])
     condition = trust["Statement"][0]["Condition"]["StringEquals"]
-    assert condition["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == "system:serviceaccount:team-a:queue-worker"
+    assert condition[f"{ISSUER_HOST}:sub"] == "system:serviceaccount:team-a:queue-worker"
     assert set(result.outputs) == {"reportsRoleArn", "queueWorkerRoleArn"}

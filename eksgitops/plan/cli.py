@@ -95,7 +95,8 @@ def plan(
     except SpecError as err:
         raise _fail("\n".join(err.lines)) from None
 
-    console = Console(highlight=False, soft_wrap=True)
+    # Piped into a file or CI log, rich would crop at 80 columns; the tree wants more.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     if quiet:
         from eksgitops.plan.render import count_table
 

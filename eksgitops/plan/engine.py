@@ -51,6 +51,8 @@ class RecordedResource:
     remote: bool
     provider: str
     dependencies: list[str]
+    transforms: int
+    """How many transforms the program attached (they reach children the mocks never see)."""
     inputs: dict[str, Any]
     """Inputs in wire form (JSON from the protobuf Struct): secrets, unknowns and
     resource references keep Pulumi's signature markers; see `plain()`."""
@@ -78,6 +80,8 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if value == UNKNOWN:
         return "(known after apply)"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire carries every number as a double; 3.0 nodes read as 3
     return value
 
 
@@ -92,8 +96,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.records: list[RecordedResource] = []
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request):
+        response = super().RegisterResource(_resource_refs_as_urns(request))
         if request.type != "pulumi:pulumi:Stack":
             self.records.append(
                 RecordedResource(
@@ -105,6 +109,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     remote=bool(request.remote),
                     provider=request.provider,
                     dependencies=list(request.dependencies),
+                    transforms=len(request.transforms),
                     inputs=json_format.MessageToDict(request.object),
                 )
             )
@@ -118,6 +123,36 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         """
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return {SECRET_SIG: RESOURCE_VALUE, "urn": urn, "id": id_}
+
+
+def _resource_refs_as_urns(request):
+    """The request with every resource reference in its inputs replaced by the URN.
+
+    The base mock monitor deserializes inputs, and rehydrating a reference (a role passed
+    as `service_role`, an `eks.Cluster` passed to `eks.ManagedNodeGroup(cluster=...)`)
+    starts a read on this thread's event loop that the program's loop may then await:
+    "attached to a different loop", depending on timing. The mocks only need the URN (what
+    `plain()` shows too); the record keeps the original wire form.
+    """
+    inputs = json_format.MessageToDict(request.object)
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get(SECRET_SIG) == RESOURCE_VALUE:
+                return value.get("urn", "")
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    swapped = swap(inputs)
+    if swapped == inputs:
+        return request
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.object.Clear()
+    json_format.ParseDict(swapped, copy.object)
+    return copy
 
 
 Outputs = dict[str, Any]
@@ -142,6 +177,7 @@ class CloudMocks(pulumi_mocks.Mocks):
         self._outputs: dict[str, OutputFactory] = {
             "eks:index:Cluster": self._eks_cluster,
             "eks:index:ManagedNodeGroup": self._eks_managed_node_group,
+            "aws:ec2/launchTemplate:LaunchTemplate": self._launch_template,
             "pulumi:pulumi:StackReference": self._stack_reference,
         }
 
@@ -175,7 +211,9 @@ class CloudMocks(pulumi_mocks.Mocks):
         issuer_host = f"oidc.eks.{self.region}.amazonaws.com/id/{_short_hash(name).upper()}PLAN"
         issuer = f"https://{issuer_host}"
         endpoint = unknown(args.name, "endpoint")
-        cluster_urn = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::aws:eks/cluster:Cluster::{name}"
+        cluster_urn = (
+            f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::aws:eks/cluster:Cluster::{name}"
+        )
         cluster_state = {
             "name": name,
             "arn": f"arn:aws:eks:{self.region}:{PLAN_ACCOUNT_ID}:cluster/{name}",
@@ -202,13 +240,15 @@ class CloudMocks(pulumi_mocks.Mocks):
             "core": {"cluster": monitor.resource_ref(cluster_urn, name, cluster_state), "endpoint": endpoint},
         }
 
+    def _launch_template(self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor) -> Outputs:
+        # A new template's first version is 1; node groups pin `latestVersion`.
+        return {"latestVersion": 1, "defaultVersion": 1}
+
     def _eks_managed_node_group(
         self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor
     ) -> Outputs:
         name = str(args.inputs.get("nodeGroupName") or args.name)
-        urn = (
-            f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::aws:eks/nodeGroup:NodeGroup::{name}"
-        )
+        urn = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::aws:eks/nodeGroup:NodeGroup::{name}"
         state = {"nodeGroupName": name, "arn": unknown(args.name, "arn"), "status": "ACTIVE"}
         return {"nodeGroup": monitor.resource_ref(urn, name, state)}
 
@@ -282,7 +322,7 @@ def run_program(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     # set_mocks renews the RPC manager but not the pending outputs: a run that failed
     # would otherwise re-raise its error in the next run of this process.
-    SETTINGS.outputs.clear()
+    SETTINGS.outputs.clear()  # pyright: ignore[reportAttributeAccessIssue] - a contextproperty
     _sync_await(run_pulumi_func(program))
 
     outputs: dict[str, Any] = {}

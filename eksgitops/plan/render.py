@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from eksgitops.plan.engine import PlanResult, RecordedResource, plain
@@ -85,16 +86,24 @@ def key_inputs(resource: RecordedResource) -> list[tuple[str, str]]:
     return shown
 
 
-def _label(resource: RecordedResource) -> str:
-    kind = "[dim](component)[/dim] " if not resource.custom else ""
-    head = f"{kind}[bold]{resource.type}[/bold] [cyan]{resource.name}[/cyan]"
-    details = "  ".join(f"[dim]{k}=[/dim]{v}" for k, v in key_inputs(resource))
-    return f"{head}  {details}" if details else head
+def _label(resource: RecordedResource) -> Text:
+    # Text, not markup: values such as "[secret]" must print as they are.
+    label = Text()
+    if not resource.custom:
+        label.append("(component) ", style="dim")
+    label.append(resource.type, style="bold")
+    label.append(" ")
+    label.append(resource.name, style="cyan")
+    for key, value in key_inputs(resource):
+        label.append("\n")
+        label.append(f"{key}=", style="dim")
+        label.append(value)
+    return label
 
 
 def build_tree(result: PlanResult, title: str) -> Tree:
     """Resources nested under their parents, in URN order."""
-    tree = Tree(title)
+    tree = Tree(Text(title, style="bold"))
     nodes: dict[str, Tree] = {}
     known = {r.urn for r in result.resources}
     pending = list(result.resources)
@@ -140,7 +149,7 @@ def outputs_table(result: PlanResult) -> Table:
     table.add_column("output")
     table.add_column("value")
     for key, value in shown_outputs(result).items():
-        table.add_row(key, _short(value))
+        table.add_row(Text(key), Text(_short(value)))
     return table
 
 
@@ -169,6 +178,6 @@ def write_resources_json(result: PlanResult, path: Path, *, project: str, stack:
 
 
 def print_plan(result: PlanResult, console: Console, *, stack: str) -> None:
-    console.print(build_tree(result, f"[bold]Plan for stack {stack}[/bold] (offline: no cloud calls)"))
+    console.print(build_tree(result, f"Plan for stack {stack} (offline: no cloud calls)"))
     console.print(count_table(result.resources))
     console.print(outputs_table(result))

@@ -28,11 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = "stacks/Pulumi.test.yaml"
 PREFIX = f"{SRC}: eksgitops:"
 GROUP = {"name": "general"}
+ADMIN_ENTRY = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}
 
 
 def minimal(**extra: Any) -> dict[str, Any]:
     """The smallest valid raw config, plus overrides."""
-    return {"region": "eu-west-1", "nodeGroups": [dict(GROUP)], **extra}
+    return {"region": "eu-west-1", "nodeGroups": [dict(GROUP)], "access": {"entries": [ADMIN_ENTRY]}, **extra}
 
 
 def errors(raw: dict[str, Any], stack: str = "test") -> list[str]:
@@ -121,7 +122,7 @@ def test_empty_strings_from_project_defaults_mean_unset() -> None:
 
 
 def test_auto_mode_alone_and_with_node_groups() -> None:
-    auto = {"region": "eu-west-1", "autoMode": {"enabled": True}}
+    auto = {"region": "eu-west-1", "autoMode": {"enabled": True}, "access": {"entries": [ADMIN_ENTRY]}}
     assert load_spec(auto, stack="test", source=SRC).auto_mode.enabled
     assert load_spec({**auto, "nodeGroups": [GROUP]}, stack="test", source=SRC).node_groups
 
@@ -141,10 +142,23 @@ def test_existing_vpc() -> None:
 
 def test_missing_region_and_no_compute() -> None:
     assert errors({}) == [
+        f"{PREFIX}access.entries: has no cluster-wide AmazonEKSClusterAdminPolicy entry, and the cluster's "
+        "creator gets no permanent admin; an entry {principalArn: <the role that runs pulumi up or your "
+        "admins' role>} (policy AmazonEKSClusterAdminPolicy is the default, no namespaces)",
         f"{PREFIX}nodeGroups: no compute: no node groups and autoMode.enabled is not true; "
         "at least one node group, or autoMode.enabled: true (or both)",
         f"{PREFIX}region: is required; an AWS region such as eu-west-1",
     ]
+
+
+def test_a_cluster_wide_admin_entry_is_required() -> None:
+    # The creator gets no implicit admin (EKS-ACCESS), so some entry must administer the cluster.
+    scoped = {"principalArn": ADMIN_ENTRY["principalArn"], "namespaces": ["apps"]}
+    one_error(minimal(access={"entries": [scoped]}), "access.entries", "no cluster-wide")
+    viewer = {"principalArn": ADMIN_ENTRY["principalArn"], "policy": "AmazonEKSViewPolicy"}
+    one_error(minimal(access={"entries": [viewer]}), "access.entries", "no cluster-wide")
+    full_arn = {**ADMIN_ENTRY, "policy": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}
+    assert load_spec(minimal(access={"entries": [full_arn]}), stack="test", source=SRC).access.entries
 
 
 def test_unknown_key_did_you_mean() -> None:
@@ -283,7 +297,7 @@ BAD_INPUTS: list[tuple[dict[str, Any], str, str]] = [
         "not a valid namespace",
     ),
     (
-        {"access": {"authenticationMode": "CONFIG_MAP"}},
+        {"access": {"authenticationMode": "CONFIG_MAP", "entries": [ADMIN_ENTRY]}},
         "access.authenticationMode",
         "one of API, API_AND_CONFIG_MAP",
     ),
@@ -491,6 +505,7 @@ config:
     lines = errors(raw_config_from_stack_file(path))
     paths = [line.split(": ")[1] for line in lines]
     assert paths == [
+        "eksgitops:access.entries",
         "eksgitops:endpoint.publicAccessCidrs",
         "eksgitops:gitops.path",
         "eksgitops:gitops.repoUrl",
@@ -502,7 +517,7 @@ config:
         "eksgitops:nodegroups",
         "eksgitops:tags.aws:owner",
     ]
-    assert 'did you mean "nodeGroups"?' in lines[8]
+    assert 'did you mean "nodeGroups"?' in lines[9]
 
 
 def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
@@ -538,6 +553,7 @@ def test_raw_config_from_pulumi_decodes_structured_keys(pulumi_config: None) -> 
             "eksgitops:region": "eu-west-1",
             "eksgitops:kubernetesVersion": "1.35",
             "eksgitops:nodeGroups": json.dumps([GROUP]),
+            "eksgitops:access": json.dumps({"entries": [ADMIN_ENTRY]}),
             "eksgitops:tags": '{"team": "platform"}',
             "aws:region": "eu-west-1",
         }
@@ -547,13 +563,20 @@ def test_raw_config_from_pulumi_decodes_structured_keys(pulumi_config: None) -> 
         "region": "eu-west-1",
         "kubernetesVersion": "1.35",
         "nodeGroups": [GROUP],
+        "access": {"entries": [ADMIN_ENTRY]},
         "tags": {"team": "platform"},
     }
     assert load_spec(raw, stack="test", source=SRC).tags == {"team": "platform"}
 
 
 def test_raw_config_from_pulumi_reports_bad_json(pulumi_config: None) -> None:
-    pulumi.runtime.set_all_config({"eksgitops:region": "eu-west-1", "eksgitops:nodeGroups": "[{oops"})
+    pulumi.runtime.set_all_config(
+        {
+            "eksgitops:region": "eu-west-1",
+            "eksgitops:nodeGroups": "[{oops",
+            "eksgitops:access": json.dumps({"entries": [ADMIN_ENTRY]}),
+        }
+    )
     one_error(raw_config_from_pulumi(), "nodeGroups", "is not valid JSON")
 
 

@@ -49,8 +49,10 @@ def test_plan_of_each_stack_shows_and_writes_the_graph(
         assert set(resource) >= {"urn", "type", "name", "parent", "inputs"}
     urns = {r["urn"] for r in resources}
     # Every parent is either the stack or another planned resource: the tree is whole.
-    assert all(r["parent"] in urns or r["parent"].endswith(f"::pulumi:pulumi:Stack::eksgitops-{stack}")
-               for r in resources)
+    assert all(
+        r["parent"] in urns or r["parent"].endswith(f"::pulumi:pulumi:Stack::eksgitops-{stack}")
+        for r in resources
+    )
 
 
 def test_prod_plan_has_the_whole_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,10 +75,21 @@ def test_prod_plan_has_the_whole_environment(tmp_path: Path, monkeypatch: pytest
     roles = {r["inputs"].get("name") for r in resources if r["type"] == "aws:iam/role:Role"}
     for identity in spec_raw["identities"]:
         assert any(str(name).endswith(identity["name"]) for name in roles), identity["name"]
-    identity_components = [r for r in resources if r["type"].startswith("eksgitops:identity:")]
-    assert len([r for r in identity_components if r["type"] != "eksgitops:identity:OidcProvider"]) == len(
-        spec_raw["identities"]
-    )
+    # One IrsaRole or PodIdentityRole under the Platform per identity of the stack (the
+    # cluster's own, such as the EBS CSI driver's, sit deeper).
+    platform = next(r["urn"] for r in resources if r["type"] == "eksgitops:platform:Platform")
+    workload = {
+        r["name"]: r["type"]
+        for r in resources
+        if r["parent"] == platform and r["type"].startswith("eksgitops:identity:")
+    }
+    expected = {
+        f"eksgitops-prod-{i['name']}": "eksgitops:identity:IrsaRole"
+        if i.get("mode") == "irsa"
+        else "eksgitops:identity:PodIdentityRole"
+        for i in spec_raw["identities"]
+    }
+    assert workload == expected
 
 
 def test_plan_never_writes_a_secret_in_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,12 +225,20 @@ BAD_INPUT_CLASSES = {
         "eksgitops:network.vpcId:",
     ),
     "malformed subnet id": (
-        {"eksgitops:network": {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-1", "subnet-2"]}},
+        {
+            "eksgitops:network": {
+                "vpcId": "vpc-0123456789abcdef0",
+                "privateSubnetIds": ["subnet-1", "subnet-2"],
+            }
+        },
         "eksgitops:network.privateSubnetIds[0]:",
     ),
     "reserved tag prefix": ({"eksgitops:tags": {"AWS:team": "x"}}, "eksgitops:tags.AWS:team:"),
     "tag too long": ({"eksgitops:tags": {"k" * 129: "x"}}, "eksgitops:tags."),
-    "repo URL scheme": ({"eksgitops:gitops": {"repoUrl": "ftp://example.com/fleet"}}, "eksgitops:gitops.repoUrl:"),
+    "repo URL scheme": (
+        {"eksgitops:gitops": {"repoUrl": "ftp://example.com/fleet"}},
+        "eksgitops:gitops.repoUrl:",
+    ),
     "absolute repo path": ({"eksgitops:gitops": {"path": "/clusters/dev"}}, "eksgitops:gitops.path:"),
     "dot-dot repo path": ({"eksgitops:gitops": {"path": "clusters/../../x"}}, "eksgitops:gitops.path:"),
 }

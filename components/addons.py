@@ -1,0 +1,119 @@
+"""`ClusterAddons`: the EKS managed add-ons, in the two phases a fresh cluster needs.
+
+On a new cluster the order matters, so the add-ons come in two halves:
+
+- `before-compute` (vpc-cni, kube-proxy, eks-pod-identity-agent): DaemonSets that nodes
+  need to become Ready. Without the CNI a node never turns Ready and the node group
+  creation fails, so node groups depend on this half.
+- `after-compute` (coredns, aws-ebs-csi-driver): Deployments that need nodes to run on.
+  EKS reports such an add-on DEGRADED until its pods schedule, and creating it before any
+  node exists waits for health until it times out; so this half depends on the node groups.
+
+The cluster itself installs none of these (pulumi-eks is told not to, see `EksCluster`), so
+each add-on has exactly one owner: this component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_documents import role_name_for
+from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
+from components.spec import AddonSpec
+
+AddonPhase = Literal["before-compute", "after-compute"]
+
+PHASES: dict[AddonPhase, tuple[str, ...]] = {
+    "before-compute": ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"),
+    "after-compute": ("coredns", "aws-ebs-csi-driver"),
+}
+
+EBS_CSI_ADDON = "aws-ebs-csi-driver"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+EBS_CSI_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+
+
+@dataclass
+class ClusterAddonsArgs:
+    """What a `ClusterAddons` needs."""
+
+    cluster_name: str
+    """The cluster's physical name: the add-ons' cluster and the base of their roles' names."""
+    phase: AddonPhase
+    """Which half to install: `before-compute` or `after-compute` (see the module docstring)."""
+    addons: Mapping[str, AddonSpec]
+    """The enabled add-ons by name (`EnvironmentSpec.enabled_addons()`); only this phase's are used."""
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    """What must exist first: the cluster (before compute), or the node groups (after compute)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the add-ons and their roles, beside the provider's default tags."""
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    """One phase of the managed add-ons; aws-ebs-csi-driver with its own Pod Identity role."""
+
+    addons: dict[str, aws.eks.Addon]
+    """The add-ons created, by name (dependents use them in `depends_on`)."""
+    ebs_csi_role_arn: pulumi.Output[str] | None
+    """ARN of the EBS CSI controller's role; None when this phase has no EBS CSI driver."""
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eksgitops:cluster:ClusterAddons", name, None, opts)
+        self.addons = {}
+        self.ebs_csi_role_arn = None
+        after = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+
+        for addon_name in PHASES[args.phase]:
+            spec = args.addons.get(addon_name)
+            if spec is None or not spec.enabled:
+                continue
+            associations = None
+            if addon_name == EBS_CSI_ADDON:
+                # The controller gets its own identity instead of borrowing the node role's
+                # (NODE-IAM keeps EBS rights off the nodes). The add-on owns the association,
+                # so the role is made without one: two owners of an association fight.
+                role = PodIdentityRole(
+                    f"{name}-ebs-csi",
+                    PodIdentityRoleArgs(
+                        role_name=role_name_for(args.cluster_name, "ebs-csi"),
+                        cluster_name=args.cluster_name,
+                        namespace="kube-system",
+                        service_account=EBS_CSI_SERVICE_ACCOUNT,
+                        managed_policy_arns=(EBS_CSI_POLICY_ARN,),
+                        create_association=False,
+                        tags=args.tags,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                self.ebs_csi_role_arn = role.role_arn
+                associations = [
+                    aws.eks.AddonPodIdentityAssociationArgs(
+                        role_arn=role.role_arn, service_account=EBS_CSI_SERVICE_ACCOUNT
+                    )
+                ]
+            self.addons[addon_name] = aws.eks.Addon(
+                f"{name}-{addon_name}",
+                cluster_name=args.cluster_name,
+                addon_name=addon_name,
+                # Unset takes EKS's default for the cluster version at creation.
+                addon_version=spec.version,
+                # OVERWRITE: take over whatever is already there, and put back fields someone
+                # changed by hand; the config in Git is the truth.
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                pod_identity_associations=associations,
+                tags=args.tags,
+                opts=after,
+            )
+
+        self.register_outputs(
+            {
+                "addons": {addon: resource.arn for addon, resource in self.addons.items()},
+                "ebs_csi_role_arn": self.ebs_csi_role_arn,
+            }
+        )

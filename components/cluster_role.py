@@ -1,0 +1,89 @@
+"""`ClusterRole`: the IAM role the EKS control plane acts as (the cluster service role)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
+
+CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
+# EKS Auto Mode runs compute, EBS, load balancers and networking from the control plane, so
+# the cluster role needs these too (AWS docs: "Amazon EKS Auto Mode cluster IAM role").
+AUTO_MODE_POLICIES = (
+    "AmazonEKSComputePolicy",
+    "AmazonEKSBlockStoragePolicy",
+    "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingPolicy",
+)
+
+
+def cluster_trust_policy() -> dict:
+    """EKS assumes the role; Auto Mode also tags the session, and plain EKS accepts that too."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+
+
+@dataclass
+class ClusterRoleArgs:
+    """What a `ClusterRole` needs."""
+
+    cluster_name: str
+    """The cluster's name; the role is `<cluster>-cluster`, so people and audits can find it."""
+    auto_mode: bool = False
+    """Attach the four policies EKS Auto Mode requires on the cluster role; default False."""
+    tags: Mapping[str, pulumi.Input[str]] | None = None
+    """Tags on the role, beside the provider's default tags; default none."""
+
+
+class ClusterRole(pulumi.ComponentResource):
+    """The EKS cluster service role: trusted by eks.amazonaws.com, with the AWS managed policies."""
+
+    role: aws.iam.Role
+    """The role itself (pulumi-eks `service_role` takes the resource, not its ARN)."""
+    arn: pulumi.Output[str]
+    """ARN of the role."""
+    policy_arns: list[str]
+    """The managed policies attached, in order (known at construction)."""
+    attachments: list[aws.iam.RolePolicyAttachment]
+    """The attachments: the cluster must wait for them, or EKS may find the role without rights."""
+
+    def __init__(self, name: str, args: ClusterRoleArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eksgitops:cluster:ClusterRole", name, None, opts)
+        policies = CLUSTER_POLICIES + (AUTO_MODE_POLICIES if args.auto_mode else ())
+        self.policy_arns = [AWS_MANAGED_POLICY + policy for policy in policies]
+
+        self.role = aws.iam.Role(
+            name,
+            name=f"{args.cluster_name}-cluster",
+            assume_role_policy=json.dumps(cluster_trust_policy()),
+            description=f"EKS control plane of {args.cluster_name}",
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # One attachment per policy (not the deprecated `managed_policy_arns`), named after the
+        # policy so that turning Auto Mode on only adds attachments.
+        self.attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy}",
+                role=self.role.name,
+                policy_arn=arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for policy, arn in zip(policies, self.policy_arns, strict=True)
+        ]
+
+        self.arn = self.role.arn
+        self.register_outputs({"arn": self.arn})

@@ -1,0 +1,138 @@
+"""Platform: one environment — network, EKS cluster, workload identities — from one spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster import EksCluster, EksClusterArgs
+from components.iam_documents import role_name_for
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.network import Network, NetworkArgs
+from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
+from components.spec import EnvironmentSpec, IdentitySpec
+
+# Tags every resource carries through the provider's default tags, so a cost report or
+# a cleanup can find everything one environment owns.
+ENVIRONMENT_TAG = "eksgitops:environment"
+CLUSTER_TAG = "eksgitops:cluster"
+
+
+@dataclass
+class PlatformArgs:
+    spec: EnvironmentSpec
+    """The validated environment spec (components.spec.load_spec)."""
+
+
+class Platform(pulumi.ComponentResource):
+    """Everything one environment needs before the GitOps agent: network, cluster, identities.
+
+    All AWS resources go through one explicit provider for the spec's region, so a stack
+    never depends on ambient `aws:region` config, and default tags reach every resource.
+    """
+
+    provider: aws.Provider
+    network: Network
+    cluster: EksCluster
+    identity_role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eksgitops:platform:Platform", name, None, opts)
+        spec = args.spec
+        self.spec = spec
+        tags = {ENVIRONMENT_TAG: spec.environment, CLUSTER_TAG: spec.cluster_name, **spec.tags}
+        self.provider = aws.Provider(
+            f"{name}-aws",
+            region=spec.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, providers={"aws": self.provider})
+
+        self.network = Network(
+            f"{name}-network", NetworkArgs(spec=spec.network, cluster_name=spec.cluster_name), opts=child
+        )
+        self.cluster = EksCluster(
+            f"{name}-cluster",
+            EksClusterArgs(
+                cluster_name=spec.cluster_name,
+                kubernetes_version=spec.kubernetes_version,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                public_subnet_ids=self.network.public_subnet_ids,
+                endpoint=spec.endpoint,
+                log_types=list(spec.logging),
+                secrets_kms_key_arn=spec.secrets_kms_key_arn,
+                access=spec.access,
+                node_groups=list(spec.node_groups),
+                auto_mode=spec.auto_mode,
+                addons=spec.enabled_addons(),
+                service_cidr=spec.network.service_cidr,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.identity_role_arns = {
+            identity.name: self._identity(name, identity, child) for identity in spec.identities
+        }
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster.cluster_name,
+                "endpoint": self.cluster.endpoint,
+                "kubeconfig": self.cluster.kubeconfig,
+                "oidc_issuer_url": self.cluster.oidc_issuer_url,
+                "oidc_provider_arn": self.cluster.oidc_provider_arn,
+                "node_role_arn": self.cluster.node_role_arn,
+                "identity_role_arns": self.identity_role_arns,
+            }
+        )
+
+    def _identity(
+        self, name: str, identity: IdentitySpec, opts: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
+        # The role name is derived, never random: Git reaches it through the bridge as
+        # `<identity>_role_arn`, and a rebuilt environment must produce the same name.
+        role_name = role_name_for(self.spec.cluster_name, identity.name)
+        if identity.mode == "irsa":
+            role = IrsaRole(
+                f"{name}-{identity.name}",
+                IrsaRoleArgs(
+                    role_name=role_name,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer=self.cluster.oidc_issuer_url,
+                    namespace=identity.namespace,
+                    service_account=identity.service_account,
+                    managed_policy_arns=list(identity.managed_policy_arns),
+                    inline_policy=identity.policy,
+                ),
+                opts=opts,
+            )
+            return role.role_arn
+        pod_role = PodIdentityRole(
+            f"{name}-{identity.name}",
+            PodIdentityRoleArgs(
+                role_name=role_name,
+                cluster_name=self.cluster.cluster_name,
+                namespace=identity.namespace,
+                service_account=identity.service_account,
+                managed_policy_arns=list(identity.managed_policy_arns),
+                inline_policy=identity.policy,
+            ),
+            opts=opts,
+        )
+        return pod_role.role_arn
+
+    def export_stack_outputs(self) -> None:
+        """The stack outputs operators and the GitOps bridge read."""
+        pulumi.export("environment", self.spec.environment)
+        pulumi.export("region", self.spec.region)
+        pulumi.export("clusterName", self.cluster.cluster_name)
+        pulumi.export("endpoint", self.cluster.endpoint)
+        pulumi.export("oidcIssuerUrl", self.cluster.oidc_issuer_url)
+        pulumi.export("oidcProviderArn", self.cluster.oidc_provider_arn)
+        pulumi.export("kubeconfig", pulumi.Output.secret(self.cluster.kubeconfig))
+        pulumi.export("nodeRoleArn", self.cluster.node_role_arn)
+        pulumi.export("vpcId", self.network.vpc_id)
+        pulumi.export("identityRoleArns", self.identity_role_arns)

@@ -1,0 +1,332 @@
+"""EksCluster: the pulumi-eks cluster's arguments, the composed children and the outputs, planned offline.
+
+`eks.Cluster` and `eks.ManagedNodeGroup` are remote components: the plan sees their own
+registration only, so these tests judge their inputs (camelCase wire names).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.cluster import EksCluster, EksClusterArgs, no_creator_admin
+from components.spec import (
+    AccessEntrySpec,
+    AccessSpec,
+    AddonSpec,
+    AutoModeSpec,
+    EndpointSpec,
+    NodeGroupSpec,
+)
+from eksgitops.plan.engine import PlanResult, RecordedResource, run_program
+
+CLUSTER = "eks:index:Cluster"
+MNG = "eks:index:ManagedNodeGroup"
+ADDON = "aws:eks/addon:Addon"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ALL_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+ADMIN = "arn:aws:iam::111122223333:role/platform-admins"
+DEV = "arn:aws:iam::111122223333:role/developers"
+EXISTING_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OUTPUTS = (
+    "cluster_name",
+    "endpoint",
+    "kubeconfig",
+    "oidc_provider_arn",
+    "oidc_issuer_url",
+    "oidc_issuer_host",
+    "node_role_arn",
+    "cluster_role_arn",
+    "secrets_key_arn",
+    "cluster_security_group_id",
+)
+
+
+def cluster_args(**overrides: Any) -> EksClusterArgs:
+    values: dict[str, Any] = {
+        "cluster_name": "dev",
+        "kubernetes_version": "1.33",
+        "vpc_id": "vpc-0123",
+        "private_subnet_ids": ["subnet-priv-a", "subnet-priv-b"],
+        "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b"],
+        "access": AccessSpec(
+            entries=[
+                AccessEntrySpec(principal_arn=ADMIN),
+                AccessEntrySpec(principal_arn=DEV, policy="AmazonEKSEditPolicy", namespaces=["apps", "jobs"]),
+            ]
+        ),
+        "node_groups": [NodeGroupSpec(name="general"), NodeGroupSpec(name="batch", imds_hop_limit=2)],
+        "addons": {name: AddonSpec() for name in ALL_ADDONS},
+        "tags": {"team": "platform"},
+    }
+    values.update(overrides)
+    return EksClusterArgs(**values)
+
+
+def plan(args: EksClusterArgs | None = None) -> PlanResult:
+    def program():
+        cluster = EksCluster("dev", args or cluster_args())
+        for name in OUTPUTS:
+            pulumi.export(name, getattr(cluster, name))
+
+    return run_program(program)
+
+
+@pytest.fixture(scope="module")
+def default_plan() -> PlanResult:
+    return plan()
+
+
+def cluster_inputs(result: PlanResult) -> dict[str, Any]:
+    return result.one(CLUSTER, "dev").plain_inputs()
+
+
+def test_control_plane_endpoint_is_private_only_by_default(default_plan):
+    inputs = cluster_inputs(default_plan)
+    assert inputs["endpointPrivateAccess"] is True
+    assert inputs["endpointPublicAccess"] is False
+    # pulumi-eks refuses CIDRs on a closed public endpoint.
+    assert "publicAccessCidrs" not in inputs
+
+
+def test_public_endpoint_carries_its_allow_list():
+    endpoint = EndpointSpec(public_access=True, public_access_cidrs=["203.0.113.0/24"])
+    inputs = cluster_inputs(plan(cluster_args(endpoint=endpoint)))
+    assert inputs["endpointPublicAccess"] is True
+    assert inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_control_plane_logs_version_network_and_tags(default_plan):
+    inputs = cluster_inputs(default_plan)
+    assert inputs["enabledClusterLogTypes"] == [
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    ]
+    assert inputs["name"] == "dev"
+    assert inputs["version"] == "1.33"
+    assert inputs["vpcId"] == "vpc-0123"
+    assert inputs["privateSubnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
+    assert inputs["publicSubnetIds"] == ["subnet-pub-a", "subnet-pub-b"]
+    assert inputs["tags"] == {"team": "platform"}
+    assert "kubernetesServiceIpAddressRange" not in inputs
+
+
+def test_service_cidr_when_set():
+    inputs = cluster_inputs(plan(cluster_args(service_cidr="172.20.0.0/16")))
+    assert inputs["kubernetesServiceIpAddressRange"] == "172.20.0.0/16"
+
+
+def test_secrets_are_encrypted_with_the_created_rotating_key(default_plan):
+    key = default_plan.one("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert cluster_inputs(default_plan)["encryptionConfigKeyArn"] == "(known after apply: dev-secrets.arn)"
+    assert default_plan.outputs["secrets_key_arn"] == "(known after apply: dev-secrets.arn)"
+
+
+def test_an_existing_key_is_used_and_none_is_created():
+    result = plan(cluster_args(secrets_kms_key_arn=EXISTING_KEY))
+    assert not result.by_type("aws:kms/key:Key")
+    assert cluster_inputs(result)["encryptionConfigKeyArn"] == EXISTING_KEY
+
+
+def test_access_is_api_mode_with_explicit_entries_and_scopes(default_plan):
+    inputs = cluster_inputs(default_plan)
+    assert inputs["authenticationMode"] == "API"
+    assert inputs["accessEntries"] == {
+        "role-platform-admins": {
+            "principalArn": ADMIN,
+            "type": "STANDARD",
+            "accessPolicies": {
+                "AmazonEKSClusterAdminPolicy": {
+                    "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                    "accessScope": {"type": "cluster"},
+                }
+            },
+        },
+        "role-developers": {
+            "principalArn": DEV,
+            "type": "STANDARD",
+            "accessPolicies": {
+                "AmazonEKSEditPolicy": {
+                    "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+                    "accessScope": {"type": "namespace", "namespaces": ["apps", "jobs"]},
+                }
+            },
+        },
+    }
+
+
+def test_creator_gets_no_permanent_admin(default_plan):
+    # pulumi-eks hard-codes the creator's admin entry on the cluster it creates; our transform,
+    # attached to the remote component, turns it off on that child (EKS-ACCESS).
+    assert default_plan.one(CLUSTER, "dev").transforms == 1
+    child = pulumi.ResourceTransformArgs(
+        custom=True,
+        type_="aws:eks/cluster:Cluster",
+        name="dev-eksCluster",
+        props={
+            "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
+        },
+        opts=pulumi.ResourceOptions(),
+    )
+    result = no_creator_admin(child)
+    assert result is not None
+    assert result.props["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    other = pulumi.ResourceTransformArgs(
+        custom=True,
+        type_="aws:ec2/securityGroup:SecurityGroup",
+        name="sg",
+        props={},
+        opts=pulumi.ResourceOptions(),
+    )
+    assert no_creator_admin(other) is None
+
+
+def test_api_and_config_map_mode_passes_through():
+    access = AccessSpec(authentication_mode="API_AND_CONFIG_MAP")
+    inputs = cluster_inputs(plan(cluster_args(access=access)))
+    assert inputs["authenticationMode"] == "API_AND_CONFIG_MAP"
+    assert inputs["accessEntries"] == {}
+
+
+def test_pulumi_eks_creates_no_node_group_oidc_provider_security_groups_or_addons(default_plan):
+    inputs = cluster_inputs(default_plan)
+    assert inputs["skipDefaultNodeGroup"] is True
+    assert inputs["skipDefaultSecurityGroups"] is True
+    assert inputs["createOidcProvider"] is False
+    assert inputs["bootstrapSelfManagedAddons"] is False
+    assert inputs["useDefaultVpcCni"] is True
+    assert inputs["kubeProxyAddonOptions"]["enabled"] is False
+    assert inputs["corednsAddonOptions"]["enabled"] is False
+    assert "vpcCniOptions" not in inputs
+    assert "autoMode" not in inputs
+
+
+def test_cluster_uses_our_roles_and_waits_for_their_policies(default_plan):
+    inputs = cluster_inputs(default_plan)
+    cluster_role = default_plan.one("aws:iam/role:Role", "dev-cluster-role")
+    node_role = default_plan.one("aws:iam/role:Role", "dev-node-role")
+    assert cluster_role.inputs["name"] == "dev-cluster"
+    assert node_role.inputs["name"] == "dev-node"
+    assert inputs["serviceRole"] == cluster_role.urn
+    assert inputs["instanceRoles"] == [node_role.urn]
+    policy = default_plan.one(ATTACHMENT, "dev-cluster-role-AmazonEKSClusterPolicy")
+    assert policy.urn in default_plan.one(CLUSTER, "dev").dependencies
+    assert default_plan.outputs["cluster_role_arn"] == "arn:aws:iam::000000000000:role/dev-cluster"
+    assert default_plan.outputs["node_role_arn"] == "arn:aws:iam::000000000000:role/dev-node"
+
+
+def test_node_role_has_exactly_the_three_node_iam_policies(default_plan):
+    node_role_urn = default_plan.one("eksgitops:cluster:NodeRole").urn
+    policies = sorted(
+        r.inputs["policyArn"].rsplit("/", 1)[-1]
+        for r in default_plan.by_type(ATTACHMENT)
+        if r.parent == node_role_urn
+    )
+    assert policies == [
+        "AmazonEC2ContainerRegistryReadOnly",
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+    ]
+
+
+def test_oidc_provider_from_the_cluster_issuer(default_plan):
+    provider = default_plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    issuer = default_plan.outputs["oidc_issuer_url"]
+    assert issuer.startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
+    assert provider.inputs["url"] == issuer
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert default_plan.outputs["oidc_issuer_host"] == issuer.removeprefix("https://")
+    host = default_plan.outputs["oidc_issuer_host"]
+    assert default_plan.outputs["oidc_provider_arn"] == f"arn:aws:iam::000000000000:oidc-provider/{host}"
+
+
+def test_one_hardened_node_group_per_spec_in_private_subnets(default_plan):
+    groups = {g.name: g.plain_inputs() for g in default_plan.by_type(MNG)}
+    assert set(groups) == {"dev-general", "dev-batch"}
+    for inputs in groups.values():
+        assert inputs["subnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
+        assert "remoteAccess" not in inputs
+        assert inputs["nodeRole"] == default_plan.one("aws:iam/role:Role", "dev-node-role").urn
+    hops = {
+        t.name: t.inputs["metadataOptions"]["httpPutResponseHopLimit"]
+        for t in default_plan.by_type("aws:ec2/launchTemplate:LaunchTemplate")
+    }
+    assert hops == {"dev-general": 1, "dev-batch": 2}
+
+
+def test_addons_are_split_around_the_node_groups(default_plan):
+    cluster = default_plan.one(CLUSTER, "dev")
+    addons = {a.inputs["addonName"]: a for a in default_plan.by_type(ADDON)}
+    before = [addons[name] for name in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")]
+    after = [addons[name] for name in ("coredns", "aws-ebs-csi-driver")]
+    groups = default_plan.by_type(MNG)
+    assert all(cluster.urn in addon.dependencies for addon in before + after)
+    for group in groups:
+        assert all(addon.urn in group.dependencies for addon in before)
+    for addon in after:
+        assert all(group.urn in addon.dependencies for group in groups)
+
+
+def test_auto_mode_sets_compute_config_with_our_node_role_and_widens_the_cluster_role():
+    result = plan(cluster_args(auto_mode=AutoModeSpec(enabled=True, node_pools=["system"]), node_groups=[]))
+    inputs = cluster_inputs(result)
+    auto_role = result.one("aws:iam/role:Role", "dev-auto-node-role")
+    assert auto_role.inputs["name"] == "dev-auto-node"
+    assert inputs["autoMode"] == {
+        "enabled": True,
+        "createNodeRole": False,
+        "computeConfig": {
+            "nodePools": ["system"],
+            "nodeRoleArn": "arn:aws:iam::000000000000:role/dev-auto-node",
+        },
+    }
+    cluster_role_urn = result.one("eksgitops:cluster:ClusterRole").urn
+    cluster_policies = sorted(
+        r.inputs["policyArn"].rsplit("/", 1)[-1]
+        for r in result.by_type(ATTACHMENT)
+        if r.parent == cluster_role_urn
+    )
+    assert cluster_policies == [
+        "AmazonEKSBlockStoragePolicy",
+        "AmazonEKSClusterPolicy",
+        "AmazonEKSComputePolicy",
+        "AmazonEKSLoadBalancingPolicy",
+        "AmazonEKSNetworkingPolicy",
+    ]
+    # Auto Mode only: no managed node group role, and the output names the Auto Mode role.
+    assert not any(r.name == "dev-node-role" for r in result.resources)
+    assert "instanceRoles" not in inputs
+    assert not result.by_type(MNG)
+    assert result.outputs["node_role_arn"] == "arn:aws:iam::000000000000:role/dev-auto-node"
+
+
+def test_outputs_and_kubeconfig_is_secret(default_plan):
+    assert set(default_plan.outputs) == set(OUTPUTS)
+    assert default_plan.secret_outputs == {"kubeconfig"}
+    assert '"kind": "Config"' in default_plan.outputs["kubeconfig"]
+    assert default_plan.outputs["cluster_name"] == "dev"
+    assert (
+        default_plan.outputs["cluster_security_group_id"] == "(known after apply: dev.clusterSecurityGroupId)"
+    )
+
+
+def test_every_resource_sits_under_the_cluster_component(default_plan):
+    by_urn: dict[str, RecordedResource] = {r.urn: r for r in default_plan.resources}
+    top = default_plan.one("eksgitops:cluster:EksCluster", "dev")
+    for resource in default_plan.resources:
+        if resource is top:
+            continue
+        parent = by_urn.get(resource.parent)
+        while parent is not None and parent is not top:
+            assert not parent.custom, f"{resource.name} is parented to a custom resource"
+            parent = by_urn.get(parent.parent)
+        assert parent is top, f"{resource.type} {resource.name} is not under the EksCluster"

@@ -1,0 +1,131 @@
+"""NodeGroup: the hardened launch template and the managed node group it launches, planned offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pytest
+
+from components.node_group import NodeGroup, NodeGroupArgs
+from components.spec import NodeGroupSpec, TaintSpec
+from eksgitops.plan.engine import PlanResult, run_program
+
+PRIVATE = ["subnet-private-a", "subnet-private-b"]
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+MNG = "eks:index:ManagedNodeGroup"
+
+
+def plan(**spec: Any) -> PlanResult:
+    node_spec = NodeGroupSpec(name="general", **spec)
+
+    def program():
+        cluster = eks.Cluster("dev", name="dev", skip_default_node_group=True)
+        role = aws.iam.Role("node", name="dev-node", assume_role_policy="{}")
+        marker = aws.iam.Role("must-exist-first", assume_role_policy="{}")
+        group = NodeGroup(
+            "general",
+            NodeGroupArgs(
+                cluster=cluster,
+                cluster_name="dev",
+                spec=node_spec,
+                node_role=role,
+                subnet_ids=PRIVATE,
+                kubernetes_version="1.33",
+                depends_on=[marker],
+                tags={"team": "x"},
+            ),
+        )
+        pulumi.export("launch_template_id", group.launch_template_id)
+
+    return run_program(program)
+
+
+def test_launch_template_requires_imdsv2_with_hop_limit_1_by_default():
+    template = plan().one(LAUNCH_TEMPLATE, "general")
+    assert template.inputs["metadataOptions"] == {
+        "httpEndpoint": "enabled",
+        "httpTokens": "required",
+        "httpPutResponseHopLimit": 1,
+    }
+
+
+def test_hop_limit_2_only_when_the_spec_says_so():
+    template = plan(imds_hop_limit=2).one(LAUNCH_TEMPLATE, "general")
+    assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert template.inputs["metadataOptions"]["httpTokens"] == "required"
+
+
+def test_root_volume_is_encrypted_gp3_of_the_spec_size_and_there_is_no_key_pair():
+    template = plan(disk_size=80).one(LAUNCH_TEMPLATE, "general")
+    (device,) = template.inputs["blockDeviceMappings"]
+    assert device["deviceName"] == "/dev/xvda"
+    assert device["ebs"] == {
+        "volumeSize": 80,
+        "volumeType": "gp3",
+        "encrypted": "true",
+        "deleteOnTermination": "true",
+    }
+    assert "keyName" not in template.inputs
+    assert template.inputs["name"] == "dev-general"
+
+
+def test_bottlerocket_sizes_its_data_volume():
+    template = plan(ami_type="BOTTLEROCKET_x86_64").one(LAUNCH_TEMPLATE, "general")
+    assert template.inputs["blockDeviceMappings"][0]["deviceName"] == "/dev/xvdb"
+
+
+def test_launched_instances_volumes_and_enis_are_tagged():
+    template = plan().one(LAUNCH_TEMPLATE, "general")
+    specs = {s["resourceType"]: s["tags"] for s in template.inputs["tagSpecifications"]}
+    assert set(specs) == {"instance", "volume", "network-interface"}
+    assert all(tags == {"Name": "dev-general", "team": "x"} for tags in specs.values())
+
+
+def test_node_group_private_subnets_no_ssh_and_launch_template_by_id_and_latest_version():
+    result = plan()
+    group = result.one(MNG, "general").plain_inputs()
+    assert group["subnetIds"] == PRIVATE
+    assert "remoteAccess" not in group
+    # With a launch template the disk size lives there; EKS refuses it on the group.
+    assert "diskSize" not in group
+    assert group["launchTemplate"] == {"id": "(known after apply: general.id)", "version": "1"}
+    assert group["nodeRole"].endswith("aws:iam/role:Role::node")
+    assert group["nodeGroupNamePrefix"] == "general-"
+    assert group["version"] == "1.33"
+    assert result.outputs["launch_template_id"] == "(known after apply: general.id)"
+
+
+def test_node_group_sizes_types_labels_taints_and_ami():
+    group = plan(
+        instance_types=["m7i.large", "m6i.large"],
+        capacity_type="SPOT",
+        min_size=2,
+        desired_size=3,
+        max_size=5,
+        labels={"role": "general"},
+        taints=[TaintSpec(key="dedicated", value="gitops", effect="NO_EXECUTE")],
+        ami_type="AL2023_ARM_64_STANDARD",
+    ).one(MNG, "general")
+    inputs = group.inputs
+    assert inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 3, "maxSize": 5}
+    assert inputs["instanceTypes"] == ["m7i.large", "m6i.large"]
+    assert inputs["capacityType"] == "SPOT"
+    assert inputs["labels"] == {"role": "general"}
+    assert inputs["taints"] == [{"key": "dedicated", "value": "gitops", "effect": "NO_EXECUTE"}]
+    assert inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+
+
+def test_node_group_waits_for_what_it_is_told_to():
+    result = plan()
+    marker = result.one("aws:iam/role:Role", "must-exist-first")
+    assert marker.urn in result.one(MNG, "general").dependencies
+
+
+@pytest.mark.parametrize("type_", [LAUNCH_TEMPLATE, MNG])
+def test_children_are_parented_to_the_component(type_):
+    result = plan()
+    component = result.one("eksgitops:cluster:NodeGroup", "general")
+    assert result.one(type_, "general").parent == component.urn

@@ -1,0 +1,44 @@
+"""OidcProvider: the IAM OIDC provider for the cluster's issuer, audience sts.amazonaws.com."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from components.oidc_provider import OidcProvider, OidcProviderArgs
+from eksgitops.plan.engine import PlanResult, run_program
+
+HOST = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
+PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+
+
+def plan(issuer: str) -> PlanResult:
+    def program():
+        provider = OidcProvider("oidc", OidcProviderArgs(issuer_url=issuer, tags={"team": "x"}))
+        pulumi.export("arn", provider.arn)
+        pulumi.export("issuer_url", provider.issuer_url)
+        pulumi.export("issuer_host", provider.issuer_host)
+
+    return run_program(program)
+
+
+@pytest.mark.parametrize("issuer", [f"https://{HOST}", HOST, f"https://{HOST}/"])
+def test_provider_url_client_id_and_outputs(issuer):
+    result = plan(issuer)
+    provider = result.one(PROVIDER, "oidc")
+    assert provider.inputs["url"] == f"https://{HOST}"
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    # IAM trusts the CA of EKS issuers: no thumbprint to go stale.
+    assert "thumbprintLists" not in provider.inputs
+    assert result.outputs == {
+        "arn": f"arn:aws:iam::000000000000:oidc-provider/{HOST}",
+        "issuer_url": f"https://{HOST}",
+        "issuer_host": HOST,
+    }
+
+
+def test_provider_is_parented_to_the_component():
+    result = plan(f"https://{HOST}")
+    component = result.one("eksgitops:identity:OidcProvider", "oidc")
+    assert result.one(PROVIDER, "oidc").parent == component.urn
+    assert len(result.resources) == 2
