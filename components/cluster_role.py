@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.role_policies import attach_policies
+
 AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
@@ -73,17 +75,8 @@ class ClusterRole(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # One attachment per policy (not the deprecated `managed_policy_arns`), named after the
-        # policy so that turning Auto Mode on only adds attachments.
-        self.attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{policy}",
-                role=self.role.name,
-                policy_arn=arn,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            for policy, arn in zip(policies, self.policy_arns, strict=True)
-        ]
+        # Named after each policy, so that turning Auto Mode on or off only adds or removes attachments.
+        self.attachments = attach_policies(self, name, self.role, self.policy_arns)
 
         self.arn = self.role.arn
         self.register_outputs({"arn": self.arn})

@@ -7,7 +7,6 @@ does not depend on the cluster.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from components.iam_documents import (
     validate_policy_document,
     validate_service_account,
 )
+from components.role_policies import attach_policies
 
 
 @dataclass
@@ -80,53 +80,3 @@ class IrsaRole(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.role_name = role.name
         self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})
-
-
-def attach_policies(
-    parent: pulumi.Resource,
-    name: str,
-    role: aws.iam.Role,
-    managed_policy_arns: Sequence[pulumi.Input[str]],
-    inline_policy: Mapping | None,
-) -> None:
-    """Attach managed policies and an inline policy to `role`, each a child of `parent`.
-
-    Shared by `IrsaRole` and `PodIdentityRole`: the two differ only in their trust.
-    """
-    for logical, index in _attachment_names(name, managed_policy_arns):
-        aws.iam.RolePolicyAttachment(
-            logical,
-            role=role.name,
-            policy_arn=managed_policy_arns[index],
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
-    if inline_policy is not None:
-        aws.iam.RolePolicy(
-            f"{name}-inline",
-            role=role.name,
-            name="inline",
-            # from_input resolves Outputs nested in the document (a key ARN, a bucket name).
-            policy=pulumi.Output.from_input(inline_policy).apply(lambda doc: json.dumps(doc)),
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
-
-
-def _attachment_names(name: str, arns: Sequence[pulumi.Input[str]]) -> list[tuple[str, int]]:
-    # Named after the policy when its ARN is known, so reordering the list does not replace
-    # attachments (briefly detaching a policy); by index only for ARNs known after apply.
-    known = [arn for arn in arns if isinstance(arn, str)]
-    duplicates = {arn for arn in known if known.count(arn) > 1}
-    if duplicates:
-        raise ValueError(f"{name}: managed policies listed twice: {sorted(duplicates)}")
-    basenames = [arn.rsplit("/", 1)[-1] for arn in known]
-    names: list[tuple[str, int]] = []
-    for index, arn in enumerate(arns):
-        if not isinstance(arn, str):
-            names.append((f"{name}-policy-{index}", index))
-            continue
-        suffix = arn.rsplit("/", 1)[-1]
-        if basenames.count(suffix) > 1:
-            # The same policy name under two paths or accounts: tell them apart, stably.
-            suffix = f"{suffix}-{hashlib.sha256(arn.encode()).hexdigest()[:6]}"
-        names.append((f"{name}-{suffix}", index))
-    return names

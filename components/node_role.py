@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster_role import AWS_MANAGED_POLICY
+from components.role_policies import attach_policies
 
 # NODE-IAM (CIS EKS 5.1.3): exactly these, nothing more. In particular no
 # AmazonSSMManagedInstanceCore: SSM access to nodes (NODE-NO-SSH says "use SSM") must come
@@ -83,15 +84,8 @@ class NodeRole(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{policy}",
-                role=self.role.name,
-                policy_arn=arn,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            for policy, arn in zip(policies, self.policy_arns, strict=True)
-        ]
+        # Named after each policy, so that turning Auto Mode on or off only adds or removes attachments.
+        self.attachments = attach_policies(self, name, self.role, self.policy_arns)
 
         self.arn = self.role.arn
         self.register_outputs({"arn": self.arn})

@@ -19,7 +19,7 @@ from components.iam_documents import (
     validate_policy_document,
     validate_service_account,
 )
-from components.irsa_role import attach_policies
+from components.role_policies import attach_policies
 
 
 @dataclass
