@@ -15,7 +15,7 @@ import typer
 from eksgitops.fleet import bootstrap as ops
 from eksgitops.fleet import layout
 from eksgitops.fleet.credentials import CredentialError, Credentials
-from eksgitops.fleet.repo import FleetError, git_check_ref_format
+from eksgitops.fleet.repo import FleetError, RepoArgumentError, git_check_ref_format
 
 app = typer.Typer(
     name="fleet",
@@ -41,9 +41,14 @@ def _usage(flag: str, problem: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
+
+
+def _failed(exc: FleetError, creds: Credentials) -> typer.Exit:
+    # A bad --repo path is the user's typo (2); anything else is the world's state (1).
+    return _fail(creds.scrub(str(exc)), 2 if isinstance(exc, RepoArgumentError) else 1)
 
 
 def _check_env(env: str) -> None:
@@ -98,7 +103,7 @@ def bootstrap(
     try:
         ops.bootstrap(repo, opts, creds, echo=typer.echo, dry_run=dry_run, force=force)
     except FleetError as exc:
-        raise _fail(creds.scrub(str(exc))) from None
+        raise _failed(exc, creds) from None
 
 
 @app.command()
@@ -126,7 +131,7 @@ def verify(
     try:
         report, sha = ops.verify(repo, env_path, env, revision, list(identity or []), set(var or []), creds)
     except FleetError as exc:
-        raise _fail(creds.scrub(str(exc))) from None
+        raise _failed(exc, creds) from None
     for finding in report.findings:
         typer.echo(str(finding))
     where = f"{env_path} at {sha[:7]}"

@@ -31,6 +31,10 @@ class FleetError(Exception):
     """A runtime failure with a one-line, credential-free message for the user (exit 1)."""
 
 
+class RepoArgumentError(FleetError):
+    """`--repo` names a local path that is missing or not a repository: a command-line mistake (exit 2)."""
+
+
 @dataclass
 class Checkout:
     """A temporary clone of the fleet repository on `branch`."""
@@ -58,13 +62,15 @@ def resolve_url(repo_arg: str) -> str:
         return repo_arg
     path = Path(repo_arg).expanduser()
     if not path.exists():
-        raise FleetError(
+        raise RepoArgumentError(
             f"--repo {repo_arg}: no such file or directory (give a URL or a git repository path)"
         )
     try:
         git.Repo(path)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise FleetError(f"--repo {repo_arg}: {path} is not a git repository") from None
+        raise RepoArgumentError(
+            f"--repo {repo_arg}: {path} is not a git repository (give a URL or a git repository path)"
+        ) from None
     return str(path.resolve())
 
 

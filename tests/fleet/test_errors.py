@@ -43,8 +43,14 @@ def test_unreachable_host(cli) -> None:
 def test_local_path_that_is_not_a_repo(cli, tmp_path: Path) -> None:
     for command in ("bootstrap", "verify"):
         result = invoke(cli, command, "--repo", str(tmp_path), "--env", "dev")
-        assert result.exit_code == 1
-        assert result.stderr.strip() == f"error: --repo {tmp_path}: {tmp_path} is not a git repository"
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            f"error: --repo {tmp_path}: {tmp_path} is not a git repository "
+            "(give a URL or a git repository path)"
+        )
+        missing = invoke(cli, command, "--repo", str(tmp_path / "nowhere"), "--env", "dev")
+        assert missing.exit_code == 2
+        assert "no such file or directory" in missing.stderr
 
 
 def test_missing_revision_and_empty_repo_for_verify(cli, bare_remote: Path) -> None:
