@@ -358,12 +358,8 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
         ) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise SpecError([f"{where}: not valid YAML ({exc.problem or exc.context}); fix the syntax"]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([f"{path}: not valid YAML ({exc}); fix the syntax"]) from None
+        raise SpecError([_yaml_error_line(path, exc)]) from None
     if root is None:
         return {}
     if not isinstance(root, yaml.MappingNode):
@@ -390,6 +386,15 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
     return raw
 
 
+def _yaml_error_line(path: Path, exc: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error, with the line number when YAML knows it."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        return f"{where}: not valid YAML ({exc.problem or exc.context}); fix the syntax"
+    return f"{path}: not valid YAML ({' '.join(str(exc).split())}); fix the syntax"
+
+
 def _secrets(value: Any) -> Any:
     """Turn `{secure: …}` mappings, at any depth, into SecretValue markers."""
     if isinstance(value, dict):
@@ -407,7 +412,16 @@ def project_config_defaults(path: Path) -> dict[str, Any]:
     Pulumi merges them into every stack's config before the program runs, so an offline
     reader overlays the stack file's values on these.
     """
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except OSError as exc:
+        raise SpecError(
+            [f"{path}: cannot read the project file ({exc.strerror}); a readable Pulumi.yaml"]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([_yaml_error_line(path, exc)]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
+        raise SpecError([f"{path}: config: is not a mapping; a mapping of <namespace>:<key> declarations"])
     name = data.get("name", PROJECT)
     defaults: dict[str, Any] = {}
     for key, decl in (data.get("config") or {}).items():

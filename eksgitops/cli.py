@@ -17,6 +17,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click errors: one "Error: ..." line naming the flag, not a drawn box.
+    rich_markup_mode=None,
 )
 app.command(name="plan")(plan)
 app.add_typer(fleet_app, name="fleet")

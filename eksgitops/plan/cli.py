@@ -73,7 +73,9 @@ def run_plan(stack: str, *, stacks_dir: Path, project_dir: Path) -> PlanResult:
 
 
 def plan(
-    stack: Annotated[str, typer.Argument(help="Stack name: stacks/Pulumi.<STACK>.yaml is read.")],
+    stack: Annotated[
+        str, typer.Argument(metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml is read.")
+    ],
     stacks_dir: Annotated[
         Path, typer.Option("--stacks-dir", help="Folder of the Pulumi.<stack>.yaml files.")
     ] = Path("stacks"),
@@ -91,7 +93,7 @@ def plan(
             f"available: {', '.join(available) or f'none in {stacks_dir}/'}"
         )
     try:
-        result = run_plan(stack, stacks_dir=stacks_dir, project_dir=Path.cwd())
+        result = run_plan(stack, stacks_dir=stacks_dir, project_dir=Path("."))
     except SpecError as err:
         raise _fail("\n".join(err.lines)) from None
 

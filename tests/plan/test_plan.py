@@ -263,3 +263,23 @@ def test_each_class_of_mistake_names_its_key_and_exits_2(
     assert any(line.startswith(f"stacks/Pulumi.dev.yaml: {expected}") for line in lines), lines
     assert all(";" in line for line in lines), "every line says what is allowed"
     assert not (project / "build").exists()
+
+
+def test_a_broken_project_file_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _bad_project(tmp_path, _dev_config())
+    (project / "Pulumi.yaml").write_text("name: eksgitops\nconfig: [oops\n")
+    result = _plan(["dev"], project, monkeypatch)
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == "Pulumi.yaml:3: not valid YAML (expected ',' or ']', but got '<stream end>'); fix the syntax"
+    )
+
+
+def test_a_bad_flag_names_itself_and_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _plan(["dev", "--outdir", "x"], ROOT, monkeypatch)
+    assert result.exit_code == 2
+    assert "Error: No such option: --outdir" in result.stderr
+    assert "Traceback" not in result.stderr
