@@ -22,7 +22,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import role_name_for
+from components.iam_documents import EBS_CSI_ROLE, role_name_for
 from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 from components.spec import AddonSpec
 
@@ -80,7 +80,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 role = PodIdentityRole(
                     f"{name}-ebs-csi",
                     PodIdentityRoleArgs(
-                        role_name=role_name_for(args.cluster_name, "ebs-csi"),
+                        role_name=role_name_for(args.cluster_name, EBS_CSI_ROLE),
                         cluster_name=args.cluster_name,
                         namespace="kube-system",
                         service_account=EBS_CSI_SERVICE_ACCOUNT,

@@ -23,6 +23,7 @@ import pulumi_eks as eks
 
 from components.addons import ClusterAddons, ClusterAddonsArgs
 from components.cluster_role import ClusterRole, ClusterRoleArgs
+from components.iam_documents import AUTO_MODE_NODE_ROLE, NODE_ROLE, role_name_for
 from components.node_group import NodeGroup, NodeGroupArgs
 from components.node_role import NodeRole, NodeRoleArgs
 from components.oidc_provider import OidcProvider, OidcProviderArgs
@@ -171,13 +172,17 @@ class EksCluster(pulumi.ComponentResource):
         self.node_role = None
         if args.node_groups or not auto:
             self.node_role = NodeRole(
-                f"{name}-node-role", NodeRoleArgs(role_name=f"{cluster_name}-node", tags=tags), opts=child
+                f"{name}-node-role",
+                NodeRoleArgs(role_name=role_name_for(cluster_name, NODE_ROLE), tags=tags),
+                opts=child,
             )
         self.auto_mode_node_role = None
         if auto:
             self.auto_mode_node_role = NodeRole(
                 f"{name}-auto-node-role",
-                NodeRoleArgs(role_name=f"{cluster_name}-auto-node", kind="auto-mode", tags=tags),
+                NodeRoleArgs(
+                    role_name=role_name_for(cluster_name, AUTO_MODE_NODE_ROLE), kind="auto-mode", tags=tags
+                ),
                 opts=child,
             )
 

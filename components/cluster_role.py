@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.iam_documents import CLUSTER_ROLE, role_name_for
 from components.role_policies import attach_policies
 
 AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
@@ -69,7 +70,7 @@ class ClusterRole(pulumi.ComponentResource):
 
         self.role = aws.iam.Role(
             name,
-            name=f"{args.cluster_name}-cluster",
+            name=role_name_for(args.cluster_name, CLUSTER_ROLE),
             assume_role_policy=json.dumps(cluster_trust_policy()),
             description=f"EKS control plane of {args.cluster_name}",
             tags=args.tags,

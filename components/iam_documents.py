@@ -18,6 +18,14 @@ STS_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 ROLE_NAME_MAX = 64
 
+# Roles the components create for themselves, named `<cluster>-<name>` like workload
+# identities; a workload identity may not take one of these names.
+CLUSTER_ROLE = "cluster"
+NODE_ROLE = "node"
+AUTO_MODE_NODE_ROLE = "auto-node"
+EBS_CSI_ROLE = "ebs-csi"
+RESERVED_ROLE_NAMES = (CLUSTER_ROLE, NODE_ROLE, AUTO_MODE_NODE_ROLE, EBS_CSI_ROLE)
+
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _ROLE_NAME_CHARS = re.compile(r"^[\w+=,.@-]+$")

@@ -19,6 +19,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
 
+from components.iam_documents import RESERVED_ROLE_NAMES
+
 Path = tuple[str | int, ...]
 
 
@@ -666,6 +668,12 @@ def check_identities(value: Any) -> Iterator[Problem]:
     for i, ident in items:
         path: Path = ("identities", i)
         yield from dns_label((*path, "name"), ident.get("name"), "identity name")
+        if ident.get("name") in RESERVED_ROLE_NAMES:
+            yield Problem(
+                (*path, "name"),
+                f"{fmt(ident['name'])} is the name of the platform's own <cluster>-{ident['name']} role",
+                "any other name (reserved: " + ", ".join(RESERVED_ROLE_NAMES) + ")",
+            )
         yield from dns_label((*path, "namespace"), ident.get("namespace"), "namespace")
         yield from dns_label((*path, "serviceAccount"), ident.get("serviceAccount"), "service account name")
         arns = ident.get("managedPolicyArns", [])

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = "stacks/Pulumi.test.yaml"
 PREFIX = f"{SRC}: eksgitops:"
 GROUP = {"name": "general"}
+S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 ADMIN_ENTRY = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}
 
 
@@ -159,6 +160,14 @@ def test_a_cluster_wide_admin_entry_is_required() -> None:
     one_error(minimal(access={"entries": [viewer]}), "access.entries", "no cluster-wide")
     full_arn = {**ADMIN_ENTRY, "policy": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}
     assert load_spec(minimal(access={"entries": [full_arn]}), stack="test", source=SRC).access.entries
+
+
+@pytest.mark.parametrize("name", ["node", "cluster", "auto-node", "ebs-csi"])
+def test_identity_names_of_the_platform_roles_are_reserved(name: str) -> None:
+    # `<cluster>-node` etc. are the platform's own roles: an identity of that name would collide.
+    identity = {"name": name, "namespace": "a", "serviceAccount": "a", "managedPolicyArns": [S3_READ]}
+    one_error(minimal(identities=[identity]), "identities[0].name", "platform's own")
+    assert load_spec(minimal(identities=[{**identity, "name": "nodes"}]), stack="test", source=SRC)
 
 
 def test_unknown_key_did_you_mean() -> None:
