@@ -81,6 +81,7 @@ def test_foreign_layout_gets_only_the_new_environment(cli, bare_remote: Path, tm
     foreign = {
         "clusters/staging/infra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: theirs\n",
         "infrastructure/controllers/kustomization.yaml": "resources: []\n",
+        "infrastructure/crds/kustomization.yaml": "resources: []\n",
         "infrastructure/configs/kustomization.yaml": "resources: []\n",
         "apps/base/podinfo/kustomization.yaml": "resources: []  # their own podinfo\n",
         "README.md": "our fleet\n",

@@ -134,11 +134,11 @@ CASES: dict[str, tuple[Breakage, str]] = {
         "clusters/dev/db.yaml: Secret podinfo/db: Secret values not SOPS-encrypted: user",
     ),
     "unpinned chart": (
-        lambda r: edit(r, "infrastructure/controllers/flagger.yaml", 'version: "1.40.0"', 'version: "1.x"'),
+        lambda r: edit(r, "infrastructure/controllers/flagger.yaml", 'version: "1.43.0"', 'version: "1.x"'),
         "HelmRelease flagger-system/flagger: chart flagger version '1.x' is not pinned",
     ),
     "chart without version": (
-        lambda r: edit(r, "infrastructure/controllers/metrics-server.yaml", '      version: "3.12.2"\n', ""),
+        lambda r: edit(r, "infrastructure/controllers/metrics-server.yaml", '      version: "3.13.1"\n', ""),
         "HelmRelease kube-system/metrics-server: chart metrics-server no version is not pinned",
     ),
 }
@@ -155,7 +155,7 @@ def test_each_finding_class_is_caught(tmp_path: Path, case: str) -> None:
 
 ARGO_CASES: dict[str, tuple[Breakage, str]] = {
     "unpinned chart in ApplicationSet": (
-        lambda r: edit(r, "clusters/dev/infrastructure.yaml", 'version: "3.12.2"', 'version: "*"'),
+        lambda r: edit(r, "clusters/dev/infrastructure.yaml", 'version: "3.13.1"', 'version: "*"'),
         "ApplicationSet argocd/infrastructure-controllers: chart metrics-server version '*' is not pinned",
     ),
     "annotation not in the bridge": (
