@@ -50,6 +50,9 @@ class RecordedResource:
     custom: bool
     remote: bool
     provider: str
+    """The provider reference of a custom resource (empty: the default provider)."""
+    providers: dict[str, str]
+    """The provider map a component (notably a remote one) was given, by package."""
     dependencies: list[str]
     transforms: int
     """How many transforms the program attached (they reach children the mocks never see)."""
@@ -108,6 +111,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     remote=bool(request.remote),
                     provider=request.provider,
+                    providers=dict(request.providers),
                     dependencies=list(request.dependencies),
                     transforms=len(request.transforms),
                     inputs=json_format.MessageToDict(request.object),
