@@ -4,7 +4,7 @@ Components trust a validated `EnvironmentSpec`; they never read Pulumi config th
 Keys in the stack file are camelCase under the `eksgitops:` namespace; attributes here
 are snake_case.
 
-CONTRACT
+How it is used:
 - `load_spec(raw, stack=..., source=...)` -> a validated `EnvironmentSpec`, or raises
   `SpecError` whose `.lines` hold EVERY problem found (types, values and cross-field
   rules alike), sorted by key path, each exactly
@@ -20,7 +20,7 @@ CONTRACT
   is the inverse, for `pulumi.runtime.set_all_config` in the offline plan;
   `project_config_defaults(path)` reads the defaults Pulumi.yaml declares (Pulumi merges
   them into every stack, so the offline plan must too).
-- Defaults pass every rule in docs/security-checklist.md: private endpoint only, all five
+- Defaults pass every rule of the security checklist: private endpoint only, all five
   control-plane log types, a new KMS key with rotation for secrets, API authentication
   mode, IMDSv2 with hop limit 1, one NAT gateway per AZ.
 - The value checks live in `components.spec_checks` (pure functions over the raw dict,
