@@ -7,7 +7,7 @@ deterministically.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eksgitops.fleet import layout, scaffold
 from eksgitops.fleet.credentials import Credentials, scrub_url
@@ -50,7 +50,7 @@ def bootstrap(
         for note in co.notes:
             echo(f"note: {note}")
         # Argo CD Applications point at the repo by URL: never with credentials in it.
-        opts = layout.Options(**{**opts.__dict__, "repo_url": opts.repo_url or _public_url(co)})
+        opts = replace(opts, repo_url=opts.repo_url or _public_url(co))
         files = layout.render(opts)
         last: dict[str, scaffold.Plan] = {}
 

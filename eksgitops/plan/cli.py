@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from components.spec import (
+    PROJECT,
     SpecError,
     config_for_pulumi,
     load_spec,
@@ -24,14 +25,13 @@ from components.spec import (
     raw_config_from_stack_file,
 )
 from eksgitops.plan.engine import PlanResult, run_program
-from eksgitops.plan.render import print_plan, write_resources_json
+from eksgitops.plan.render import count_table, print_plan, write_resources_json
+from eksgitops.program import main as default_main
 
-PROJECT = "eksgitops"
 
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
+def _usage_error(message: str) -> typer.Exit:
     Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
-    return typer.Exit(code=code)
+    return typer.Exit(code=2)
 
 
 def _program(project_dir: Path):
@@ -39,9 +39,6 @@ def _program(project_dir: Path):
     main = project_dir / "__main__.py"
     if main.is_file():
         return lambda: runpy.run_path(str(main), run_name="__main__")
-
-    from eksgitops.program import main as default_main
-
     return default_main
 
 
@@ -88,20 +85,18 @@ def plan(
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         available = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
-        raise _fail(
+        raise _usage_error(
             f"eksgitops plan: STACK {stack!r}: no stack file {stack_file}; "
             f"available: {', '.join(available) or f'none in {stacks_dir}/'}"
         )
     try:
         result = run_plan(stack, stacks_dir=stacks_dir, project_dir=Path("."))
     except SpecError as err:
-        raise _fail("\n".join(err.lines)) from None
+        raise _usage_error("\n".join(err.lines)) from None
 
     # Piped into a file or CI log, rich would crop at 80 columns; the tree wants more.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     if quiet:
-        from eksgitops.plan.render import count_table
-
         console.print(count_table(result.resources))
     else:
         print_plan(result, console, stack=stack)
