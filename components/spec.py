@@ -39,19 +39,15 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field, ValidationError
 
 from components import spec_checks
+from components.gitops_spec import GitOpsSpec
 from components.spec_checks import DNS_LABEL_ALLOWED, Problem
+from components.spec_errors import SpecValueError
+from components.spec_model import SpecModel
 
-
-class _Model(BaseModel):
-    # strict: a YAML `3` stays an int and `"3"` stays a string — no silent coercion of
-    # an unquoted `yes`, `1.30` or `0755` into something the user did not mean.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
-    )
+_Model = SpecModel
 
 
 AddonName = Literal["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
@@ -231,19 +227,6 @@ class IdentitySpec(_Model):
     """Pod Identity (survives a cluster rebuild) or IRSA (trusts the cluster's OIDC issuer)."""
 
 
-class GitOpsSpec(_Model):
-    """Where the GitOps agent pulls the fleet from."""
-
-    agent: Literal["flux", "argocd"] = "flux"
-    """Flux (default) or Argo CD."""
-    repo_url: str | None = None
-    """https://… or SSH (git@host:path, ssh://…); no credentials in the URL."""
-    branch: str = "main"
-    """Branch the agent follows (a valid Git ref name)."""
-    path: str | None = None
-    """Relative path in the fleet repo; load_spec fills in clusters/<stack> when unset."""
-
-
 class EnvironmentSpec(_Model):
     """One stack's validated configuration; build it with `load_spec`."""
 
@@ -324,9 +307,9 @@ SECRET_PLACEHOLDER = "[secret]"
 
 @dataclass(frozen=True)
 class SecretValue:
-    """A `{secure: <ciphertext>}` value from a stack file: a Pulumi secret, never shown."""
+    """A `{secure: <value>}` value from a stack file: a Pulumi secret, never shown."""
 
-    ciphertext: str
+    value: str
 
     def __str__(self) -> str:
         return SECRET_PLACEHOLDER
@@ -693,6 +676,10 @@ def _pydantic_problems(exc: ValidationError) -> list[Problem]:
                 # YAML turned an unquoted 1.30, 8080, yes or on into a number or boolean.
                 allowed = "a string: quote the value in YAML"
             problems.append(Problem(path, f"is {_describe(value)}, not {expected}", allowed))
+        elif kind == "value_error" and isinstance(
+            spec_error := err.get("ctx", {}).get("error"), SpecValueError
+        ):
+            problems.append(Problem((*path, *spec_error.at), spec_error.what, spec_error.allowed))
         else:
             message = str(err["msg"]).replace("Input should be", "should be").replace("Value error, ", "")
             problems.append(Problem(path, message[:1].lower() + message[1:], "see docs/configuration.md"))

@@ -104,9 +104,6 @@ TAG_CHARS = re.compile(r"[\w .:/=+\-@]*")
 # AWS allows 50 tags a resource; the project adds its own (environment, cluster,
 # managed-by, Kubernetes discovery tags…), so a stack gets 40 and 10 stay in reserve.
 MAX_STACK_TAGS = 40
-SSH_SCP = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/)[^\s]+")
-SSH_URL = re.compile(r"ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?/[^\s]+")
-HTTPS_URL = re.compile(r"https://(?P<userinfo>[^@/\s]+@)?[A-Za-z0-9.-]+(:\d+)?/[^\s]+")
 
 # Defaults the checks need when a key is absent (they mirror the model defaults).
 NETWORK_DEFAULTS: dict[str, Any] = {
@@ -189,7 +186,6 @@ def check_all(raw: Mapping[str, Any]) -> list[Problem]:
     problems += check_compute(raw)
     problems += check_addons(raw)
     problems += check_identities(raw.get("identities"))
-    problems += check_gitops(raw.get("gitops"))
     problems += check_tags(raw.get("tags"))
     return problems
 
@@ -752,54 +748,7 @@ def _actions(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-# --- gitops and tags ------------------------------------------------------------------
-
-
-def check_gitops(gitops: Any) -> Iterator[Problem]:
-    if not isinstance(gitops, dict):
-        return
-    url = gitops.get("repoUrl")
-    if isinstance(url, str):
-        https = HTTPS_URL.fullmatch(url)
-        if https and https["userinfo"]:
-            yield Problem(
-                ("gitops", "repoUrl"),
-                "carries credentials in the URL",
-                "a URL without user:password@; credentials go in a Pulumi secret",
-            )
-        elif not (https or SSH_SCP.fullmatch(url) or SSH_URL.fullmatch(url)):
-            yield Problem(
-                ("gitops", "repoUrl"),
-                f"{fmt(url)} is neither an https:// nor an SSH Git URL",
-                "https://host/org/repo.git, git@host:org/repo.git or ssh://git@host/org/repo.git",
-            )
-    branch = gitops.get("branch")
-    if isinstance(branch, str) and not valid_ref_name(branch):
-        yield Problem(
-            ("gitops", "branch"),
-            f"{fmt(branch)} is not a valid Git branch name",
-            "a name git check-ref-format accepts, e.g. main or release/1.2",
-        )
-    path = gitops.get("path")
-    if isinstance(path, str):
-        parts = path.replace("\\", "/").split("/")
-        if not path or path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
-            yield Problem(
-                ("gitops", "path"), f"{fmt(path)} is not a relative path", "a path like clusters/dev"
-            )
-        elif ".." in parts:
-            yield Problem(("gitops", "path"), f"{fmt(path)} climbs out with ..", "a path inside the repo")
-
-
-def valid_ref_name(name: str) -> bool:
-    """Git's check-ref-format rules for a branch name."""
-    if not name or name == "@" or name.startswith(("/", "-")) or name.endswith(("/", ".", ".lock")):
-        return False
-    if ".." in name or "//" in name or "@{" in name:
-        return False
-    if any(ord(c) < 0x20 or c in " ~^:?*[\\\x7f" for c in name):
-        return False
-    return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
+# --- tags ------------------------------------------------------------------
 
 
 def check_tags(tags: Any) -> Iterator[Problem]:
