@@ -39,9 +39,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from components import spec_checks
+from components.addon_versions import known_addon_versions
 from components.gitops_spec import GitOpsSpec
 from components.spec_checks import DNS_LABEL_ALLOWED, Problem
 from components.spec_errors import SpecValueError
@@ -210,6 +211,25 @@ class AddonSpec(_Model):
     """Pin, e.g. v1.19.2-eksbuild.1; unset takes the default for the cluster version."""
 
 
+# The retention values CloudWatch Logs accepts (PutRetentionPolicy).
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+
+
+class ControlPlaneSpec(_Model):
+    """Control-plane settings EKS would otherwise pick silently (what it costs, what survives a mistake)."""
+
+    deletion_protection: bool = False
+    """Refuse to delete the cluster (EKS deletion protection); turn it on for production."""
+    upgrade_policy: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+    """Support type at the end of standard support: STANDARD upgrades the cluster automatically,
+    EXTENDED keeps the version on paid extended support (EKS's silent default when unset)."""
+    log_retention_days: LogRetentionDays = 90
+    """Retention of the control-plane log group `/aws/eks/<cluster>/cluster` (EKS creates it
+    with no expiry otherwise)."""
+
+
 class IdentitySpec(_Model):
     """An IAM role for one Kubernetes service account (Pod Identity or IRSA)."""
 
@@ -262,6 +282,38 @@ class EnvironmentSpec(_Model):
     """The GitOps agent's source."""
     tags: dict[str, str] = Field(default_factory=dict)
     """AWS tags on every resource (at most 40; no aws: prefix)."""
+    control_plane: ControlPlaneSpec = Field(default_factory=ControlPlaneSpec)
+    """Deletion protection, upgrade policy and control-plane log retention."""
+
+    @model_validator(mode="after")
+    def _addon_pins_offered_for_version(self) -> EnvironmentSpec:
+        # EKS refuses an add-on version it does not offer for the cluster's Kubernetes
+        # version, minutes into an apply; the data file says what is offered.
+        for name, addon in self.addons.items():
+            known = known_addon_versions(name, self.kubernetes_version)
+            if addon.version is None or known is None or addon.version in known:
+                continue
+            raise SpecValueError(
+                f"{addon.version} is not a {name} version known to be offered for Kubernetes "
+                f"{self.kubernetes_version}",
+                "one of " + ", ".join(known) + " (components/data/addon_versions.json; "
+                "or remove the pin to follow the Kubernetes version)",
+                at=("addons", name, "version"),
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _public_only_endpoint_reachable_from_nodes(self) -> EnvironmentSpec:
+        # Without the private endpoint, nodes reach the API server through NAT: the components
+        # add a new VPC's NAT addresses to the allow-list, but an existing VPC's are unknown.
+        if self.network.existing and not self.endpoint.private_access:
+            raise SpecValueError(
+                "is false with an existing VPC, so nodes could only reach the API server through NAT "
+                "addresses this program does not know",
+                "privateAccess: true (or a new VPC, whose NAT addresses are added to the allow-list)",
+                at=("endpoint", "privateAccess"),
+            )
+        return self
 
     def enabled_addons(self) -> dict[str, AddonSpec]:
         """All five managed add-ons unless a stack turns one off; each with its pin."""
@@ -294,6 +346,7 @@ STRUCTURED_KEYS = frozenset(
         "identities",
         "gitops",
         "tags",
+        "controlPlane",
     }
 )
 """Top-level keys whose values are objects/lists: Pulumi hands them to the program as JSON."""

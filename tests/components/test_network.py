@@ -120,6 +120,30 @@ def test_zones_from_the_region_when_not_given():
     assert result.outputs["availability_zones"] == zones
 
 
+def test_an_opted_in_local_zone_never_becomes_a_subnet_zone():
+    # The offline stand-in answers like a region with an opted-in Local Zone (`us-east-1-lax-1a`
+    # sorts before `us-east-1a`) unless the opt-in-not-required filter is asked for.
+    result = plan(NetworkSpec(az_count=2))
+    zones = [result.one(SUBNET, f"net-public-{i}").inputs["availabilityZone"] for i in range(2)]
+    assert zones == ["us-east-1a", "us-east-1b"]
+
+
+def test_nat_addresses_are_an_output_for_the_endpoint_allow_list():
+    def program():
+        network = Network("net", NetworkArgs(spec=NetworkSpec(az_count=2), cluster_name="dev"))
+        pulumi.export("nat_public_ips", network.nat_public_ips)
+
+    result = run_program(program)
+    assert result.outputs["nat_public_ips"] == [unknown(f"net-nat-eip-{i}", "publicIp") for i in range(2)]
+    single = NetworkSpec(az_count=3, nat_gateways="single")
+
+    def single_program():
+        network = Network("net", NetworkArgs(spec=single, cluster_name="dev"))
+        pulumi.export("nat_public_ips", network.nat_public_ips)
+
+    assert run_program(single_program).outputs["nat_public_ips"] == [unknown("net-nat-eip-0", "publicIp")]
+
+
 def test_more_zones_than_the_region_has_fails():
     try:
         with pytest.raises(Exception, match="needs 7 AZs"):
