@@ -47,7 +47,7 @@ def test_only_enabled_addons_are_created():
 
 @pytest.mark.parametrize("phase", ["before-compute", "after-compute"])
 def test_versions_pinned_when_given_absent_otherwise_and_conflicts_overwritten(phase):
-    pins = {name: AddonSpec(version=f"v1.0.0-{name}") for name in ("vpc-cni", "coredns")}
+    pins = {name: AddonSpec.model_construct(version=f"v1.0.0-{name}") for name in ("vpc-cni", "coredns")}
     result = plan(phase, {name: pins.get(name, AddonSpec()) for name in ALL})
     for addon in result.by_type(ADDON):
         name = addon.inputs["addonName"]

@@ -100,7 +100,7 @@ def test_node_group_private_subnets_no_ssh_and_launch_template_by_id_and_latest_
 
 def test_node_group_sizes_types_labels_taints_and_ami():
     group = plan(
-        instance_types=["m7i.large", "m6i.large"],
+        instance_types=["m7g.large", "m6g.large"],
         capacity_type="SPOT",
         min_size=2,
         desired_size=3,
@@ -111,7 +111,7 @@ def test_node_group_sizes_types_labels_taints_and_ami():
     ).one(MNG, "general")
     inputs = group.inputs
     assert inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 3, "maxSize": 5}
-    assert inputs["instanceTypes"] == ["m7i.large", "m6i.large"]
+    assert inputs["instanceTypes"] == ["m7g.large", "m6g.large"]
     assert inputs["capacityType"] == "SPOT"
     assert inputs["labels"] == {"role": "general"}
     assert inputs["taints"] == [{"key": "dedicated", "value": "gitops", "effect": "NO_EXECUTE"}]
