@@ -23,6 +23,9 @@ _URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinf
 _SCP_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z0-9._~%!$&'()*+,;=-]+:[^/@\s\"']+@(?=[A-Za-z0-9.-]+:)")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class SpecValueError(ValueError):
     """A value that is well typed but not allowed: what is wrong, and what is allowed."""
 
@@ -37,7 +40,8 @@ class SpecError(Exception):
     """Every mistake in a stack's config, one line each, ready to print (credentials redacted)."""
 
     def __init__(self, lines: list[str]):
-        self.lines = [redact(line) for line in lines]
+        # One line each, whatever a value held: control characters are shown escaped.
+        self.lines = [_CONTROL.sub(lambda m: repr(m[0])[1:-1], redact(line)) for line in lines]
         super().__init__("\n".join(self.lines))
 
 

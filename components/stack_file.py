@@ -123,6 +123,8 @@ class _Reader:
             self.open.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode, key: str) -> Any:
+        if node.tag == _STR:  # quoted, !!str, or plain text no schema reads otherwise
+            return node.value
         tag = _core_tag(node)
         text = node.value
         if tag == _NULL:
@@ -164,7 +166,7 @@ class _Reader:
             name = key_node.value
             if name in seen:
                 first = seen[name].start_mark.line + 1
-                where = f"{key}.{name}" if key else name
+                where = f"{key}.{name}" if key not in ("", "config") else name
                 self.problem(
                     where, f"is set twice (lines {first} and {key_node.start_mark.line + 1})", "each key once"
                 )
@@ -232,10 +234,10 @@ def _near(word: str, target: str) -> bool:
 def _build(reader: _Reader, node: yaml.Node, key: str, path: KeyPath) -> Any:
     try:
         return reader.value(node, key, path)
-    except _TooBig as big:
+    except _TooBig:
         raise SpecError(
             [
-                f"{reader.source}: {big.args[0]}: expands to more than {MAX_VALUES} values through YAML "
+                f"{reader.source}: {key or 'the file'}: expands to more than {MAX_VALUES} values through YAML "
                 "aliases; write the values out, or use fewer aliases"
             ]
         ) from None

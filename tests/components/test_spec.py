@@ -610,3 +610,137 @@ def test_config_for_pulumi_marks_secrets() -> None:
     assert json.loads(config["other:gitops"]) == {"token": "[secret]"}
     assert sorted(secret_keys) == ["other:clusterName", "other:gitops"]
     assert "AAAB" not in json.dumps(config)
+
+
+# --- issue 6: what slipped through before ---------------------------------------------
+
+STATEMENT = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+
+
+def _policy(**statement: Any) -> list[dict[str, Any]]:
+    return [{**IDENTITY, "policy": {"Version": "2012-10-17", "Statement": [{**STATEMENT, **statement}]}}]
+
+
+ISSUE_6: list[tuple[dict[str, Any], str, str]] = [
+    ({"region": "eu-west-١"}, "region", "not an AWS region name"),  # Arabic-Indic digit
+    ({"region": "eu-west-１"}, "region", "not an AWS region name"),  # full-width digit
+    ({"region": "xx-west-1"}, "region", "not an AWS region name"),
+    ({"region": "eu-west-1\n"}, "region", "not an AWS region name"),
+    ({"clusterName": "dev\n"}, "clusterName", "not a valid cluster name"),
+    ({"network": {"azCount": 4}}, "network.azCount", "more than the 3 zones of eu-west-1"),
+    (
+        {"network": {"availabilityZones": ["eu-west-1a", "eu-west-1d"]}},
+        "network.availabilityZones[1]",
+        "one of eu-west-1a, eu-west-1b, eu-west-1c",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws:iam::١١١١٢٢٢٢٣٣٣٣:role/a"}]}},
+        "access.entries[0].principalArn",
+        "not an IAM role or user ARN",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/adminé"}]}},
+        "access.entries[0].principalArn",
+        "not an IAM role or user name",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/" + "a" * 65}]}},
+        "access.entries[0].principalArn",
+        "1 to 64",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws-xx:iam::111122223333:role/a"}]}},
+        "access.entries[0].principalArn",
+        "not an IAM role or user ARN",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws-cn:iam::111122223333:role/a"}]}},
+        "access.entries[0].principalArn",
+        "partition aws-cn",
+    ),
+    ({"nodeGroups": [{**GROUP, "maxSize": 1000000}]}, "nodeGroups[0].maxSize", "above 1000"),
+    ({"nodeGroups": [{**GROUP, "maxSize": 2**64}]}, "nodeGroups[0].maxSize", "above 1000"),
+    ({"nodeGroups": [{**GROUP, "imdsHopLimit": 2.0}]}, "nodeGroups[0].imdsHopLimit", "the number 2.0, not"),
+    ({"nodeGroups": [{**GROUP, "imdsHopLimit": True}]}, "nodeGroups[0].imdsHopLimit", "boolean true, not"),
+    (
+        {"nodeGroups": [{**GROUP, "imdsHopLimit": "1"}]},
+        "nodeGroups[0].imdsHopLimit",
+        'string "1", not a whole',
+    ),
+    ({"nodeGroups": [{**GROUP, "imdsHopLimit": 3}]}, "nodeGroups[0].imdsHopLimit", "one of 1, 2"),
+    (
+        {"identities": _policy(Principal="*")},
+        "identities[0].policy.Statement[0].Principal",
+        "identity policy",
+    ),
+    (
+        {"identities": _policy(Action="GetObject")},
+        "identities[0].policy.Statement[0].Action",
+        "service:Action",
+    ),
+    ({"identities": _policy(Action=[1])}, "identities[0].policy.Statement[0].Action[0]", "not a string"),
+    ({"identities": _policy(Resource="x")}, "identities[0].policy.Statement[0].Resource", "* or an ARN"),
+    (
+        {"identities": _policy(Resource=[f"arn:aws:s3:::bucket-{i:05}/*" for i in range(500)])},
+        "identities[0].policy",
+        "10240",
+    ),
+    ({"tags": {"eksgitops:environment": "x"}}, "tags.eksgitops:environment", "project's own tags"),
+    ({"network": {"privateSubnetPrefix": 17}}, "network.vpcCidr", "even in a /16"),
+    (
+        {"access": {"authenticationMode": "API_AND_CONFIG_MAP", "entries": [ADMIN_ENTRY]}},
+        "access.authenticationMode",
+        "one of API",
+    ),
+    (
+        {"addons": {"eks-pod-identity-agent": {"enabled": False}}},
+        "addons.eks-pod-identity-agent.enabled",
+        "aws-ebs-csi-driver is on",
+    ),
+    ({"addons": {"vpc-cni": {"enabled": False}}}, "addons.vpc-cni.enabled", "never become Ready"),
+    ({"addons": {"coredns": {"enabled": False}}}, "addons.coredns.enabled", "without Auto Mode"),
+]
+
+
+@pytest.mark.parametrize(("override", "path", "phrase"), ISSUE_6, ids=[c[1] + ":" + c[2] for c in ISSUE_6])
+def test_what_slipped_through_is_one_line(override: dict[str, Any], path: str, phrase: str) -> None:
+    one_error(minimal(**override), path, phrase)
+
+
+def test_auto_mode_without_pools_needs_node_groups() -> None:
+    auto = {"enabled": True, "nodePools": []}
+    raw = {"region": "eu-west-1", "autoMode": auto, "access": {"entries": [ADMIN_ENTRY]}}
+    one_error(raw, "nodeGroups", "autoMode.nodePools is empty")
+    assert load_spec({**raw, "nodeGroups": [GROUP]}, stack="test", source=SRC).auto_mode.node_pools == []
+    # Auto Mode runs vpc-cni, kube-proxy and coredns itself: turning the add-ons off is fine.
+    off = {n: {"enabled": False} for n in ("vpc-cni", "kube-proxy", "coredns")}
+    assert load_spec({**raw, "autoMode": {"enabled": True}, "addons": off}, stack="test", source=SRC)
+
+
+def test_good_inputs_of_the_new_rules_pass() -> None:
+    ok = minimal(
+        region="us-west-1",
+        network={"availabilityZones": ["us-west-1a", "us-west-1b"]},
+        nodeGroups=[{**GROUP, "maxSize": 1000, "imdsHopLimit": 2}],
+        tags={"team": "x", "eksgitopsteam": "y"},
+        identities=_policy(Action=["s3:Get*", "kms:Decrypt"], Resource=["arn:aws:s3:::b/*"]),
+    )
+    spec = load_spec(ok, stack="test", source=SRC)
+    assert spec.node_groups[0].max_size == 1000
+    assert (
+        load_spec(
+            minimal(
+                region="us-gov-west-1",
+                access={"entries": [{"principalArn": "arn:aws-us-gov:iam::111122223333:role/path/to/admin"}]},
+            ),
+            stack="test",
+            source=SRC,
+        ).region
+        == "us-gov-west-1"
+    )
+
+
+def test_credentials_in_urls_never_reach_a_message() -> None:
+    for url in ("http://user:TOKEN@host/x.git", "ssh://git:TOKEN@host/x.git", "https://TOKEN@host/x.git"):
+        lines = errors(minimal(gitops={"repoUrl": url}))
+        assert lines and all("TOKEN" not in line for line in lines), lines

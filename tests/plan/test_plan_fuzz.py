@@ -1,0 +1,114 @@
+"""Property-based fuzzing of `eksgitops plan` with mutated copies of the shipped stacks.
+
+Each case deletes a key, swaps a value's type, duplicates a key or list item, or puts a
+value out of range, anywhere in a shipped stack file, then runs the real CLI. Whatever
+the mutation, the plan either succeeds (and writes build/<stack>/resources.json) or
+exits 2 with one line per mistake, each naming the file and a key, writing nothing.
+Never a traceback. Bounded and derandomized so that it runs in seconds in `make test`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from eksgitops.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS = ("dev", "staging", "prod")
+CONFIGS = {s: yaml.safe_load((ROOT / "stacks" / f"Pulumi.{s}.yaml").read_text()) for s in STACKS}
+SWAPS: list[Any] = [None, True, 0, 1.5, "x", [], {}, [1], {"a": 1}, "2012-10-17"]
+OUT_OF_RANGE_INTS = [-1, 0, 1, 7, 1001, 10**6, 2**64]
+ODD_STRINGS = ["", "a" * 300, "ñame", "eu-west-١", "dev\n", "*", "0.0.0.0/0", "https://u:TOKEN@h/x.git"]
+LINE = re.compile(r"stacks/Pulumi\.(dev|staging|prod)\.yaml(:[0-9]+)?: [^ ;]+: .+; .+")
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path below the root of a config (dict keys and list indexes)."""
+    found: list[tuple[Any, ...]] = []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, child in items:
+        found.append((*prefix, key))
+        found += paths(child, (*prefix, key))
+    return found
+
+
+def mutate(doc: dict[str, Any], path: tuple[Any, ...], kind: str, pick: int) -> str:
+    """The stack file text after one mutation at `path`."""
+    parent = doc
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    current = parent[last]
+    if kind == "delete":
+        del parent[last]
+    elif kind == "swap":
+        parent[last] = SWAPS[pick % len(SWAPS)]
+    elif kind == "range":
+        if isinstance(current, int) and not isinstance(current, bool):
+            parent[last] = OUT_OF_RANGE_INTS[pick % len(OUT_OF_RANGE_INTS)]
+        else:
+            parent[last] = ODD_STRINGS[pick % len(ODD_STRINGS)]
+    elif kind == "duplicate" and isinstance(parent, list):
+        parent.insert(last, current)
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    if kind == "duplicate" and isinstance(parent, dict):
+        # A key written twice: YAML itself would silently keep the last one.
+        lines = text.splitlines(keepends=True)
+        keyed = [i for i, line in enumerate(lines) if re.match(r"\s*[^\s#-][^:]*:( |$)", line)]
+        i = keyed[pick % len(keyed)]
+        lines.insert(i + 1, lines[i] if lines[i].rstrip().endswith(":") is False else lines[i] + "  {}\n")
+        text = "".join(lines)
+    return text
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[str, str, str]:
+    stack = draw(st.sampled_from(STACKS))
+    doc = yaml.safe_load(yaml.safe_dump(CONFIGS[stack]))
+    path = draw(st.sampled_from(paths(doc)))
+    kind = draw(st.sampled_from(["delete", "swap", "range", "duplicate"]))
+    return stack, mutate(doc, path, kind, draw(st.integers(0, 50))), f"{kind} {path}"
+
+
+@settings(
+    max_examples=30,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(cases())
+def test_mutated_stacks_plan_or_exit_2_naming_file_and_key(case: tuple[str, str, str]) -> None:
+    stack, text, label = case
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        (project / "stacks").mkdir()
+        shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+        (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(text)
+        cwd = os.getcwd()
+        os.chdir(project)
+        try:
+            result = CliRunner().invoke(app, ["plan", stack, "-q"])
+        finally:
+            os.chdir(cwd)
+        output = result.output + (result.stderr or "")
+        assert "Traceback" not in output, (label, output)
+        assert result.exit_code in (0, 2), (label, result.exception, output)
+        if result.exit_code == 0:
+            assert (project / "build" / stack / "resources.json").is_file(), label
+        else:
+            lines = result.stderr.strip().splitlines()
+            assert lines, label
+            for line in lines:
+                assert LINE.fullmatch(line), (label, line)
+            assert "TOKEN" not in output, label
+            assert not (project / "build").exists(), label
