@@ -237,8 +237,8 @@ def _build(reader: _Reader, node: yaml.Node, key: str, path: KeyPath) -> Any:
     except _TooBig:
         raise SpecError(
             [
-                f"{reader.source}: {key or 'the file'}: expands to more than {MAX_VALUES} values through YAML "
-                "aliases; write the values out, or use fewer aliases"
+                f"{reader.source}: {key or 'the file'}: expands to more than {MAX_VALUES} values "
+                "through YAML aliases; write the values out, or use fewer aliases"
             ]
         ) from None
     except RecursionError:

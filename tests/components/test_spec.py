@@ -622,8 +622,8 @@ def _policy(**statement: Any) -> list[dict[str, Any]]:
 
 
 ISSUE_6: list[tuple[dict[str, Any], str, str]] = [
-    ({"region": "eu-west-١"}, "region", "not an AWS region name"),  # Arabic-Indic digit
-    ({"region": "eu-west-１"}, "region", "not an AWS region name"),  # full-width digit
+    ({"region": "eu-west-\u0661"}, "region", "not an AWS region name"),  # Arabic-Indic digit
+    ({"region": "eu-west-\uff11"}, "region", "not an AWS region name"),  # full-width digit
     ({"region": "xx-west-1"}, "region", "not an AWS region name"),
     ({"region": "eu-west-1\n"}, "region", "not an AWS region name"),
     ({"clusterName": "dev\n"}, "clusterName", "not a valid cluster name"),

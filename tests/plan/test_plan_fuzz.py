@@ -28,7 +28,7 @@ STACKS = ("dev", "staging", "prod")
 CONFIGS = {s: yaml.safe_load((ROOT / "stacks" / f"Pulumi.{s}.yaml").read_text()) for s in STACKS}
 SWAPS: list[Any] = [None, True, 0, 1.5, "x", [], {}, [1], {"a": 1}, "2012-10-17"]
 OUT_OF_RANGE_INTS = [-1, 0, 1, 7, 1001, 10**6, 2**64]
-ODD_STRINGS = ["", "a" * 300, "ñame", "eu-west-١", "dev\n", "*", "0.0.0.0/0", "https://u:TOKEN@h/x.git"]
+ODD_STRINGS = ["", "a" * 300, "ñame", "eu-west-\u0661", "dev\n", "*", "0.0.0.0/0", "https://u:TOKEN@h/x.git"]
 LINE = re.compile(r"stacks/Pulumi\.(dev|staging|prod)\.yaml(:[0-9]+)?: [^ ;]+: .+; .+")
 
 
