@@ -50,28 +50,12 @@ from pydantic_core import InitErrorDetails
 
 from components.gitops_spec import GitOpsSpec
 from components.iam_documents import RESERVED_ROLE_NAMES
-from components.spec_errors import KeyPath, SpecError, SpecValueError, format_path, redact
+from components.spec_errors import KeyPath, SpecValueError, format_path
+from components.spec_errors import SpecError as SpecError  # re-exported: the public API
 from components.spec_model import SECRET_PLACEHOLDER, SecretValue, SpecModel
-from components.stack_file import PROJECT, project_config_defaults, raw_config_from_stack_file
-
-__all__ = [
-    "PROJECT",
-    "SECRET_PLACEHOLDER",
-    "EnvironmentSpec",
-    "SecretValue",
-    "SpecError",
-    "config_for_pulumi",
-    "default_cluster_name",
-    "default_kubernetes_version",
-    "format_path",
-    "load_spec",
-    "project_config_defaults",
-    "raw_config_from_pulumi",
-    "raw_config_from_stack_file",
-    "redact",
-    "spec_from_pulumi",
-    "supported_kubernetes_versions",
-]
+from components.stack_file import PROJECT
+from components.stack_file import project_config_defaults as project_config_defaults  # re-exported
+from components.stack_file import raw_config_from_stack_file as raw_config_from_stack_file  # re-exported
 
 after = _model_validator(mode="after")
 
