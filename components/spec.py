@@ -1214,7 +1214,38 @@ def spec_from_pulumi() -> EnvironmentSpec:
     import pulumi
 
     stack = pulumi.get_stack()
-    return load_spec(raw_config_from_pulumi(), stack=stack, source=f"stacks/Pulumi.{stack}.yaml")
+    try:
+        return load_spec(raw_config_from_pulumi(), stack=stack, source=f"stacks/Pulumi.{stack}.yaml")
+    except SpecError as err:
+        # Pulumi marks a structured key secret as a whole and hands over its plaintext JSON,
+        # so a value that is not at a credential field may still be a secret: hide them all.
+        hidden = sorted(_secret_texts(), key=len, reverse=True)
+        lines = err.lines
+        for text in hidden:
+            lines = [line.replace(text, SECRET_PLACEHOLDER) for line in lines]
+        raise SpecError(lines) from None
+
+
+def _secret_texts() -> set[str]:
+    """Every string (4 characters or more) inside the program's secret config keys."""
+    from pulumi.runtime import config as runtime_config
+
+    found: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str) and len(value) >= 4:
+            found.add(value)
+        for child in value.values() if isinstance(value, dict) else value if isinstance(value, list) else []:
+            collect(child)
+
+    keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    for key in keys:
+        value = runtime_config.get_config(key)
+        try:
+            collect(json.loads(value) if isinstance(value, str) else value)
+        except json.JSONDecodeError:
+            collect(value)
+    return found
 
 
 def config_for_pulumi(raw: Mapping[str, Any], project: str = PROJECT) -> tuple[dict[str, str], list[str]]:

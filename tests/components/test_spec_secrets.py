@@ -11,10 +11,12 @@ from pulumi.runtime import config as runtime_config
 
 from components.spec import (
     SecretValue,
+    SpecError,
     config_for_pulumi,
     credential_paths,
     format_problems,
     raw_config_from_pulumi,
+    spec_from_pulumi,
     validate,
 )
 from components.spec_model import SpecModel
@@ -103,3 +105,23 @@ def test_offline_round_trip_keeps_secrets_marked(pulumi_config: None) -> None:
 def test_a_secret_key_without_credential_fields_is_passed_as_is(pulumi_config: None) -> None:
     pulumi.runtime.set_all_config({"eksgitops:tags": '{"a": "b"}'}, ["eksgitops:tags"])
     assert raw_config_from_pulumi(Stack)["tags"] == {"a": "b"}  # no credential path: left as is
+
+
+def test_plaintext_of_a_secret_key_never_reaches_a_message(pulumi_config: None) -> None:
+    # Under `pulumi up` a secret structured key arrives as plaintext JSON; a mistake in it
+    # must not print what was secret, even where no credential field is.
+    pulumi.runtime.settings._set_stack("dev")
+    pulumi.runtime.set_all_config(
+        {
+            "eksgitops:region": "eu-west-1",
+            "eksgitops:gitops": json.dumps({"repoUrl": "ftp://hunter2.example.com/fleet.git"}),
+            "eksgitops:clusterName": "Hunter3_cluster",
+        },
+        ["eksgitops:gitops", "eksgitops:clusterName"],
+    )
+    with pytest.raises(SpecError) as info:
+        spec_from_pulumi()
+    text = "\n".join(info.value.lines)
+    assert 'eksgitops:gitops.repoUrl: the string "[secret]" is neither' in text
+    assert "eksgitops:clusterName: is a Pulumi secret" in text
+    assert "hunter2" not in text and "Hunter3" not in text
