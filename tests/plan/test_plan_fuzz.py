@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from components.spec import SpecError, load_spec, project_config_defaults, raw_config_from_stack_file
 from eksgitops.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +30,11 @@ CONFIGS = {s: yaml.safe_load((ROOT / "stacks" / f"Pulumi.{s}.yaml").read_text())
 SWAPS: list[Any] = [None, True, 0, 1.5, "x", [], {}, [1], {"a": 1}, "2012-10-17"]
 OUT_OF_RANGE_INTS = [-1, 0, 1, 7, 1001, 10**6, 2**64]
 ODD_STRINGS = ["", "a" * 300, "ñame", "eu-west-\u0661", "dev\n", "*", "0.0.0.0/0", "https://u:TOKEN@h/x.git"]
-LINE = re.compile(r"stacks/Pulumi\.(dev|staging|prod)\.yaml(:[0-9]+)?: [^ ;]+: .+; .+")
+# `<file>: <key>: <what>; <allowed>`, or for a YAML syntax error `<file>:<line>: not valid YAML …`.
+LINE = re.compile(
+    r"stacks/Pulumi\.(dev|staging|prod)\.yaml"
+    r"(: [^ ;]+: .+; .+|:[0-9]+: not valid YAML \(.+\); fix the syntax)"
+)
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -66,7 +71,8 @@ def mutate(doc: dict[str, Any], path: tuple[Any, ...], kind: str, pick: int) -> 
         lines = text.splitlines(keepends=True)
         keyed = [i for i, line in enumerate(lines) if re.match(r"\s*[^\s#-][^:]*:( |$)", line)]
         i = keyed[pick % len(keyed)]
-        lines.insert(i + 1, lines[i] if lines[i].rstrip().endswith(":") is False else lines[i] + "  {}\n")
+        line = lines[i].rstrip("\n")
+        lines.insert(i + 1, (line + " {}" if line.endswith(":") else line) + "\n")
         text = "".join(lines)
     return text
 
@@ -112,3 +118,41 @@ def test_mutated_stacks_plan_or_exit_2_naming_file_and_key(case: tuple[str, str,
                 assert LINE.fullmatch(line), (label, line)
             assert "TOKEN" not in output, label
             assert not (project / "build").exists(), label
+
+
+TEXTS = {s: (ROOT / "stacks" / f"Pulumi.{s}.yaml").read_text() for s in STACKS}
+YAML_BITS = [
+    "!Ref x",
+    "!!binary",
+    "&a",
+    "*a",
+    "? [a]",
+    "{1: x}",
+    "- ",
+    ": ",
+    "\t",
+    "\n  ",
+    "<<: *a",
+    "~",
+    "'",
+]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.sampled_from(STACKS),
+    st.integers(0, 10_000),
+    st.one_of(st.sampled_from(YAML_BITS), st.text(max_size=8)),
+)
+def test_the_reader_and_spec_never_raise_anything_but_spec_error(stack: str, where: int, insert: str) -> None:
+    """Text-level mutations of the stack files: the reader and the spec end in SpecError or a spec."""
+    text = TEXTS[stack]
+    at = where % (len(text) + 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"Pulumi.{stack}.yaml"
+        path.write_text(text[:at] + insert + text[at:], encoding="utf-8", errors="surrogatepass")
+        try:
+            raw = {**project_config_defaults(ROOT / "Pulumi.yaml"), **raw_config_from_stack_file(path)}
+            load_spec(raw, stack=stack, source=f"stacks/Pulumi.{stack}.yaml")
+        except SpecError as err:
+            assert err.lines and all("\n" not in line and "; " in line for line in err.lines), err.lines
