@@ -744,3 +744,10 @@ def test_credentials_in_urls_never_reach_a_message() -> None:
     for url in ("http://user:TOKEN@host/x.git", "ssh://git:TOKEN@host/x.git", "https://TOKEN@host/x.git"):
         lines = errors(minimal(gitops={"repoUrl": url}))
         assert lines and all("TOKEN" not in line for line in lines), lines
+
+
+def test_unclear_messages_of_issue_6_are_clear() -> None:
+    line = one_error(minimal(nodeGroups=[{**GROUP, "imdsHopLimit": "1"}]), "nodeGroups[0].imdsHopLimit", "")
+    assert "did you mean" not in line
+    line = one_error(minimal(network={"privateSubnetPrefix": 17}), "network.vpcCidr", "")
+    assert "a VPC of /" not in line  # no VPC larger than /16 exists to suggest

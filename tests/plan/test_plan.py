@@ -352,3 +352,20 @@ def test_a_token_in_the_repo_url_is_never_printed(tmp_path: Path, monkeypatch: p
         assert result.exit_code == 2
         assert "eksgitops:gitops.repoUrl:" in result.stderr
         assert "TOKEN" not in result.output + result.stderr
+
+
+def test_iam_dates_unquoted_plan_as_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # YAML would read these as a date and a timestamp; IAM reads strings, and so do we.
+    (tmp_path / "stacks").mkdir()
+    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    dev = dev.replace('Version: "2012-10-17"', "Version: 2012-10-17").replace(
+        "            Resource: arn:aws:route53:::hostedzone/Z0123456789EXAMPLE\n",
+        "            Resource: arn:aws:route53:::hostedzone/Z0123456789EXAMPLE\n"
+        "            Condition: {DateLessThan: {aws:CurrentTime: 2030-01-01T00:00:00Z}}\n",
+    )
+    assert "Version: 2012-10-17" in dev and "2030-01-01T00:00:00Z" in dev
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(dev)
+    result = _plan(["dev", "--out", str(tmp_path / "build")], tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output + result.stderr
+    text = (tmp_path / "build" / "dev" / "resources.json").read_text()
+    assert "2030-01-01T00:00:00Z" in text and "2012-10-17" in text
