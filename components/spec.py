@@ -27,7 +27,8 @@ How it is used:
 - Defaults pass every rule of the security checklist: private endpoint only, all five
   control-plane log types, a new KMS key with rotation for secrets, API authentication
   mode, IMDSv2 with hop limit 1, one NAT gateway per AZ. Posture rules (marked
-  "posture:" below) will move to policy rules.
+  "posture:" below: public endpoint allow-list, no 0.0.0.0/0, IMDS hop limit, no
+  full-admin identity, the cluster-admin entry) will move to policy rules.
 """
 
 from __future__ import annotations
@@ -666,6 +667,7 @@ class NodeGroupSpec(SpecModel):
         ),
     ] = "AL2023_x86_64_STANDARD"
     """EKS AMI type (AMI_TYPES): AL2023_* or BOTTLEROCKET_*."""
+    # posture: NODE-IMDSV2, a hop limit above 2 lets any container reach the node's role.
     imds_hop_limit: Annotated[
         int, _check(lambda v: v in (1, 2), lambda v: f"the number {v} is not allowed", "one of 1, 2")
     ] = 1
@@ -1090,7 +1092,7 @@ class EnvironmentSpec(SpecModel):
                 "eks-pod-identity-agent",
                 "enabled",
             )
-        # The cluster is created without the creator's implicit admin entry (EKS-ACCESS), so
+        # posture (EKS-ACCESS): the cluster is created without the creator's implicit admin entry, so
         # a stack without a cluster-wide admin entry would build a cluster nobody can manage.
         if not any(
             e.policy.rsplit("/", 1)[-1] == CLUSTER_ADMIN_POLICY and not e.namespaces
