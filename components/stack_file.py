@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from components.spec_errors import KeyPath, SpecError
+from components.spec_errors import SpecError
 from components.spec_model import SecretValue
 
 PROJECT = "eksgitops"
@@ -93,7 +93,7 @@ class _Reader:
         where = f" (line {node.start_mark.line + 1})" if node is not None else ""
         self.lines.append(f"{self.source}: {key}: {what}{where}; {allowed}")
 
-    def value(self, node: yaml.Node, key: str, path: KeyPath) -> Any:
+    def value(self, node: yaml.Node, key: str) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
             raise _TooBig(key)
@@ -116,9 +116,9 @@ class _Reader:
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
-                return [self.value(item, f"{key}[{i}]", (*path, i)) for i, item in enumerate(node.value)]
+                return [self.value(item, f"{key}[{i}]") for i, item in enumerate(node.value)]
             assert isinstance(node, yaml.MappingNode)  # the composer makes only these three kinds
-            return self.mapping(node, key, path)
+            return self.mapping(node, key)
         finally:
             self.open.discard(id(node))
 
@@ -175,7 +175,7 @@ class _Reader:
             items.append((name, key_node, value_node))
         return items
 
-    def mapping(self, node: yaml.MappingNode, key: str, path: KeyPath) -> Any:
+    def mapping(self, node: yaml.MappingNode, key: str) -> Any:
         items = self.keys(node, key)
         if [name for name, _, _ in items] == ["secure"] and len(node.value) == 1:
             secure = items[0][2]
@@ -189,7 +189,7 @@ class _Reader:
                 f"{key}.secure", "is not a ciphertext string", "set it with pulumi config set --secret"
             )
             return None
-        return {name: self.value(value, f"{key}.{name}", (*path, name)) for name, _, value in items}
+        return {name: self.value(value, f"{key}.{name}") for name, _, value in items}
 
 
 def _compose(path: Path, what: str) -> yaml.Node | None:
@@ -231,9 +231,9 @@ def _near(word: str, target: str) -> bool:
     return folded == target or difflib.SequenceMatcher(None, folded, target).ratio() >= 0.8
 
 
-def _build(reader: _Reader, node: yaml.Node, key: str, path: KeyPath) -> Any:
+def _build(reader: _Reader, node: yaml.Node, key: str) -> Any:
     try:
-        return reader.value(node, key, path)
+        return reader.value(node, key)
     except _TooBig:
         raise SpecError(
             [
@@ -309,7 +309,7 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
                 if short == "region":
                     regions["region"] = value_node.value
             else:
-                raw[short] = _build(reader, value_node, f"{PROJECT}:{short}", (short,))
+                raw[short] = _build(reader, value_node, f"{PROJECT}:{short}")
     elif config_node is not None and not (
         isinstance(config_node, yaml.ScalarNode) and _core_tag(config_node) == _NULL
     ):
@@ -339,7 +339,7 @@ def project_config_defaults(path: Path) -> dict[str, Any]:
     """
     root = _compose(path, "project file")
     reader = _Reader(str(path))
-    data = _build(reader, root, "", ()) if root is not None else {}
+    data = _build(reader, root, "") if root is not None else {}
     if reader.lines:
         raise SpecError(reader.lines)
     if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
