@@ -27,6 +27,8 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.spec import zone_names
+
 # Wire markers Pulumi uses inside serialized properties.
 SECRET_SIG = rpc._special_sig_key
 SECRET_VALUE = rpc._special_secret_sig
@@ -298,7 +300,9 @@ class CloudMocks(pulumi_mocks.Mocks):
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{letter}" for letter in "abcdef"]
+            # The region's zones as a new account sees them (components/data/aws_regions.json);
+            # a region newer than that file gets a-f.
+            names = zone_names(self.region) or [f"{self.region}{letter}" for letter in "abcdef"]
             filters = args.args.get("filters") or []
             region_only = any(
                 f.get("name") == "opt-in-status" and list(f.get("values") or []) == ["opt-in-not-required"]
@@ -308,11 +312,8 @@ class CloudMocks(pulumi_mocks.Mocks):
                 # As AWS answers for an account that opted in to a Local Zone: it is
                 # "available" too, and sorts before the region's own zones.
                 names = [f"{self.region}-lax-1a", *names]
-            return {
-                "names": names,
-                "zoneIds": [f"az{i}" for i in range(1, len(names) + 1)],
-                "id": self.region,
-            }, []
+            ids = [f"az{i}" for i in range(1, len(names) + 1)]
+            return {"names": names, "zoneIds": ids, "id": self.region}, []
         raise NotImplementedError(f"the offline plan has no answer for the invoke {token}")
 
 

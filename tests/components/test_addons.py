@@ -7,8 +7,7 @@ import pytest
 
 from components.addon_versions import addon_versions, default_addon_version
 from components.addons import EBS_CSI_POLICY_ARN, AddonPhase, ClusterAddons, ClusterAddonsArgs
-from components.spec import AddonSpec
-from components.spec_checks import supported_kubernetes_versions
+from components.spec import AddonSpec, supported_kubernetes_versions
 from eksgitops.plan.engine import PlanResult, run_program
 
 ADDON = "aws:eks/addon:Addon"
@@ -56,7 +55,7 @@ def test_only_enabled_addons_are_created():
 
 @pytest.mark.parametrize("phase", ["before-compute", "after-compute"])
 def test_versions_pinned_when_given_absent_otherwise_and_conflicts_overwritten(phase):
-    pins = {name: AddonSpec(version=f"v1.0.0-{name}") for name in ("vpc-cni", "coredns")}
+    pins = {name: AddonSpec.model_construct(version=f"v1.0.0-{name}") for name in ("vpc-cni", "coredns")}
     result = plan(phase, {name: pins.get(name, AddonSpec()) for name in ALL})
     for addon in result.by_type(ADDON):
         name = addon.inputs["addonName"]

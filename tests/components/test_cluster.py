@@ -198,7 +198,7 @@ def test_creator_gets_no_permanent_admin(default_plan):
 
 
 def test_api_and_config_map_mode_passes_through():
-    access = AccessSpec(authentication_mode="API_AND_CONFIG_MAP")
+    access = AccessSpec.model_construct(authentication_mode="API_AND_CONFIG_MAP")  # type: ignore[arg-type]
     inputs = cluster_inputs(plan(cluster_args(access=access)))
     assert inputs["authenticationMode"] == "API_AND_CONFIG_MAP"
     assert inputs["accessEntries"] == {}

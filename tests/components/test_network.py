@@ -147,7 +147,7 @@ def test_nat_addresses_are_an_output_for_the_endpoint_allow_list():
 def test_more_zones_than_the_region_has_fails():
     try:
         with pytest.raises(Exception, match="needs 7 AZs"):
-            plan(NetworkSpec(vpc_cidr="10.0.0.0/16", az_count=7, private_subnet_prefix=20))
+            plan(NetworkSpec.model_construct(vpc_cidr="10.0.0.0/16", az_count=7, private_subnet_prefix=20))
     finally:
         # A failed run leaves its failed apply tasks in the process-wide SETTINGS.outputs, and the
         # next run_program awaits (and re-raises) them; run_program does not clear them itself.
@@ -171,7 +171,7 @@ def test_every_child_is_parented_to_the_network():
 
 
 def test_existing_vpc_is_passed_through():
-    spec = NetworkSpec(
+    spec = NetworkSpec.model_construct(
         vpc_cidr=None,
         vpc_id="vpc-0123",
         private_subnet_ids=["subnet-a", "subnet-b"],

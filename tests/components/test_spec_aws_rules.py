@@ -75,8 +75,9 @@ def test_every_known_pin_is_accepted(kubernetes_version, addon):
 
 
 def test_a_pin_of_a_turned_off_addon_is_still_checked():
-    raw = minimal(addons={"coredns": {"enabled": False, "version": "v1.0.0-eksbuild.1"}})
-    one_error(raw, "addons.coredns.version")
+    # (coredns, vpc-cni and kube-proxy may not be off without Auto Mode; the EBS CSI driver may.)
+    raw = minimal(addons={"aws-ebs-csi-driver": {"enabled": False, "version": "v1.0.0-eksbuild.1"}})
+    one_error(raw, "addons.aws-ebs-csi-driver.version")
 
 
 # --- public-only endpoint --------------------------------------------------------------
@@ -128,7 +129,7 @@ def test_control_plane_values():
     ("control", "path", "phrase"),
     [
         ({"logRetentionDays": 10}, "controlPlane.logRetentionDays", "one of 1, 3, 5, 7, 14, 30"),
-        ({"logRetentionDays": "90"}, "controlPlane.logRetentionDays", "not allowed"),
+        ({"logRetentionDays": "90"}, "controlPlane.logRetentionDays", 'is the string "90", not a whole number'),
         ({"upgradePolicy": "PAID"}, "controlPlane.upgradePolicy", "one of STANDARD, EXTENDED"),
         ({"deletionProtection": "yes"}, "controlPlane.deletionProtection", "true or false"),
         ({"deletionProtecton": True}, "controlPlane.deletionProtecton", 'did you mean "deletionProtection"'),
