@@ -129,7 +129,11 @@ def test_control_plane_values():
     ("control", "path", "phrase"),
     [
         ({"logRetentionDays": 10}, "controlPlane.logRetentionDays", "one of 1, 3, 5, 7, 14, 30"),
-        ({"logRetentionDays": "90"}, "controlPlane.logRetentionDays", 'is the string "90", not a whole number'),
+        (
+            {"logRetentionDays": "90"},
+            "controlPlane.logRetentionDays",
+            'is the string "90", not a whole number',
+        ),
         ({"upgradePolicy": "PAID"}, "controlPlane.upgradePolicy", "one of STANDARD, EXTENDED"),
         ({"deletionProtection": "yes"}, "controlPlane.deletionProtection", "true or false"),
         ({"deletionProtecton": True}, "controlPlane.deletionProtecton", 'did you mean "deletionProtection"'),
