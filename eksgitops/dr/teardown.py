@@ -138,7 +138,8 @@ def aws_load_balancers(aws: AwsClients, cluster_name: str, vpc_id: str | None) -
                 tags.get(LB_CLUSTER_TAG) == cluster_name
                 or tags.get(f"kubernetes.io/cluster/{cluster_name}") == "owned"
             ):
-                left.append(f"load balancer {desc['ResourceArn'].rsplit(':', 1)[-1]}")
+                # ...:loadbalancer/app/<name>/<id> -> <name>/<id>
+                left.append(f"load balancer {desc['ResourceArn'].split(':loadbalancer/', 1)[-1].split('/', 1)[-1]}")
     if vpc_id:
         enis = aws.client("ec2").describe_network_interfaces(
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "description", "Values": ["ELB *"]}]
