@@ -116,8 +116,19 @@ class SubprocessFleetVerifier:
 
     def verify(self, repo: str, env: str, revision: str, stack: str) -> tuple[bool, str]:
         # The path and the variables come from the stack's plan (build/<stack>/bridge.json).
-        args = [*self.command, "fleet", "verify", "--repo", repo, "--env", env, "--revision", revision,
-                "--stack", stack]  # fmt: skip
+        args = [
+            *self.command,
+            "fleet",
+            "verify",
+            "--repo",
+            repo,
+            "--env",
+            env,
+            "--revision",
+            revision,
+            "--stack",
+            stack,
+        ]
         try:
             proc = subprocess.run(
                 args, capture_output=True, text=True, timeout=self.timeout, cwd=self.cwd, check=False

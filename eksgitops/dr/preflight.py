@@ -53,8 +53,18 @@ class SubprocessPlanRunner:
         )
 
     def run(self, stack: str) -> tuple[int, str]:
-        args = [sys.executable, "-m", "eksgitops.cli", "plan", stack, "--quiet", "--stacks-dir",
-                str(self.stacks_dir.resolve()), "--out", str(self.build_dir.resolve())]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "eksgitops.cli",
+            "plan",
+            stack,
+            "--quiet",
+            "--stacks-dir",
+            str(self.stacks_dir.resolve()),
+            "--out",
+            str(self.build_dir.resolve()),
+        ]
         try:
             proc = subprocess.run(
                 args, cwd=self.project_dir, capture_output=True, text=True, timeout=self.timeout, check=False

@@ -146,14 +146,14 @@ class DrReport:
             "outcome": self.outcome,
             "stoppedAt": self.stopped_at,
             "reason": self.reason,
-            "phases": [asdict(p) for p in self.phases],
+            "phases": [_camel(asdict(p)) for p in self.phases],
             "totalSeconds": self.total_seconds,
             "measuredRecoverySeconds": self.total_seconds,
             "infrastructureSeconds": infra,
             "modeledSeconds": self.model.seconds,
             "model": "no model" if self.model.seconds is None else "build/<stack>/critical-path.json",
             "modelLimits": self.model.limits,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [_camel(asdict(c)) for c in self.checks],
             "facts": self.facts,
         }
 
@@ -203,6 +203,15 @@ class DrReport:
         json_path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         md_path.write_text(self.to_markdown())
         return json_path, md_path
+
+
+def _camel(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON keys in camelCase, like the rest of the project's JSON (started_at -> startedAt)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        head, *rest = key.split("_")
+        out[head + "".join(part.title() for part in rest)] = value
+    return out
 
 
 def _secs(value: float | None) -> str:

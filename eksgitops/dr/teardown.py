@@ -139,7 +139,9 @@ def aws_load_balancers(aws: AwsClients, cluster_name: str, vpc_id: str | None) -
                 or tags.get(f"kubernetes.io/cluster/{cluster_name}") == "owned"
             ):
                 # ...:loadbalancer/app/<name>/<id> -> <name>/<id>
-                left.append(f"load balancer {desc['ResourceArn'].split(':loadbalancer/', 1)[-1].split('/', 1)[-1]}")
+                left.append(
+                    f"load balancer {desc['ResourceArn'].split(':loadbalancer/', 1)[-1].split('/', 1)[-1]}"
+                )
     if vpc_id:
         enis = aws.client("ec2").describe_network_interfaces(
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "description", "Values": ["ELB *"]}]

@@ -197,14 +197,18 @@ class FakeWorkspace:
     on_calls: Callable[[str], None] | None = None
 
     def select(self, stack: str, *, copy_config_from: str | None = None, config: Any = None) -> None:
-        self._log("select", {"stack": stack, "copy_config_from": copy_config_from, "config": dict(config or {})})
+        self._log(
+            "select", {"stack": stack, "copy_config_from": copy_config_from, "config": dict(config or {})}
+        )
 
     def up(self, on_event: Callable[[ResourceEvent], None]) -> None:
         self._log("up", None)
         for i, event in enumerate(self.up_events):
             if self.fail_up_after is not None and i == self.fail_up_after:
                 on_event(ResourceEvent("failed", event.urn, event.type, True))
-                raise WorkspaceError(f"error: creating {event.name}: operation error EKS: CreateCluster, exceeded quota")
+                raise WorkspaceError(
+                    f"error: creating {event.name}: operation error EKS: CreateCluster, exceeded quota"
+                )
             self.clock.now += self.seconds_per_event
             on_event(ResourceEvent(event.op, event.urn, event.type, False))
             on_event(event)
@@ -306,7 +310,9 @@ def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
             target[key] = copy.deepcopy(value)
 
 
-def ready(status: str = "True", reason: str = "ReconciliationSucceeded", message: str = "") -> list[dict[str, str]]:
+def ready(
+    status: str = "True", reason: str = "ReconciliationSucceeded", message: str = ""
+) -> list[dict[str, str]]:
     return [{"type": "Ready", "status": status, "reason": reason, "message": message}]
 
 

@@ -39,16 +39,26 @@ class FakeVerifier:
 
 def good_aws() -> dict[str, Any]:
     """Everything a rebuild of dev needs, in moto."""
-    client("secretsmanager").create_secret(Name="eksgitops/dev/git-credentials", SecretString='{"token": "t0k3n"}')
+    client("secretsmanager").create_secret(
+        Name="eksgitops/dev/git-credentials", SecretString='{"token": "t0k3n"}'
+    )
     kms = client("kms")
     key = kms.create_key(Description="sops")["KeyMetadata"]
     kms.create_alias(AliasName="alias/eksgitops-dev-sops", TargetKeyId=key["KeyId"])
-    client("s3").create_bucket(Bucket="state-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    client("s3").create_bucket(
+        Bucket="state-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
     return {"key_id": key["KeyId"]}
 
 
 def setup(project: Path, fleet: FleetRepo, **opts: Any) -> tuple[Any, PreflightOptions, PreflightDeps]:
-    ctx = load_stack("dev", stacks_dir=project / "stacks", project_dir=project, build_dir=project / "build", command="preflight")
+    ctx = load_stack(
+        "dev",
+        stacks_dir=project / "stacks",
+        project_dir=project,
+        build_dir=project / "build",
+        command="preflight",
+    )
     options = PreflightOptions(repo_url=str(fleet.bare), backend="s3://state-bucket", git_timeout=30)
     for key, value in opts.items():
         setattr(options, key, value)
@@ -69,12 +79,21 @@ def test_good_setup_passes_every_check(aws_env, project, fleet_repo):
     assert result.ok and result.sha == fleet_repo.sha
     checks = rows_by_check(result)
     assert set(checks) == {
-        "spec", "plan and policies", "fleet repository reachable", "revision exists", "environment path",
-        "fleet verify", "escrowed Git credentials", "SOPS KMS key", "state backend", "availability zones",
-        "VPC quota", "Elastic IP quota",
-    }  # fmt: skip
+        "spec",
+        "plan and policies",
+        "fleet repository reachable",
+        "revision exists",
+        "environment path",
+        "fleet verify",
+        "escrowed Git credentials",
+        "SOPS KMS key",
+        "state backend",
+        "availability zones",
+        "VPC quota",
+        "Elastic IP quota",
+    }
     # fleet verify ran on the resolved commit of a local copy, for the stack's environment.
-    (repo, env, revision, stack) = deps.fleet.calls[0]  # type: ignore[attr-defined]
+    (_repo, env, revision, stack) = deps.fleet.calls[0]  # type: ignore[attr-defined]
     assert (env, revision, stack) == ("dev", fleet_repo.sha, "dev")
     assert "t0k3n" not in " ".join(r.reason for r in result.rows)
     assert "eu-west-1a, eu-west-1b" not in checks["availability zones"].reason  # azCount, not names
@@ -98,7 +117,9 @@ def _missing_path(project: Path, opts: PreflightOptions) -> str:
 
 
 def _no_secret(project: Path, opts: PreflightOptions) -> str:
-    client("secretsmanager").delete_secret(SecretId="eksgitops/dev/git-credentials", ForceDeleteWithoutRecovery=True)
+    client("secretsmanager").delete_secret(
+        SecretId="eksgitops/dev/git-credentials", ForceDeleteWithoutRecovery=True
+    )
     return "escrowed Git credentials"
 
 
@@ -136,7 +157,9 @@ def _no_backend(project: Path, opts: PreflightOptions) -> str:
 
 def _zone_missing(project: Path, opts: PreflightOptions) -> str:
     text = (project / "stacks" / "Pulumi.dev.yaml").read_text()
-    write_stack(project, text.replace("    azCount: 2\n", "    availabilityZones: [eu-west-1a, eu-west-1q]\n"))
+    write_stack(
+        project, text.replace("    azCount: 2\n", "    availabilityZones: [eu-west-1a, eu-west-1q]\n")
+    )
     return "availability zones"
 
 
@@ -219,15 +242,15 @@ def test_fleet_verify_failure_is_a_failed_check(aws_env, project, fleet_repo):
 def test_subprocess_verifier_passes_the_contract_flags_and_reads_the_exit_code(tmp_path):
     script = tmp_path / "fake_eksgitops.py"
     script.write_text(
-        "import sys, json\n"
-        "print(json.dumps(sys.argv[1:]))\n"
-        "sys.exit(0 if '--stack' in sys.argv else 3)\n"
+        "import sys, json\nprint(json.dumps(sys.argv[1:]))\nsys.exit(0 if '--stack' in sys.argv else 3)\n"
     )
     verifier = SubprocessFleetVerifier([sys.executable, str(script)])
     ok, said = verifier.verify("/tmp/fleet.git", "dev", "a" * 40, "dev")
     assert ok
     assert said == (
-        '["fleet", "verify", "--repo", "/tmp/fleet.git", "--env", "dev", "--revision", "' + "a" * 40 + '", "--stack", "dev"]'
+        '["fleet", "verify", "--repo", "/tmp/fleet.git", "--env", "dev", "--revision", "'
+        + "a" * 40
+        + '", "--stack", "dev"]'
     )
     script.write_text("import sys\nprint('verify: 2 finding(s)', file=sys.stderr)\nsys.exit(1)\n")
     assert verifier.verify("r", "dev", "b" * 40, "dev") == (False, "verify: 2 finding(s)")

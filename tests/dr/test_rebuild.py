@@ -17,17 +17,30 @@ from eksgitops.dr.workspace import WorkspaceError
 from tests.dr.conftest import UP_EVENTS, FakeClock, FakeWorkspace, healthy_cluster, ready
 
 SHA = "c" * 40
-OUTPUTS = {"clusterName": "eksgitops-dev", "kubeconfig": "apiVersion: v1\nkind: Config\n", "bridge": {"environment": "dev"}}
+OUTPUTS = {
+    "clusterName": "eksgitops-dev",
+    "kubeconfig": "apiVersion: v1\nkind: Config\n",
+    "bridge": {"environment": "dev"},
+}
 
 
 def context(project: Path, **kwargs):
-    return load_stack("dev", stacks_dir=project / "stacks", project_dir=project, build_dir=project / "build", command="rebuild", **kwargs)
+    return load_stack(
+        "dev",
+        stacks_dir=project / "stacks",
+        project_dir=project,
+        build_dir=project / "build",
+        command="rebuild",
+        **kwargs,
+    )
 
 
 def critical_path(project: Path, seconds: int = 900) -> None:
     target = project / "build" / "dev" / "critical-path.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"modeled_seconds": seconds, "chain": [], "limits": "EKS control plane dominates"}))
+    target.write_text(
+        json.dumps({"modeled_seconds": seconds, "chain": [], "limits": "EKS control plane dominates"})
+    )
 
 
 def harness(project: Path, api=None, **workspace_args):
@@ -49,12 +62,17 @@ def harness(project: Path, api=None, **workspace_args):
 
 def test_a_rebuild_goes_through_every_phase_and_reports_measured_against_modeled(project):
     critical_path(project, 900)
-    ctx, deps, report, workspace, api, lines, made_from = harness(project)
+    ctx, deps, report, _workspace, _api, lines, made_from = harness(project)
     outputs = run_rebuild(ctx, SHA, deps, report, Timeouts(poll=5))
     report.finish(True)
     assert outputs["clusterName"] == "eksgitops-dev"
     assert made_from == [OUTPUTS]  # the Kubernetes client comes from the stack's own outputs
-    assert [p.name for p in report.phases] == ["infrastructure", "nodes ready", "agent ready", "workloads synced"]
+    assert [p.name for p in report.phases] == [
+        "infrastructure",
+        "nodes ready",
+        "agent ready",
+        "workloads synced",
+    ]
     assert all(p.status == "ok" for p in report.phases)
     assert report.seconds_of("infrastructure") == 120.0  # 4 resources x 30s
     # The live display: each resource, elapsed against the model.
@@ -66,7 +84,7 @@ def test_a_rebuild_goes_through_every_phase_and_reports_measured_against_modeled
 
 
 def test_up_failing_half_way_stops_in_infrastructure(project):
-    ctx, deps, report, workspace, api, lines, _ = harness(project, fail_up_after=2)
+    ctx, deps, report, _workspace, _api, lines, _ = harness(project, fail_up_after=2)
     with pytest.raises(WorkspaceError, match="exceeded quota"):
         run_rebuild(ctx, SHA, deps, report, Timeouts(poll=5))
     report.finish(False, "up failed")
@@ -132,14 +150,18 @@ def test_nodes_never_ready(project):
     api = healthy_cluster(clock, SHA)
     api.objects[("nodes", None, "node-1")]["status"]["conditions"] = ready("False", "KubeletNotReady")
     ctx, deps, report, *_ = harness(project, api=api)
-    with pytest.raises(WaitTimeout, match=r"waiting for nodes to be Ready \(2 wanted\); last seen: 1 of 2 nodes Ready"):
+    with pytest.raises(
+        WaitTimeout, match=r"waiting for nodes to be Ready \(2 wanted\); last seen: 1 of 2 nodes Ready"
+    ):
         run_rebuild(ctx, SHA, deps, report, Timeouts(nodes=100, poll=10))
     assert report.stopped_at == "nodes ready"
 
 
 def test_region_move_is_set_on_the_stack_before_up(project):
     text = (project / "stacks" / "Pulumi.dev.yaml").read_text()
-    (project / "stacks" / "Pulumi.dev.yaml").write_text(text.replace("    azCount: 2\n", "    availabilityZones: [eu-west-1a, eu-west-1b]\n"))
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(
+        text.replace("    azCount: 2\n", "    availabilityZones: [eu-west-1a, eu-west-1b]\n")
+    )
     ctx = context(project, region="eu-central-1")
     assert ctx.spec.region == "eu-central-1"
     assert ctx.spec.network.availability_zones == ["eu-central-1a", "eu-central-1b"]

@@ -22,7 +22,13 @@ LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
 def spec_of(project: Path):
-    return load_stack("dev", stacks_dir=project / "stacks", project_dir=project, build_dir=project / "build", command="verify").spec
+    return load_stack(
+        "dev",
+        stacks_dir=project / "stacks",
+        project_dir=project,
+        build_dir=project / "build",
+        command="verify",
+    ).spec
 
 
 class PodIdentityStub:
@@ -40,8 +46,18 @@ class PodIdentityStub:
     def expect(self, cluster: str, namespace: str, service_account: str) -> None:
         role = self.associations.get((namespace, service_account))
         params = {"clusterName": cluster, "namespace": namespace, "serviceAccount": service_account}
-        found = [{"associationId": "a-1234567890", "clusterName": cluster, "namespace": namespace,
-                  "serviceAccount": service_account}] if role else []  # fmt: skip
+        found = (
+            [
+                {
+                    "associationId": "a-1234567890",
+                    "clusterName": cluster,
+                    "namespace": namespace,
+                    "serviceAccount": service_account,
+                }
+            ]
+            if role
+            else []
+        )
         self.stubber.add_response("list_pod_identity_associations", {"associations": found}, params)
         if role:
             self.stubber.add_response(
@@ -56,7 +72,9 @@ class PodIdentityStub:
         return getattr(self.moto, name)
 
 
-def build_environment(spec, *, version: str | None = None, logs: list[str] | None = None, issuer_trusted: str | None = None) -> dict[str, Any]:
+def build_environment(
+    spec, *, version: str | None = None, logs: list[str] | None = None, issuer_trusted: str | None = None
+) -> dict[str, Any]:
     """The cluster and its IAM side as a correct `up` leaves them, in moto."""
     iam = client("iam")
     role = iam.create_role(RoleName="cluster", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -65,30 +83,55 @@ def build_environment(spec, *, version: str | None = None, logs: list[str] | Non
         name=spec.cluster_name,
         version=version or spec.kubernetes_version,
         roleArn=role,
-        resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"], "endpointPrivateAccess": True, "endpointPublicAccess": False},
+        resourcesVpcConfig={
+            "subnetIds": ["subnet-1", "subnet-2"],
+            "endpointPrivateAccess": True,
+            "endpointPublicAccess": False,
+        },
         logging={"clusterLogging": [{"types": logs if logs is not None else LOGS, "enabled": True}]},
         encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": key}}],
     )["cluster"]
     issuer = cluster["identity"]["oidc"]["issuer"]
-    provider = iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
+    provider = iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"])[
+        "OpenIDConnectProviderArn"
+    ]
     trusted_host = issuer_host_of(issuer_trusted or issuer)
     trusted_provider = f"arn:aws:iam::123456789012:oidc-provider/{trusted_host}"
     for identity in spec.identities:
         name = role_name_for(spec.cluster_name, identity.name)
         if identity.mode == "irsa":
-            trust = irsa_trust_policy(trusted_provider, trusted_host, identity.namespace, identity.service_account)
+            trust = irsa_trust_policy(
+                trusted_provider, trusted_host, identity.namespace, identity.service_account
+            )
         else:
-            trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]}  # fmt: skip
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "pods.eks.amazonaws.com"},
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    }
+                ],
+            }
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     return {"issuer": issuer, "provider": provider}
 
 
 def aws_with_pod_identity(spec, role_for: dict[tuple[str, str], str] | None = None) -> AwsClients:
     clients = AwsClients(REGION)
-    associations = role_for if role_for is not None else {
-        (i.namespace, i.service_account): f"arn:aws:iam::123456789012:role/{role_name_for(spec.cluster_name, i.name)}"
-        for i in spec.identities if i.mode == "pod-identity"
-    }  # fmt: skip
+    associations = (
+        role_for
+        if role_for is not None
+        else {
+            (
+                i.namespace,
+                i.service_account,
+            ): f"arn:aws:iam::123456789012:role/{role_name_for(spec.cluster_name, i.name)}"
+            for i in spec.identities
+            if i.mode == "pod-identity"
+        }
+    )
     stub = PodIdentityStub(clients.client("eks"), associations)
     for identity in spec.identities:
         if identity.mode == "pod-identity":
@@ -108,9 +151,15 @@ def test_aws_side_of_a_correct_environment_passes(aws_env, project):
     rows = verify_aws(spec, aws_with_pod_identity(spec))
     assert failing(rows) == {}
     assert [r.check for r in rows] == [
-        "cluster ACTIVE", "Kubernetes version", "control-plane logging", "secrets encryption", "API endpoint",
-        "OIDC provider", "Pod Identity external-dns", "IRSA trust app-s3-reader",
-    ]  # fmt: skip
+        "cluster ACTIVE",
+        "Kubernetes version",
+        "control-plane logging",
+        "secrets encryption",
+        "API endpoint",
+        "OIDC provider",
+        "Pod Identity external-dns",
+        "IRSA trust app-s3-reader",
+    ]
 
 
 def test_aws_side_names_each_difference(aws_env, project):
@@ -127,7 +176,9 @@ def test_aws_side_names_each_difference(aws_env, project):
 def test_endpoint_difference_is_caught(aws_env, project):
     text = (project / "stacks" / "Pulumi.dev.yaml").read_text()
     (project / "stacks" / "Pulumi.dev.yaml").write_text(
-        text + "  eksgitops:endpoint:\n    privateAccess: true\n    publicAccess: true\n    publicAccessCidrs: [203.0.113.0/24]\n"
+        text
+        + "  eksgitops:endpoint:\n    privateAccess: true\n    publicAccess: true\n"
+        + "    publicAccessCidrs: [203.0.113.0/24]\n"
     )
     spec = spec_of(project)
     build_environment(spec)  # built private only
@@ -157,13 +208,17 @@ def test_missing_oidc_provider_is_caught(aws_env, project):
     env = build_environment(spec)
     client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=env["provider"])
     failed = failing(verify_aws(spec, aws_with_pod_identity(spec)))
-    assert failed["OIDC provider"].startswith("no IAM OIDC provider for the current issuer oidc.eks.eu-west-1")
+    assert failed["OIDC provider"].startswith(
+        "no IAM OIDC provider for the current issuer oidc.eks.eu-west-1"
+    )
 
 
 def test_missing_cluster_is_one_failed_row_not_a_traceback(aws_env, project):
     spec = spec_of(project)
     rows = verify_aws(spec, AwsClients(REGION))
-    assert rows[0].check == "cluster ACTIVE" and not rows[0].ok and "ResourceNotFoundException" in rows[0].reason
+    assert (
+        rows[0].check == "cluster ACTIVE" and not rows[0].ok and "ResourceNotFoundException" in rows[0].reason
+    )
 
 
 # --- the cluster half -------------------------------------------------------------------
@@ -185,7 +240,9 @@ def test_cluster_side_names_revision_failure_and_bridge_drift():
     failed = failing(verify_cluster(api, "flux", SHA, BRIDGE))
     assert failed["synced revision"].startswith("Kustomization flux-system/apps: Ready=False (BuildFailed")
     assert "Kustomization flux-system/apps: Ready=False (BuildFailed" in failed["no failed reconciliation"]
-    assert failed["bridge"] == "region: cluster 'us-east-1', stack 'eu-west-1'; stale_key: in the cluster only"
+    assert (
+        failed["bridge"] == "region: cluster 'us-east-1', stack 'eu-west-1'; stale_key: in the cluster only"
+    )
 
 
 def test_cluster_side_without_bridge_or_agent():
@@ -195,13 +252,22 @@ def test_cluster_side_without_bridge_or_agent():
     failed = failing(verify_cluster(api, "flux", SHA, BRIDGE))
     assert failed["agent Ready"] == "FluxInstance flux-system/flux: not found"
     assert failed["bridge"] == "ConfigMap flux-system/cluster-vars not found"
-    assert failing(verify_cluster(api, "flux", SHA, None))["bridge"] == "the stack has no bridge output to compare with"
+    assert (
+        failing(verify_cluster(api, "flux", SHA, None))["bridge"]
+        == "the stack has no bridge output to compare with"
+    )
 
 
 @pytest.mark.parametrize(
     ("applied", "ok"),
-    [(f"main@sha1:{SHA}", True), (f"sha1:{SHA}", True), (f"main/{SHA}", True), (SHA, True),
-     ("main@sha1:" + "2" * 40, False), ("", False)],  # fmt: skip
+    [
+        (f"main@sha1:{SHA}", True),
+        (f"sha1:{SHA}", True),
+        (f"main/{SHA}", True),
+        (SHA, True),
+        ("main@sha1:" + "2" * 40, False),
+        ("", False),
+    ],
 )
 def test_revision_formats(applied, ok):
     api = healthy_cluster(FakeClock(), SHA, BRIDGE)
@@ -216,12 +282,21 @@ def test_revision_formats(applied, ok):
 def test_rebuild_re_points_the_irsa_trust_at_the_new_issuer(monkeypatch):
     """Two `up`s of the same stack whose cluster comes back with a new issuer: the IRSA role keeps
     its name (so it is updated in place) and its trust names only the new issuer."""
-    from components.spec import PROJECT, config_for_pulumi, load_spec, project_config_defaults, raw_config_from_stack_file
+    from components.spec import (
+        PROJECT,
+        config_for_pulumi,
+        load_spec,
+        project_config_defaults,
+        raw_config_from_stack_file,
+    )
     from eksgitops.plan import engine
     from eksgitops.program import main
 
     repo = Path(__file__).resolve().parents[2]
-    raw = {**project_config_defaults(repo / "Pulumi.yaml"), **raw_config_from_stack_file(repo / "stacks" / "Pulumi.dev.yaml")}
+    raw = {
+        **project_config_defaults(repo / "Pulumi.yaml"),
+        **raw_config_from_stack_file(repo / "stacks" / "Pulumi.dev.yaml"),
+    }
     spec = load_spec(raw, stack="dev", source="dev")
     irsa = [i for i in spec.identities if i.mode == "irsa"]
     assert irsa, "the dev stack has an IRSA identity"
@@ -229,8 +304,14 @@ def test_rebuild_re_points_the_irsa_trust_at_the_new_issuer(monkeypatch):
     trusts = []
     for generation in ("OLD", "NEW"):
         monkeypatch.setattr(engine, "_short_hash", lambda *parts, g=generation: f"{g}CLUSTER")
-        result = engine.run_program(main, project=PROJECT, stack="dev", config=config, secret_keys=secrets, region=spec.region)
-        role = next(r for r in result.by_type("aws:iam/role:Role") if r.inputs.get("name") == role_name_for(spec.cluster_name, irsa[0].name))
+        result = engine.run_program(
+            main, project=PROJECT, stack="dev", config=config, secret_keys=secrets, region=spec.region
+        )
+        role = next(
+            r
+            for r in result.by_type("aws:iam/role:Role")
+            if r.inputs.get("name") == role_name_for(spec.cluster_name, irsa[0].name)
+        )
         trusts.append((role.inputs["name"], json.loads(role.inputs["assumeRolePolicy"])))
     (old_name, old_trust), (new_name, new_trust) = trusts
     assert old_name == new_name
