@@ -34,10 +34,23 @@ class Revision:
 
 
 def run_git(args: Sequence[str], *, creds: Credentials, timeout: float, cwd: Path | None = None) -> str:
-    env = {**os.environ, **creds.git_env(), "GIT_TERMINAL_PROMPT": "0"}
+    # Never ask: no terminal prompt for a password, no ssh question about a host key.
+    env = {
+        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
+        **os.environ,
+        **creds.git_env(),
+        "GIT_TERMINAL_PROMPT": "0",
+    }
     try:
         proc = subprocess.run(
-            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+            ["git", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise GitCheckError(f"git {args[0]} did not answer within {timeout:.0f}s") from None
