@@ -55,9 +55,14 @@ def run_git(args: Sequence[str], *, creds: Credentials, timeout: float, cwd: Pat
     except subprocess.TimeoutExpired:
         raise GitCheckError(f"git {args[0]} did not answer within {timeout:.0f}s") from None
     if proc.returncode != 0:
-        lines = [line.strip() for line in creds.scrub(proc.stderr).splitlines() if line.strip()]
-        fatal = [line for line in lines if line.lower().startswith(("fatal:", "error:"))]
-        raise GitCheckError((fatal or lines or [f"git {args[0]} exited {proc.returncode}"])[-1])
+        # git's own cause first (ssh: Could not resolve hostname …), then its verdict.
+        lines = [
+            line.strip()
+            for line in creds.scrub(proc.stderr).splitlines()
+            if line.strip() and not line.startswith(("Please make sure", "and the repository exists"))
+        ]
+        message = "; ".join(dict.fromkeys(lines))[:400]
+        raise GitCheckError(message or f"git {args[0]} exited {proc.returncode}")
     return proc.stdout
 
 
