@@ -85,6 +85,10 @@ class AutomationWorkspace:
                 )
         except auto.CommandError as exc:
             raise WorkspaceError(_first_error_line(exc)) from None
+        except FileNotFoundError:
+            raise WorkspaceError(
+                "the Pulumi CLI is not installed (no `pulumi` on PATH); install it: https://www.pulumi.com/docs/install/"
+            ) from None
 
     def _copy_config(self, source: str, dest: str) -> None:
         import os
@@ -151,10 +155,15 @@ def _translate(on_event: OnEvent) -> Callable[[Any], None]:
 
 
 def _first_error_line(exc: Exception) -> str:
-    """The engine's `error:` line (Pulumi masks secrets in its own output); else the first line."""
+    """The engine's `error:` line (Pulumi masks secrets in its own output); else the first line.
+
+    A CommandError reads `code: N / stdout: … / stderr: …`; the cause is in stderr.
+    """
     text = str(getattr(exc, "stderr", "") or exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in lines:
-        if line.lower().startswith("error:"):
-            return line
-    return lines[0] if lines else type(exc).__name__
+        bare = line.removeprefix("stderr:").strip()
+        if bare.lower().startswith("error:"):
+            return bare
+    stderr = [line.removeprefix("stderr:").strip() for line in lines if line.startswith("stderr:")]
+    return next((line for line in stderr if line), lines[0] if lines else type(exc).__name__)
