@@ -14,7 +14,7 @@ from eksgitops.plan.cli import plan
 
 app = typer.Typer(
     name="eksgitops",
-    help="Bootstrap AWS EKS clusters for GitOps: offline plan, fleet repo tooling, disaster recovery.",
+    help="Bootstrap AWS EKS clusters for GitOps: offline plan, fleet repo tooling.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
