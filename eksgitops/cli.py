@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from eksgitops.dr.cli import app as dr_app
 from eksgitops.fleet.cli import app as fleet_app
 from eksgitops.plan.cli import plan
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.command(name="plan")(plan)
 app.add_typer(fleet_app, name="fleet")
+app.add_typer(dr_app, name="dr")
 
 
 def main() -> None:
