@@ -1,4 +1,4 @@
-"""Platform: one environment — network, EKS cluster, workload identities — from one spec."""
+"""Platform: one environment — network, EKS cluster, workload identities, GitOps agent — from one spec."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import EksCluster, EksClusterArgs
+from components.gitops.agent import GitOpsAgent, GitOpsAgentArgs
+from components.gitops.bridge import BridgeValues
 from components.iam_documents import role_name_for
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.network import Network, NetworkArgs
@@ -27,7 +29,7 @@ class PlatformArgs:
 
 
 class Platform(pulumi.ComponentResource):
-    """Everything one environment needs before the GitOps agent: network, cluster, identities.
+    """One environment: network, cluster, identities, then the GitOps agent and the bridge.
 
     All AWS resources go through one explicit provider for the spec's region, so a stack
     never depends on ambient `aws:region` config, and default tags reach every resource.
@@ -37,6 +39,8 @@ class Platform(pulumi.ComponentResource):
     network: Network
     cluster: EksCluster
     identity_role_arns: dict[str, pulumi.Output[str]]
+    account_id: pulumi.Output[str]
+    gitops: GitOpsAgent
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eksgitops:platform:Platform", name, None, opts)
@@ -77,8 +81,35 @@ class Platform(pulumi.ComponentResource):
         self.identity_role_arns = {
             identity.name: self._identity(name, identity, child) for identity in spec.identities
         }
+        self.account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOptions(parent=self, provider=self.provider)
+        ).account_id
+        self.gitops = GitOpsAgent(
+            f"{name}-gitops",
+            GitOpsAgentArgs(
+                gitops=spec.gitops,
+                environment=spec.environment,
+                cluster_name=spec.cluster_name,
+                region=spec.region,
+                cluster=self.cluster,
+                bridge=BridgeValues(
+                    environment=spec.environment,
+                    cluster_name=self.cluster.cluster_name,
+                    region=spec.region,
+                    account_id=self.account_id,
+                    vpc_id=self.network.vpc_id,
+                    oidc_issuer_host=self.cluster.oidc_issuer_host,
+                    identity_role_arns=self.identity_role_arns,
+                ),
+                addons=list(spec.enabled_addons()),
+                cross_namespace_refs=spec.gitops.cross_namespace_refs,
+                tags=tags,
+            ),
+            opts=child,
+        )
         self.register_outputs(
             {
+                "bridge": self.gitops.bridge_variables,
                 "cluster_name": self.cluster.cluster_name,
                 "endpoint": self.cluster.endpoint,
                 "kubeconfig": self.cluster.kubeconfig,
@@ -136,3 +167,9 @@ class Platform(pulumi.ComponentResource):
         pulumi.export("nodeRoleArn", self.cluster.node_role_arn)
         pulumi.export("vpcId", self.network.vpc_id)
         pulumi.export("identityRoleArns", self.identity_role_arns)
+        # What Git reads (secret-free) and where the agent pulls from.
+        pulumi.export("bridge", self.gitops.bridge_variables)
+        pulumi.export("gitopsAgent", self.spec.gitops.agent)
+        pulumi.export("gitopsRepoUrl", self.spec.gitops.repo_url or "")
+        pulumi.export("gitopsBranch", self.spec.gitops.branch)
+        pulumi.export("gitopsPath", self.spec.gitops.path or "")

@@ -43,6 +43,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from components import spec_checks
 from components.gitops_spec import GitOpsSpec
+from components.secret_value import SECRET_PLACEHOLDER, SecretValue
 from components.spec_checks import DNS_LABEL_ALLOWED, Problem
 from components.spec_errors import SpecValueError
 from components.spec_model import SpecModel
@@ -301,21 +302,6 @@ TOP_LEVEL_KEYS = SCALAR_KEYS | STRUCTURED_KEYS
 """Every key a stack may set under eksgitops: (`environment` comes from the stack name)."""
 PROJECT = "eksgitops"
 """The project name, which is also the config namespace."""
-SECRET_PLACEHOLDER = "[secret]"
-"""What a secret value shows as wherever its plaintext is not available or not wanted."""
-
-
-@dataclass(frozen=True)
-class SecretValue:
-    """A `{secure: <value>}` value from a stack file: a Pulumi secret, never shown."""
-
-    value: str
-
-    def __str__(self) -> str:
-        return SECRET_PLACEHOLDER
-
-    def __repr__(self) -> str:
-        return f"SecretValue({SECRET_PLACEHOLDER})"
 
 
 @dataclass(frozen=True)
@@ -438,6 +424,7 @@ def raw_config_from_pulumi() -> dict[str, Any]:
         for key, value in source_map.items():
             if key.startswith(prefix):
                 merged[key[len(prefix) :]] = value
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
     raw: dict[str, Any] = {}
     for key, value in merged.items():
         if key in STRUCTURED_KEYS and isinstance(value, str):
@@ -447,7 +434,22 @@ def raw_config_from_pulumi() -> dict[str, Any]:
                 raw[key] = InvalidJson(value, exc.msg)
         else:
             raw[key] = value
+        if prefix + key in secret_keys:
+            # Pulumi hands a secret leaf over decrypted inside its key's JSON and only marks
+            # the key as secret: the credential fields of a secret key carry the secrets.
+            raw[key] = _wrap_secret_fields(raw[key], (key,))
     return raw
+
+
+def _wrap_secret_fields(value: Any, path: spec_checks.Path) -> Any:
+    """Strings at the model's `SecretValue` fields, wrapped as `SecretValue`."""
+    if isinstance(value, str) and _annotation_at(path) is SecretValue:
+        return SecretValue(value)
+    if isinstance(value, dict):
+        return {k: _wrap_secret_fields(v, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrap_secret_fields(v, (*path, i)) for i, v in enumerate(value)]
+    return value
 
 
 def spec_from_pulumi() -> EnvironmentSpec:
@@ -552,7 +554,24 @@ def _with_defaults(data: dict[str, Any], stack: str) -> dict[str, Any]:
 
 
 def _drop_markers(value: Any, path: spec_checks.Path, problems: list[Problem]) -> Any:
-    """Report (and blank out) secrets and undecodable JSON, which cannot be validated."""
+    """Report (and blank out) misplaced secrets and undecodable JSON, which cannot be validated.
+
+    A `SecretValue` is kept where the model declares one (credential fields); anywhere
+    else it is a mistake, and so is a plain string where a credential belongs.
+    """
+    secret_field = bool(path) and _annotation_at(path) is SecretValue
+    if secret_field and isinstance(value, SecretValue):
+        return value
+    if secret_field and value is not None and not isinstance(value, InvalidJson):
+        key = f"{PROJECT}:{format_path(path)}"
+        problems.append(
+            Problem(
+                path,
+                "is a credential in plain text",
+                f"a Pulumi secret: pulumi config set --secret --path '{key}' <value>",
+            )
+        )
+        return None
     if isinstance(value, SecretValue):
         problems.append(
             Problem(path, "is a Pulumi secret (secure:), but this key holds no credentials", "a plain value")
