@@ -33,19 +33,19 @@ SSO_SECRET_KEY = "oidc.eksgitops.clientSecret"
 
 def argocd_values(spec: GitOpsSpec) -> dict:
     """The chart values: hardened defaults, SSO when configured, the fleet's SSH host keys."""
-    cm: dict = {"exec.enabled": False, "users.anonymous.enabled": False, "admin.enabled": True}
+    cm: dict = {"exec.enabled": "false", "users.anonymous.enabled": "false", "admin.enabled": "true"}
     values: dict = {
         "crds": {"install": True, "keep": True},
         "configs": {
             "cm": cm,
             "rbac": {"policy.default": "role:readonly", "policy.csv": ""},
-            "params": {"server.insecure": False},
+            "params": {"server.insecure": "false"},
         },
         "dex": {"enabled": False},
     }
     sso = spec.argocd_sso
     if sso is not None:
-        cm["admin.enabled"] = False
+        cm["admin.enabled"] = "false"
         cm["oidc.config"] = (
             f"name: SSO\nissuer: {sso.issuer}\nclientID: {sso.client_id}\n"
             f"clientSecret: ${SSO_SECRET_KEY}\nrequestedScopes: [openid, profile, email, groups]\n"

@@ -59,6 +59,10 @@ class RecordedResource:
     inputs: dict[str, Any]
     """Inputs in wire form (JSON from the protobuf Struct): secrets, unknowns and
     resource references keep Pulumi's signature markers; see `plain()`."""
+    protect: bool = False
+    """`protect=True`: the engine refuses to delete it."""
+    retain_on_delete: bool = False
+    """`retain_on_delete=True`: deleting it from the stack leaves it in the cloud."""
 
     def plain_inputs(self) -> dict[str, Any]:
         """Inputs with secrets as "[secret]", unknowns as a placeholder and references as URNs."""
@@ -115,6 +119,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     transforms=len(request.transforms),
                     inputs=json_format.MessageToDict(request.object),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from components.spec import EnvironmentSpec
-from eksgitops.plan.engine import PlanResult, RecordedResource, plain
+from components.spec import SECRET_PLACEHOLDER, EnvironmentSpec
+from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, plain
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # Inputs of a Helm release that describe it (the rest are Helm client flags).
@@ -42,7 +42,7 @@ def manifest_documents(result: PlanResult) -> dict[str, dict[str, Any]]:
             name = f"helmrelease-{inputs.get('namespace', 'default')}-{inputs.get('name', resource.name)}"
             documents[_file_name(name, documents)] = {"helmRelease": release}
         elif is_kubernetes_object(resource):
-            document = _object(resource)
+            document = manifest_document(resource)
             meta = document.get("metadata") or {}
             parts = [
                 str(document.get("kind", "object")),
@@ -53,8 +53,23 @@ def manifest_documents(result: PlanResult) -> dict[str, dict[str, Any]]:
     return documents
 
 
-def _object(resource: RecordedResource) -> dict[str, Any]:
+def manifest_document(resource: RecordedResource) -> dict[str, Any]:
+    """One Kubernetes object as a manifest, secrets redacted.
+
+    The Kubernetes SDK makes a Secret's `data`/`stringData` secret as a whole; the keys are
+    not secret, so the manifest keeps them and redacts each value: the file stays a valid
+    Secret and shows what the cluster will hold.
+    """
     inputs = resource.plain_inputs()
+    if resource.type == "kubernetes:core/v1:Secret":
+        for field in ("data", "stringData"):
+            wire = resource.inputs.get(field)
+            if (
+                isinstance(wire, dict)
+                and wire.get(SECRET_SIG) == SECRET_VALUE
+                and isinstance(wire.get("value"), dict)
+            ):
+                inputs[field] = {key: SECRET_PLACEHOLDER for key in sorted(wire["value"])}
     # apiVersion and kind first, as people write manifests.
     head = {key: inputs.pop(key) for key in ("apiVersion", "kind", "metadata") if key in inputs}
     return {**head, **inputs}

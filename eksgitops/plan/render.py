@@ -42,6 +42,22 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "enabledClusterLogTypes",
         "encryptionConfigKeyArn",
     ),
+    # The GitOps agent (components/gitops): what it installs and where it pulls from.
+    "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace"),
+    "kubernetes:core/v1:Namespace": ("metadata.name",),
+    "kubernetes:core/v1:ConfigMap": ("metadata.namespace", "metadata.name", "data"),
+    "kubernetes:core/v1:Secret": ("metadata.namespace", "metadata.name", "stringData"),
+    "kubernetes:fluxcd.controlplane.io/v1:FluxInstance": (
+        "spec.distribution.version",
+        "spec.components",
+        "spec.sync.url",
+        "spec.sync.ref",
+        "spec.sync.path",
+    ),
+    "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver": ("spec.type", "spec.resources"),
+    "kubernetes:argoproj.io/v1alpha1:Application": ("spec.source.repoURL", "spec.source.path"),
+    "aws:eks/capability:Capability": ("type", "capabilityName"),
+    "pulumi:providers:kubernetes": ("kubeconfig",),
     "eks:index:ManagedNodeGroup": (
         "nodeGroupName",
         "instanceTypes",
