@@ -79,3 +79,11 @@ def is_secret(wire: Any) -> bool:
 def wire_text(result: PlanResult) -> str:
     """Every recorded input in wire form, secrets included (to prove a value flowed at all)."""
     return json.dumps([r.inputs for r in result.resources])
+
+
+def assert_aws_through_the_platform_provider(result: PlanResult) -> None:
+    """Every AWS resource (the agent's too) uses the platform's provider, never the default one."""
+    provider = result.one("pulumi:providers:aws")
+    for resource in result.resources:
+        if resource.custom and resource.type.startswith("aws:"):
+            assert resource.provider.rsplit("::", 1)[0] == provider.urn, resource.type

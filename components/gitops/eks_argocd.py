@@ -24,7 +24,7 @@ from components.gitops.argocd_objects import (
     root_application,
 )
 from components.gitops_spec import GitOpsSpec
-from components.iam_documents import POLICY_VERSION, role_name_for
+from components.iam_documents import ARGOCD_CAPABILITY_ROLE, POLICY_VERSION, role_name_for
 
 CAPABILITY_PRINCIPAL = "capabilities.eks.amazonaws.com"
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -85,7 +85,7 @@ class EksArgoCd(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=role_name_for(args.cluster_name, "argocd-capability"),
+            name=role_name_for(args.cluster_name, ARGOCD_CAPABILITY_ROLE),
             assume_role_policy=json.dumps(capability_trust_policy()),
             description=f"EKS Argo CD capability of {args.cluster_name}",
             tags=args.tags,

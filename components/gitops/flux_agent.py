@@ -187,9 +187,9 @@ class FluxAgent(pulumi.ComponentResource):
                 name="flux",
                 namespace=BRIDGE_NAMESPACE,
                 labels=labels,
-                # Pulumi waits until Flux is installed and the first sync applied, so what
-                # depends on Flux's own CRDs (the Receiver) finds them.
-                annotations={"pulumi.com/waitFor": "condition=Ready"},
+                # With a Receiver, Pulumi waits for the instance to be Ready: the Receiver's CRD
+                # comes with Flux itself. Without one, `pulumi up` does not wait on Git's health.
+                annotations={"pulumi.com/waitFor": "condition=Ready"} if spec.webhook_receiver else None,
             ),
             spec={
                 "distribution": {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.iam_documents import POLICY_VERSION, role_name_for
+from components.iam_documents import FLUX_CONTROLLER_ROLES, POLICY_VERSION, role_name_for
 from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 
 FLUX_NAMESPACE = "flux-system"
@@ -81,6 +81,8 @@ class FluxControllerIdentities(pulumi.ComponentResource):
             wanted["source-controller"] = ([], ecr_pull_policy(args.oci_repository_arn))
         self.role_arns = {}
         for controller, (managed, inline) in wanted.items():
+            # Reserved in the spec, so no workload identity takes the name.
+            assert f"flux-{controller}" in FLUX_CONTROLLER_ROLES
             role = PodIdentityRole(
                 f"{name}-{controller}",
                 PodIdentityRoleArgs(

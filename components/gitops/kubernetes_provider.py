@@ -93,12 +93,10 @@ class ClusterKubernetesProvider(pulumi.ComponentResource):
         )
         self.provider = k8s.Provider(
             name,
+            # An explicit kubeconfig: the deployer's own KUBECONFIG and contexts play no part.
             kubeconfig=self.kubeconfig,
-            # Ignore ambient KUBECONFIG/contexts: this provider talks to this cluster only.
-            context=None,
             # Server-side apply: field ownership is explicit, so Git-owned fields are not fought over.
             enable_server_side_apply=True,
-            delete_unreachable=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.access_ready)),
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})

@@ -17,6 +17,7 @@ from tests.gitops_support import (
     FLEET_SSH,
     IDC_INSTANCE,
     KNOWN_HOSTS,
+    assert_aws_through_the_platform_provider,
     is_secret,
     k8s,
     plan,
@@ -146,6 +147,7 @@ def test_eks_argocd_is_a_capability_with_its_role(eks_argocd_plan: PlanResult) -
     assert association["principalArn"] == capability["roleArn"]
     # No chart: AWS runs Argo CD.
     assert not eks_argocd_plan.by_type("kubernetes:helm.sh/v3:Release")
+    assert_aws_through_the_platform_provider(eks_argocd_plan)
 
 
 def test_eks_argocd_registers_the_cluster_by_arn_and_syncs_the_path(eks_argocd_plan: PlanResult) -> None:

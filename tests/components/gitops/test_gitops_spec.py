@@ -372,3 +372,16 @@ def test_any_gitops_section_is_accepted_or_refused_in_lines(gitops: dict[str, An
         assert err.lines
         for line in err.lines:
             assert line.startswith(PREFIX) and "; " in line and "\n" not in line, line
+
+
+@pytest.mark.parametrize("name", ["flux-kustomize-controller", "argocd-capability"])
+def test_the_agents_role_names_are_reserved(name: str) -> None:
+    identity = {
+        "name": name,
+        "namespace": "a",
+        "serviceAccount": "a",
+        "managedPolicyArns": ["arn:aws:iam::aws:policy/x"],
+    }
+    with pytest.raises(SpecError) as caught:
+        spec_for({"repoUrl": FLEET_HTTPS}, identities=[identity])
+    assert [line for line in caught.value.lines if "identities[0].name" in line]
