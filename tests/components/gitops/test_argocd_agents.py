@@ -161,3 +161,34 @@ def test_eks_argocd_registers_the_cluster_by_arn_and_syncs_the_path(eks_argocd_p
     assert eks_argocd_plan.one("aws:eks/capability:Capability").urn in root.dependencies
     validate_object(root.plain_inputs())
     assert cluster.plain_inputs()["metadata"]["annotations"] == eks_argocd_plan.outputs["bridge"]
+
+
+@pytest.mark.parametrize(
+    ("credentials", "keys"),
+    [
+        ({"type": "https", "username": "bot", "token": SecretValue("argo-token")}, {"username", "password"}),
+        (
+            {
+                "type": "github-app",
+                "appId": 1,
+                "installationId": 2,
+                "privateKey": SecretValue("argo-app-key"),
+            },
+            {"githubAppID", "githubAppInstallationID", "githubAppPrivateKey"},
+        ),
+        (None, set()),
+    ],
+)
+def test_each_credential_type_in_the_repository_secret(
+    credentials: dict[str, Any] | None, keys: set[str]
+) -> None:
+    gitops: dict[str, Any] = {"agent": "argocd", "repoUrl": FLEET_HTTPS}
+    if credentials is not None:
+        gitops["credentials"] = credentials
+    result = plan(spec_for(gitops))
+    repository = k8s(result, "Secret", "fleet-repository")
+    assert is_secret(repository.inputs["stringData"])
+    assert set(repository.inputs["stringData"]["value"]) == {"type", "url", *keys}
+    plain = json.dumps([r.plain_inputs() for r in result.resources])
+    assert "argo-token" not in plain and "argo-app-key" not in plain
+    validate_object(manifest_document(repository))
