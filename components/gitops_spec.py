@@ -431,6 +431,12 @@ class GitOpsSpec(SpecModel):
                 "ssh credentials (privateKey and knownHosts), or an https:// URL for a public repository",
                 at=("repoUrl",),
             )
+        if creds is not None and not creds.read_only and not self.image_automation:
+            raise SpecValueError(
+                "is false, but image automation is off: nothing in the cluster writes to Git",
+                "readOnly: true with a read-only deploy key or token (GIT-READONLY)",
+                at=("credentials", "readOnly"),
+            )
         if self.image_automation and (creds is None or creds.read_only):
             raise SpecValueError(
                 "is on, but the credentials are read-only"

@@ -151,6 +151,11 @@ def test_consistent_sections_pass(gitops: dict[str, Any]) -> None:
             "read-only",
         ),
         ({"repoUrl": FLEET_HTTPS, "imageAutomation": True}, "gitops.imageAutomation", "no credentials"),
+        (
+            {"repoUrl": FLEET_HTTPS, "credentials": {**HTTPS_CREDS, "readOnly": False}},
+            "gitops.credentials.readOnly",
+            "image automation is off",
+        ),
         ({"agent": "argocd", "repoUrl": FLEET_OCI, "source": "oci"}, "gitops.source", "Flux only"),
         ({"agent": "eks-argocd", "repoUrl": FLEET_OCI, "source": "oci"}, "gitops.source", "Flux only"),
         (
