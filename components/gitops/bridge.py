@@ -8,7 +8,7 @@ Flux reads these values from the ConfigMap `flux-system/cluster-vars` through
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -67,6 +67,9 @@ class FluxBridgeArgs:
     """The values to hand over."""
     namespace: pulumi.Input[str] = BRIDGE_NAMESPACE
     """Namespace of the ConfigMap (Flux's own); default flux-system."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What the ConfigMap waits for, e.g. its Namespace (a component's own dependencies do
+    not reach its children)."""
 
 
 class FluxBridge(pulumi.ComponentResource):
@@ -87,6 +90,6 @@ class FluxBridge(pulumi.ComponentResource):
                 labels={"app.kubernetes.io/managed-by": "eksgitops"},
             ),
             data=self.variables,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         self.register_outputs({"variables": self.variables})

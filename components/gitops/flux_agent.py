@@ -163,7 +163,11 @@ class FluxAgent(pulumi.ComponentResource):
                 string_data=flux_secret_data(spec.credentials),
                 opts=in_namespace,
             )
-        self.bridge = FluxBridge(f"{name}-bridge", FluxBridgeArgs(values=args.bridge), opts=in_namespace)
+        self.bridge = FluxBridge(
+            f"{name}-bridge",
+            FluxBridgeArgs(values=args.bridge, depends_on=[self.namespace]),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         extras: list[pulumi.Resource] = []
         if spec.notifications is not None:

@@ -10,7 +10,7 @@ import pytest
 from components.gitops.bridge import FIXED_KEYS
 from components.gitops.flux_agent import FLUX_OPERATOR_CHART
 from components.secret_value import SecretValue
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.engine import PlanResult, RecordedResource
 from eksgitops.plan.manifests import manifest_document
 from tests.gitops_support import (
     FLEET_HTTPS,
@@ -115,8 +115,28 @@ def test_the_instance_waits_for_the_operator_the_bridge_and_the_credentials(
     assert bridge.urn in instance.dependencies
     if kind != "public":
         assert k8s(result, "Secret", "flux-system").urn in instance.dependencies
-    # No Receiver: `pulumi up` does not wait on the first sync (Git's health is not the stack's).
-    assert "annotations" not in instance.plain_inputs()["metadata"]
+    # Everything in flux-system waits for the namespace, directly or through what it waits
+    # for (a component's own dependencies do not reach its children, so this is not a given).
+    namespace = k8s(result, "Namespace", "flux-system")
+    objects = [
+        r for r in result.resources if r.custom and r.type.startswith("kubernetes:") and r is not namespace
+    ]
+    assert objects
+    for resource in objects:
+        assert namespace.urn in upstream(result, resource), resource.type
+
+
+def upstream(result: PlanResult, resource: RecordedResource) -> set[str]:
+    """Every URN `resource` waits for, transitively."""
+    by_urn = {r.urn: r for r in result.resources}
+    seen: set[str] = set()
+    todo = list(resource.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn not in seen:
+            seen.add(urn)
+            todo.extend(by_urn[urn].dependencies if urn in by_urn else [])
+    return seen
 
 
 def test_credentials_stay_secret_into_the_kubernetes_secret(flux_plan: tuple[str, PlanResult]) -> None:
