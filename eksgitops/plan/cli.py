@@ -92,16 +92,10 @@ def plan(
         )
     try:
         result = run_plan(stack, stacks_dir=stacks_dir, project_dir=Path("."))
-        spec = load_spec(
-            {
-                **project_config_defaults(Path("Pulumi.yaml")),
-                **raw_config_from_stack_file(stack_file),
-            }
-            if Path("Pulumi.yaml").is_file()
-            else raw_config_from_stack_file(stack_file),
-            stack=stack,
-            source=str(stack_file),
-        )
+        # Already validated by run_plan; the bridge file and summary read names from it.
+        defaults = project_config_defaults(Path("Pulumi.yaml")) if Path("Pulumi.yaml").is_file() else {}
+        raw = {**defaults, **raw_config_from_stack_file(stack_file)}
+        spec = load_spec(raw, stack=stack, source=str(stack_file))
     except SpecError as err:
         raise _usage_error("\n".join(err.lines)) from None
 
@@ -116,7 +110,7 @@ def plan(
     console.print(f"Wrote {target} ({len(result.resources)} resources).")
     bridge = write_bridge(result, spec, out / stack / "bridge.json")
     manifests = write_manifests(result, out / stack / "manifests")
-    console.print(gitops_summary(bridge, spec))
+    console.print(gitops_summary(bridge, spec), soft_wrap=True)
     folder = out / stack
     console.print(
         f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/."

@@ -125,7 +125,10 @@ def gitops_summary(document: dict[str, Any], spec: EnvironmentSpec) -> str:
         return "GitOps agent: none (no agent is installed)"
     gitops = spec.gitops
     ref = gitops.oci_tag if gitops.source == "oci" else f"refs/heads/{document['branch']}"
-    return (
+    line = (
         f"GitOps agent: {document['agent']} · repository {document['repoUrl']} · "
         f"ref {ref} · path {document['path']}"
     )
+    if gitops.agent == "flux" and gitops.cross_namespace_refs:
+        line += " · FLUX-LOCKDOWN relaxed: cross-namespace references allowed (gitops.crossNamespaceRefs)"
+    return line

@@ -228,3 +228,10 @@ def test_a_bad_gitops_section_stops_the_plan_before_anything_is_written(
         "source git, or agent flux"
     ]
     assert not out.exists()
+
+
+def test_a_relaxed_lockdown_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stacks = stack_with_gitops(tmp_path, {"repoUrl": FLEET_HTTPS, "crossNamespaceRefs": True})
+    result = run_plan_cli(["dev", "--stacks-dir", str(stacks), "--out", str(tmp_path / "build")], monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "FLUX-LOCKDOWN relaxed: cross-namespace references allowed" in result.stdout
