@@ -113,5 +113,6 @@ def plan(
     console.print(gitops_summary(bridge, spec), soft_wrap=True)
     folder = out / stack
     console.print(
-        f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/."
+        f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
+        soft_wrap=True,
     )
