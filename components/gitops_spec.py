@@ -358,6 +358,18 @@ class GitOpsSpec(SpecModel):
             ):
                 if on:
                     raise SpecValueError(f"is on with agent {self.agent}", flux_only, at=(key,))
+        if "eks_argocd" in self.model_fields_set and self.agent != "eks-argocd":
+            raise SpecValueError(
+                f"is set with agent {self.agent}", "only agent eks-argocd uses it", at=("eksArgocd",)
+            )
+        if "oci_tag" in self.model_fields_set and self.source != "oci":
+            raise SpecValueError(
+                "is set but source is git", "source oci, or remove it (git follows branch)", at=("ociTag",)
+            )
+        if "branch" in self.model_fields_set and self.source == "oci":
+            raise SpecValueError(
+                "is set but source is oci", "ociTag (an OCI artifact has tags, not branches)", at=("branch",)
+            )
         if self.argocd_sso is not None and self.agent != "argocd":
             raise SpecValueError(
                 f"is set with agent {self.agent}", "only agent argocd uses it", at=("argocdSso",)

@@ -214,6 +214,13 @@ def test_consistent_sections_pass(gitops: dict[str, Any]) -> None:
             "only agent argocd",
         ),
         ({"repoUrl": FLEET_HTTPS, "interval": "5 minutes"}, "gitops.interval", "not a duration"),
+        ({"repoUrl": FLEET_HTTPS, "ociTag": "v1"}, "gitops.ociTag", "source is git"),
+        ({"repoUrl": FLEET_OCI, "source": "oci", "branch": "main"}, "gitops.branch", "source is oci"),
+        (
+            {"repoUrl": FLEET_HTTPS, "eksArgocd": {"identityCenterInstanceArn": IDC_INSTANCE}},
+            "gitops.eksArgocd",
+            "only agent eks-argocd",
+        ),
         (
             {"repoUrl": FLEET_HTTPS, "versions": {"flux": "2.x"}},
             "gitops.versions.flux",
