@@ -206,6 +206,7 @@ def test_image_automation_adds_the_controllers_and_their_ecr_identity() -> None:
         "image-reflector-controller",
         "image-automation-controller",
     ]
+    validate_object(k8s(result, "FluxInstance", "flux").plain_inputs())
     association = next(
         r.plain_inputs()
         for r in result.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
@@ -222,6 +223,7 @@ def test_image_automation_adds_the_controllers_and_their_ecr_identity() -> None:
 def test_artifact_generators_add_source_watcher() -> None:
     result = plan(spec_for({"repoUrl": FLEET_HTTPS, "artifactGenerators": True}))
     assert instance_spec(result)["components"][-1] == "source-watcher"
+    validate_object(k8s(result, "FluxInstance", "flux").plain_inputs())
 
 
 def test_source_oci_pulls_with_the_clusters_own_identity() -> None:
@@ -237,6 +239,7 @@ def test_source_oci_pulls_with_the_clusters_own_identity() -> None:
         "interval": "1m",
     }
     assert not [r for r in result.resources if r.type == "kubernetes:core/v1:Secret"]
+    validate_object(k8s(result, "FluxInstance", "flux").plain_inputs())
     policies = [
         json.loads(r.plain_inputs()["policy"])
         for r in result.by_type("aws:iam/rolePolicy:RolePolicy")
