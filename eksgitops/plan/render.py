@@ -110,6 +110,13 @@ def _label(resource: RecordedResource) -> Text:
     label.append(resource.type, style="bold")
     label.append(" ")
     label.append(resource.name, style="cyan")
+    if resource.protect or resource.retain_on_delete:
+        kept = [
+            flag
+            for flag, on in (("protected", resource.protect), ("kept on delete", resource.retain_on_delete))
+            if on
+        ]
+        label.append(f" ({', '.join(kept)})", style="yellow")
     for key, value in key_inputs(resource):
         label.append("\n")
         label.append(f"{key}=", style="dim")
@@ -183,6 +190,8 @@ def write_resources_json(result: PlanResult, path: Path, *, project: str, stack:
                 "custom": r.custom,
                 "remote": r.remote,
                 "dependencies": sorted(r.dependencies),
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
                 "inputs": r.plain_inputs(),
             }
             for r in result.resources

@@ -235,3 +235,15 @@ def test_a_relaxed_lockdown_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = run_plan_cli(["dev", "--stacks-dir", str(stacks), "--out", str(tmp_path / "build")], monkeypatch)
     assert result.exit_code == 0, result.output
     assert "FLUX-LOCKDOWN relaxed: cross-namespace references allowed" in result.stdout
+
+
+def test_the_prod_sops_key_shows_as_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "build"
+    result = run_plan_cli(["prod", "--out", str(out)], monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "aws:kms/key:Key eksgitops-prod-gitops-sops (protected, kept on delete)" in result.stdout
+    resources = json.loads((out / "prod" / "resources.json").read_text())["resources"]
+    key = next(
+        r for r in resources if r["name"] == "eksgitops-prod-gitops-sops" and r["type"] == "aws:kms/key:Key"
+    )
+    assert key["protect"] is True and key["retainOnDelete"] is True
