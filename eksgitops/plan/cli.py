@@ -25,6 +25,7 @@ from components.spec import (
     raw_config_from_stack_file,
 )
 from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
 from eksgitops.plan.render import count_table, print_plan, write_resources_json
 from eksgitops.program import main as default_main
 
@@ -95,6 +96,10 @@ def plan(
         )
     try:
         result = run_plan(stack, stacks_dir=stacks_dir, project_dir=Path("."))
+        # Already validated by run_plan; the bridge file and summary read names from it.
+        defaults = project_config_defaults(Path("Pulumi.yaml")) if Path("Pulumi.yaml").is_file() else {}
+        raw = {**defaults, **raw_config_from_stack_file(stack_file)}
+        spec = load_spec(raw, stack=stack, source=str(stack_file))
     except SpecError as err:
         raise _usage_error("\n".join(err.lines)) from None
 
@@ -112,3 +117,11 @@ def plan(
             f"eksgitops plan: --out {out}: cannot write {target} ({exc.strerror}); a writable folder"
         ) from None
     console.print(f"Wrote {target} ({len(result.resources)} resources).")
+    bridge = write_bridge(result, spec, out / stack / "bridge.json")
+    manifests = write_manifests(result, out / stack / "manifests")
+    console.print(gitops_summary(bridge, spec), soft_wrap=True)
+    folder = out / stack
+    console.print(
+        f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
+        soft_wrap=True,
+    )

@@ -283,3 +283,29 @@ def test_from_escrow_without_a_bundle_names_the_bucket(aws_env, project, fleet_r
     ctx, opts, deps = setup(project, fleet_repo, from_escrow=True, escrow_bucket="missing-escrow")
     row = rows_by_check(run_preflight(ctx, opts, deps))["fleet repository reachable"]
     assert not row.ok and "s3://missing-escrow/fleet/dev.bundle" in row.reason
+
+
+def test_sops_key_is_not_required_when_the_stack_does_not_use_sops(aws_env, project, fleet_repo):
+    good_aws()
+    text = (project / "stacks" / "Pulumi.dev.yaml").read_text()
+    write_stack(project, text.replace("    sops:\n      enabled: true\n", ""))
+    ctx, opts, deps = setup(project, fleet_repo)
+    row = rows_by_check(run_preflight(ctx, opts, deps))["SOPS KMS key"]
+    assert row.ok and "skipped" in row.reason
+
+
+def test_a_drill_checks_the_environments_sops_key_not_a_new_one(aws_env, project, fleet_repo):
+    # The fleet's secrets are encrypted to the environment's key; a drill cluster must use it.
+    from eksgitops.dr.context import load_stack
+    from eksgitops.dr.preflight import sops_key_id
+
+    ctx = load_stack(
+        "dev",
+        stacks_dir=project / "stacks",
+        project_dir=project,
+        build_dir=project / "build",
+        command="drill",
+        drill=True,
+    )
+    assert ctx.spec.cluster_name == "eksgitops-dev-drill"
+    assert sops_key_id(ctx, None) == "alias/eksgitops-dev-sops"
