@@ -233,6 +233,9 @@ _ACCUMULATION = re.compile(
 )
 
 
+_TARGET = re.compile(r"couldn't make target for path '([^']*)': (.*)$", re.DOTALL)
+
+
 def clean_error(text: str, root: Path) -> str:
     """kustomize's message without scratch paths and without its nested accumulation wrapping."""
     text = text.replace(str(root) + "/", "").replace(str(root), ".")
@@ -241,6 +244,9 @@ def clean_error(text: str, root: Path) -> str:
         if not match:
             break
         text = match.group(1)
+    target = _TARGET.search(text)
+    if target:
+        text = f"{target.group(1)}: {target.group(2)}"
     return text
 
 

@@ -98,10 +98,12 @@ def test_foreign_layout_that_would_not_reconcile_is_refused_and_nothing_pushed(
     assert result.exit_code == 1, result.output
     # The overlay patches a Canary their podinfo base does not have; the health checks name
     # releases their controllers layer does not define. Both are said, and nothing is pushed.
-    assert 'no matches for Id Canary.v1beta1.flagger.app/podinfo.podinfo' in result.stdout
+    assert "no matches for Id Canary.v1beta1.flagger.app/podinfo.podinfo" in result.stdout
     assert "healthChecks HelmRelease flagger-system/flagger is applied by nothing" in result.stdout
     assert "these layers already existed and were kept as they are: apps/base/podinfo/" in result.stderr
-    assert result.stderr.strip().endswith("error: refusing to push: 7 error(s) in the layout; nothing was pushed")
+    assert result.stderr.strip().endswith(
+        "error: refusing to push: 7 error(s) in the layout; nothing was pushed"
+    )
     assert log(bare_remote) == before
     for rel, content in foreign.items():
         assert git("--git-dir", str(bare_remote), "show", f"main:{rel}") == content.strip()
@@ -116,8 +118,9 @@ def test_an_existing_helm_chart_folder_is_never_written_into(cli, bare_remote: P
     before = log(bare_remote)
     result = invoke(cli, "bootstrap", "--repo", str(bare_remote), "--env", "dev")
     assert "kept, existing layout not created by eksgitops: apps/base/podinfo/" in result.stdout
-    assert "kept, changed since the scaffold wrote it (use --force to overwrite): apps/dev/kustomization.yaml" in (
-        result.stdout
+    assert (
+        "kept, changed since the scaffold wrote it (use --force to overwrite): apps/dev/kustomization.yaml"
+        in (result.stdout)
     )
     # Without its overlay the environment's apps Kustomization has nothing to build: refused.
     assert result.exit_code == 1, result.output
