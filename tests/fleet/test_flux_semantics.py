@@ -340,7 +340,8 @@ def test_sops_secrets_need_decryption_and_are_then_valid(tmp_path: Path) -> None
     )
     report = run(tmp_path)
     assert lines(report) == [
-        "error: apps/secret.yaml: Secret apps/db: SOPS-encrypted Secret, but Kustomization flux-system/apps has "
+        "error: apps/secret.yaml: Secret apps/db: SOPS-encrypted Secret, but Kustomization flux-system/apps "
+        "has "
         "no spec.decryption: it would be applied encrypted and refused",
         "policy: decrypted/half.yaml: Secret apps/db3: Secret values not SOPS-encrypted: user",
     ]

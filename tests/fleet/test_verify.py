@@ -54,6 +54,12 @@ def test_scaffold_builds_and_validates_strictly_with_zero_findings(
 
 
 Breakage = Callable[[Path], None]
+
+
+def both(*_: object) -> None:
+    """Lets a one-line breakage make several edits."""
+
+
 # (breakage, expected substring of one finding line, severity)
 CASES: dict[str, tuple[Breakage, str, str]] = {
     "duplicate id in a kustomization": (
@@ -66,7 +72,7 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
         ERROR,
     ),
     "duplicate id in a folder Flux generates a kustomization for": (
-        lambda r: write(r, "clusters/dev/apps-copy.yaml", (r / "clusters/dev/apps.yaml").read_text()),
+        lambda r: both(write(r, "clusters/dev/apps-copy.yaml", (r / "clusters/dev/apps.yaml").read_text())),
         "clusters/dev: Kustomization flux-system/flux-system: kustomize build failed: merging resources from "
         "'./apps.yaml': may not add resource with an already registered id: "
         "Kustomization.v1.kustomize.toolkit.fluxcd.io/apps.flux-system",
@@ -74,7 +80,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
     ),
     "misspelled field of a Flux Kustomization": (
         lambda r: edit(r, "clusters/dev/apps.yaml", "  interval: 10m", "  intervall: 10m"),
-        "clusters/dev/apps.yaml: Kustomization flux-system/apps: spec.intervall: field not declared in schema",
+        "clusters/dev/apps.yaml: Kustomization flux-system/apps: spec.intervall: field not declared in "
+        "schema",
         ERROR,
     ),
     "lower-case sourceref": (
@@ -84,7 +91,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
     ),
     "Deployment replica": (
         lambda r: edit(r, "apps/base/podinfo/deployment.yaml", "  minReadySeconds: 5", "  replica: 2"),
-        "apps/base/podinfo/deployment.yaml: Deployment podinfo/podinfo: spec.replica: field not declared in schema",
+        "apps/base/podinfo/deployment.yaml: Deployment podinfo/podinfo: spec.replica: field not declared in "
+        "schema",
         ERROR,
     ),
     "Kustomization v1beta2": (
@@ -94,7 +102,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
             "kustomize.toolkit.fluxcd.io/v1",
             "kustomize.toolkit.fluxcd.io/v1beta2",
         ),
-        "Kustomization flux-system/apps: apiVersion kustomize.toolkit.fluxcd.io/v1beta2 of Kustomization is not "
+        "Kustomization flux-system/apps: apiVersion kustomize.toolkit.fluxcd.io/v1beta2 of Kustomization is "
+        "not "
         "served by the installed CRD (served: kustomize.toolkit.fluxcd.io/v1)",
         ERROR,
     ),
@@ -105,7 +114,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
             "source.toolkit.fluxcd.io/v1",
             "source.toolkit.fluxcd.io/v1beta2",
         ),
-        "HelmRepository flux-system/flagger: apiVersion source.toolkit.fluxcd.io/v1beta2 of HelmRepository is not served",
+        "HelmRepository flux-system/flagger: apiVersion source.toolkit.fluxcd.io/v1beta2 of HelmRepository "
+        "is not served",
         ERROR,
     ),
     "HelmRelease v2beta1": (
@@ -115,7 +125,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
             "helm.toolkit.fluxcd.io/v2",
             "helm.toolkit.fluxcd.io/v2beta1",
         ),
-        "HelmRelease kube-system/metrics-server: apiVersion helm.toolkit.fluxcd.io/v2beta1 of HelmRelease is not served",
+        "HelmRelease kube-system/metrics-server: apiVersion helm.toolkit.fluxcd.io/v2beta1 of HelmRelease "
+        "is not served",
         ERROR,
     ),
     "HelmRelease v2beta2": (
@@ -153,23 +164,22 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
         lambda r: append(
             r,
             "apps/dev/kustomization.yaml",
-            "helmCharts:\n  - name: podinfo\n    repo: https://stefanprodan.github.io/podinfo\n    version: 6.7.1\n",
+            "helmCharts:\n  - name: podinfo\n    repo: https://stefanprodan.github.io/podinfo\n    version: "
+            "6.7.1\n",
         ),
-        "apps/dev/kustomization.yaml: Kustomization flux-system/apps: kustomize build failed: helmCharts: Flux's "
+        "apps/dev/kustomization.yaml: Kustomization flux-system/apps: kustomize build failed: helmCharts: "
+        "Flux's "
         "kustomize-controller does not inflate Helm charts; use a HelmRelease",
         ERROR,
     ),
     "resources folder without a kustomization": (
-        lambda r: (
-            (
-                write(
-                    r,
-                    "apps/base/podinfo/extra/cm.yaml",
-                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: podinfo\n",
-                ),
-                edit(r, "apps/base/podinfo/kustomization.yaml", "  - hpa.yaml", "  - hpa.yaml\n  - extra"),
-            )
-            and None
+        lambda r: both(
+            write(
+                r,
+                "apps/base/podinfo/extra/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: podinfo\n",
+            ),
+            edit(r, "apps/base/podinfo/kustomization.yaml", "  - hpa.yaml", "  - hpa.yaml\n  - extra"),
         ),
         "apps/dev: Kustomization flux-system/apps: kustomize build failed:",
         ERROR,
@@ -194,27 +204,27 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
             "  patches:\n    - target:\n        kind: HorizontalPodAutoscaler\n      patch: |\n"
             "        - op: replace\n          path: /spec/minReplicas\n          value: two\n",
         ),
-        "apps/base/podinfo/hpa.yaml: HorizontalPodAutoscaler podinfo/podinfo: spec.minReplicas: 'two' is not of type integer",
+        "apps/base/podinfo/hpa.yaml: HorizontalPodAutoscaler podinfo/podinfo: spec.minReplicas: 'two' is "
+        "not of type integer",
         ERROR,
     ),
     "targetNamespace nothing creates": (
-        lambda r: (
-            (
-                write(r, "clusters/dev/team.yaml", TEAM_KS),
-                write(
-                    r,
-                    "teams/a/settings.yaml",
-                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
-                ),
-            )
-            and None
+        lambda r: both(
+            write(r, "clusters/dev/team.yaml", TEAM_KS),
+            write(
+                r,
+                "teams/a/settings.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+            ),
         ),
-        "teams/a/settings.yaml: ConfigMap team-a/settings: namespace team-a is not created by anything in this layout",
+        "teams/a/settings.yaml: ConfigMap team-a/settings: namespace team-a is not created by anything in "
+        "this layout",
         ERROR,
     ),
     "namespaced object without a namespace": (
         lambda r: edit(r, "apps/base/podinfo/hpa.yaml", "  namespace: podinfo\n", ""),
-        "apps/base/podinfo/hpa.yaml: HorizontalPodAutoscaler podinfo: namespaced HorizontalPodAutoscaler without a namespace",
+        "apps/base/podinfo/hpa.yaml: HorizontalPodAutoscaler podinfo: namespaced HorizontalPodAutoscaler "
+        "without a namespace",
         ERROR,
     ),
     "object in a namespace nothing creates": (
@@ -231,7 +241,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
         lambda r: edit(
             r, "clusters/dev/infrastructure.yaml", "      name: flagger\n", "      name: flager\n"
         ),
-        "Kustomization flux-system/infrastructure-controllers: healthChecks HelmRelease flagger-system/flager is "
+        "Kustomization flux-system/infrastructure-controllers: healthChecks HelmRelease "
+        "flagger-system/flager is "
         "applied by nothing in this layout",
         ERROR,
     ),
@@ -239,7 +250,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
         lambda r: edit(
             r, "clusters/dev/apps.yaml", "- name: infrastructure-configs", "- name: infra-configs"
         ),
-        "clusters/dev/apps.yaml: Kustomization flux-system/apps: dependsOn Kustomization flux-system/infra-configs not found",
+        "clusters/dev/apps.yaml: Kustomization flux-system/apps: dependsOn Kustomization "
+        "flux-system/infra-configs not found",
         ERROR,
     ),
     "HelmRelease sourceRef nothing": (
@@ -249,7 +261,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
             "name: metrics-server\n        namespace",
             "name: ms\n        namespace",
         ),
-        "HelmRelease kube-system/metrics-server: chart.spec.sourceRef HelmRepository flux-system/ms not found",
+        "HelmRelease kube-system/metrics-server: chart.spec.sourceRef HelmRepository flux-system/ms not "
+        "found",
         ERROR,
     ),
     "path of a Flux Kustomization missing": (
@@ -274,14 +287,9 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
         POLICY,
     ),
     "plaintext Secret": (
-        lambda r: (
-            (
-                write(r, "apps/base/podinfo/secret.yaml", SECRET),
-                edit(
-                    r, "apps/base/podinfo/kustomization.yaml", "  - hpa.yaml", "  - hpa.yaml\n  - secret.yaml"
-                ),
-            )
-            and None
+        lambda r: both(
+            write(r, "apps/base/podinfo/secret.yaml", SECRET),
+            edit(r, "apps/base/podinfo/kustomization.yaml", "  - hpa.yaml", "  - hpa.yaml\n  - secret.yaml"),
         ),
         "apps/base/podinfo/secret.yaml: Secret podinfo/db: plaintext Secret in Git (encrypt it with SOPS)",
         POLICY,
