@@ -202,6 +202,7 @@ def verify(
                 urls,
                 agent=chosen_agent,
                 stack=stack.stack,
+                stack_file=stack.file,
                 engine=engine,
             )
             for identity in recorded:

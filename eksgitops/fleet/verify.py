@@ -79,6 +79,7 @@ class Options:
     """Variables of flux-system/cluster-vars (values may be PLACEHOLDER)."""
     stack: str | None = None
     """Set when the bridge comes from `build/<stack>/bridge.json`: missing variables are errors."""
+    stack_file: str = ""
 
 
 @dataclass
@@ -300,7 +301,7 @@ class Verifier:
             report.add(
                 where,
                 f"{ident(obj)}: ${{{name}}} is not provided by stack {self.opts.stack} "
-                f"(build/{self.opts.stack}/bridge.json){hint}",
+                f"({self.opts.stack_file or f'build/{self.opts.stack}/bridge.json'}){hint}",
             )
             return
         provided = ", ".join(sorted(values)) or "none"
@@ -817,6 +818,7 @@ def verify_tree(
     *,
     agent: str = "flux",
     stack: str | None = None,
+    stack_file: str = "",
     engine: Engine | None = None,
 ) -> Report:
     """Check the checkout at `root` for the environment synced from `env_path`.
@@ -830,7 +832,7 @@ def verify_tree(
         }
     else:
         bridge = dict.fromkeys(provided_vars, PLACEHOLDER)
-    opts = Options(env_path.strip("/") or ".", set(repo_urls), agent, bridge, stack)
+    opts = Options(env_path.strip("/") or ".", set(repo_urls), agent, bridge, stack, stack_file)
     verifier = Verifier(root, opts, engine or find_engine())
     if not (root / opts.env_path).is_dir():
         verifier.ws.close()
