@@ -204,6 +204,7 @@ def verify(
                 stack=stack.stack,
                 stack_file=stack.file,
                 engine=engine,
+                disposable=True,  # our own throw-away clone
             )
             for identity in recorded:
                 if identity not in stack.identities:
@@ -215,7 +216,9 @@ def verify(
             report.finish()
         else:
             provided = set(layout.bridge_vars([*recorded, *identities])) | extra_vars
-            report = verify_tree(co.root, env_path, provided, urls, agent=chosen_agent, engine=engine)
+            report = verify_tree(
+                co.root, env_path, provided, urls, agent=chosen_agent, engine=engine, disposable=True
+            )
         return report, sha
 
 

@@ -75,9 +75,20 @@ def substitute_text(text: str, values: dict[str, str]) -> tuple[str, set[str], s
     return _TOKEN.sub(replace, text), used, empty
 
 
+def _mentions_dollar(value: Any) -> bool:
+    """Cheap test before serialising: only text with a `$` can change."""
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, dict):
+        return any(_mentions_dollar(k) or _mentions_dollar(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_mentions_dollar(v) for v in value)
+    return False
+
+
 def substitute(obj: dict[str, Any], values: dict[str, str]) -> Outcome:
     """Substitute `values` into `obj` as kustomize-controller would."""
-    if disabled(obj) or not values:
+    if disabled(obj) or not values or not _mentions_dollar(obj):
         return Outcome(obj)
     text = yamlio.dump(obj)
     try:

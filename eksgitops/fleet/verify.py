@@ -138,10 +138,10 @@ def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
 class Verifier:
     """One verify run over a scratch copy of the checkout."""
 
-    def __init__(self, root: Path, opts: Options, engine: Engine) -> None:
+    def __init__(self, root: Path, opts: Options, engine: Engine, disposable: bool = False) -> None:
         self.opts = opts
         self.engine = engine
-        self.ws = Workspace(root)
+        self.ws = Workspace(root, disposable)
         self.repo = Tree(self.ws.root, "repository")
         self.urls = {normalize_url(u) for u in opts.repo_urls if u}
         self._builds: dict[str, flux_build.Built] = {}
@@ -608,6 +608,8 @@ class Verifier:
                 "(set metadata.namespace, or the Kustomization's targetNamespace)",
             )
             return
+        if not isinstance(ns, str):
+            return  # the schema check reports it
         known = namespaces[a.cluster] | EVERY_CLUSTER_NAMESPACES
         if a.cluster == LOCAL:
             known = known | {AGENT_NAMESPACE.get(self.opts.agent, "flux-system")}
@@ -820,11 +822,14 @@ def verify_tree(
     stack: str | None = None,
     stack_file: str = "",
     engine: Engine | None = None,
+    disposable: bool = False,
 ) -> Report:
     """Check the checkout at `root` for the environment synced from `env_path`.
 
     `provided_vars` are the names (or names and values) of the bridge ConfigMap
     flux-system/cluster-vars; names without a value stand for values only the cluster knows.
+    With `disposable` (a throw-away clone) verify works in `root` itself instead of a copy:
+    symlinks and ignored files are deleted there, kustomization files restored after each build.
     """
     if isinstance(provided_vars, dict):
         bridge = {
@@ -833,10 +838,10 @@ def verify_tree(
     else:
         bridge = dict.fromkeys(provided_vars, PLACEHOLDER)
     opts = Options(env_path.strip("/") or ".", set(repo_urls), agent, bridge, stack, stack_file)
-    verifier = Verifier(root, opts, engine or find_engine())
+    engine = engine or find_engine()
     if not (root / opts.env_path).is_dir():
-        verifier.ws.close()
         report = Report()
         report.add(opts.env_path, f"path {opts.env_path} not found in the repository")
         return report
+    verifier = Verifier(root, opts, engine, disposable)
     return verifier.run()

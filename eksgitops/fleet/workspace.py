@@ -86,15 +86,17 @@ def _read_rules(directory: Path, domain: str) -> list[IgnoreRule]:
 class Workspace:
     """`root` is the copy; paths in messages are relative to it (= to the repository)."""
 
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, disposable: bool = False) -> None:
+        """Copy `source`; a `disposable` checkout (a throw-away clone) is pruned in place instead."""
         self.tmp = Path(tempfile.mkdtemp(prefix="eksgitops-verify-"))
-        self.root = self.tmp / "repo"
+        self.root = source if disposable else self.tmp / "repo"
         self.symlinks: list[str] = []
         self.ignored: list[str] = []
-        self._copy(source)
+        self._copy(source, in_place=disposable)
 
-    def _copy(self, source: Path) -> None:
-        self.root.mkdir()
+    def _copy(self, source: Path, in_place: bool = False) -> None:
+        if not in_place:
+            self.root.mkdir()
         rules = [IgnoreRule(p, "") for p in DEFAULT_IGNORE]
         scoped: dict[str, list[IgnoreRule]] = {}
         for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
@@ -110,19 +112,27 @@ class Workspace:
                 if (here / name).is_symlink():
                     self.symlinks.append(child)
                     dirnames.remove(name)
+                    if in_place:
+                        (here / name).unlink()
                 elif ignored(active, child, True):
                     if name != ".git":
                         self.ignored.append(child + "/")
+                        if in_place:
+                            shutil.rmtree(here / name)
                     dirnames.remove(name)
-                else:
+                elif not in_place:
                     (self.root / child).mkdir()
             for name in filenames:
                 child = f"{rel}/{name}" if rel else name
                 if (here / name).is_symlink():
                     self.symlinks.append(child)
+                    if in_place:
+                        (here / name).unlink()
                 elif ignored(active, child, False):
                     self.ignored.append(child)
-                else:
+                    if in_place:
+                        (here / name).unlink()
+                elif not in_place:
                     shutil.copyfile(here / name, self.root / child)
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -78,7 +79,11 @@ def _check(root: Path) -> None:
         assert print_report(report, "clusters/dev at 0000000") in (0, 1, 3)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(field=st.sampled_from(KS_FIELDS), value=VALUES)
 def test_any_value_in_a_flux_kustomization_is_a_finding(field: tuple[str, ...], value: Any) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,7 +95,11 @@ def test_any_value_in_a_flux_kustomization_is_a_finding(field: tuple[str, ...], 
         _check(root)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     text=st.text(max_size=200)
     | st.sampled_from(
@@ -121,3 +130,33 @@ def test_validate_never_raises(obj: Any, kind: str) -> None:
     document = {"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "spec": obj}
     assert all(isinstance(f, Finding) for f in validate(document))
     assert all(isinstance(f, Finding) for f in validate(obj))
+
+
+ARGO_FIELDS = [
+    ("clusters/dev/apps.yaml", ("spec",)),
+    ("clusters/dev/apps.yaml", ("spec", "source")),
+    ("clusters/dev/apps.yaml", ("spec", "source", "path")),
+    ("clusters/dev/apps.yaml", ("spec", "source", "directory")),
+    ("clusters/dev/apps.yaml", ("spec", "sources")),
+    ("clusters/dev/apps.yaml", ("spec", "destination")),
+    ("clusters/dev/apps.yaml", ("spec", "syncPolicy")),
+    ("clusters/dev/infrastructure.yaml", ("spec", "generators")),
+    ("clusters/dev/infrastructure.yaml", ("spec", "template")),
+    ("clusters/dev/infrastructure.yaml", ("spec", "templatePatch")),
+]
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")), deadline=None)
+@given(where=st.sampled_from(ARGO_FIELDS), value=VALUES)
+def test_any_value_in_an_argo_cd_application_is_a_finding(
+    where: tuple[str, tuple[str, ...]], value: Any
+) -> None:
+    rel, field = where
+    with tempfile.TemporaryDirectory() as tmp:
+        root = scaffold_tree(Path(tmp), agent="argocd")
+        path = root / rel
+        obj = yaml.safe_load(path.read_text())
+        put(obj, field, value)
+        path.write_text(yaml.safe_dump(obj))
+        report = run(root, agent="argocd")
+        assert all(isinstance(f, Finding) for f in report.findings)
