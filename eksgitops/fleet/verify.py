@@ -601,6 +601,8 @@ class Verifier:
         ns = _meta(a.obj).get("namespace")
         if scope != "Namespaced":
             return
+        if not ns and a.argo:
+            return  # Argo CD applies it in the destination's namespace, else `default`
         if not ns:
             report.add(
                 a.file,
