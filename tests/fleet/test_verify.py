@@ -30,14 +30,11 @@ SECRET = (
 )
 
 
-@pytest.mark.parametrize("image_automation", [False, True])
-@pytest.mark.parametrize("agent", ["flux", "argocd"])
+@pytest.mark.parametrize(("agent", "image_automation"), [("flux", False), ("flux", True), ("argocd", False)])
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_scaffold_builds_and_validates_strictly_with_zero_findings(
     tmp_path: Path, agent: str, env: str, image_automation: bool
 ) -> None:
-    if agent == "argocd" and image_automation:
-        pytest.skip("image automation is Flux-only")
     root = scaffold_tree(tmp_path, env=env, agent=agent, image_automation=image_automation)
     report = run(root, f"clusters/{env}", agent=agent)
     assert lines(report) == []
