@@ -34,7 +34,7 @@ from eksgitops.fleet import flux_build, yamlio
 from eksgitops.fleet.artifacts import compose
 from eksgitops.fleet.engine import Engine, find_engine
 from eksgitops.fleet.findings import POLICY, Report
-from eksgitops.fleet.schema import PLACEHOLDER, SchemaSet, ident, split_api_version
+from eksgitops.fleet.schema import CLUSTER_SCOPED_BUILTIN, PLACEHOLDER, SchemaSet, ident, split_api_version
 from eksgitops.fleet.substitute import VAR_NAME, substitute
 from eksgitops.fleet.workspace import Workspace, inside, kustomization_file
 
@@ -65,7 +65,6 @@ FLUX_KINDS = {
 THIS_REPO = "eksgitops:this-repository"
 EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 ARGO_ANNOTATION_RE = re.compile(r'index\s+\.metadata\.annotations\s+"([^"]+)"')
-VAR_REF = re.compile(r"(?<!\$)\$\{([_a-zA-Z][_a-zA-Z0-9]*)")
 
 
 @dataclass
@@ -480,11 +479,14 @@ class Verifier:
                 )
             for obj, where in objects:
                 meta = _meta(obj)
-                if dest_ns and not meta.get("namespace") and isinstance(obj.get("metadata"), dict):
+                if (
+                    dest_ns
+                    and not meta.get("namespace")
+                    and meta is obj.get("metadata")
+                    and _maybe_namespaced(obj)
+                ):
                     # Argo CD puts namespaced objects without a namespace into the destination's.
-                    obj["metadata"]["namespace"] = dest_ns if _maybe_namespaced(obj) else None
-                    if obj["metadata"]["namespace"] is None:
-                        del obj["metadata"]["namespace"]
+                    meta["namespace"] = dest_ns
                 out.append(Applied(obj, where, who, cluster, argo=True))
         return out
 
@@ -789,8 +791,6 @@ def _created_namespaces(obj: dict[str, Any]) -> set[str]:
 
 
 def _maybe_namespaced(obj: dict[str, Any]) -> bool:
-    from eksgitops.fleet.schema import CLUSTER_SCOPED_BUILTIN
-
     return str(obj.get("kind")) not in CLUSTER_SCOPED_BUILTIN
 
 
@@ -808,10 +808,6 @@ def _data_of(obj: dict[str, Any]) -> dict[str, str]:
     for key, value in _dict(obj.get("stringData")).items():
         values[str(key)] = PLACEHOLDER if encrypted else str(value).replace("\n", "")
     return values
-
-
-def used_variables(text: str) -> set[str]:
-    return set(VAR_REF.findall(text))
 
 
 def verify_tree(
