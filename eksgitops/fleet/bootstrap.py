@@ -97,7 +97,7 @@ def bootstrap(
         _report_plan(plan, echo, dry_run)
         if report is not None:
             for finding in report.policy:
-                echo(f"warning: {finding}")
+                echo(creds.scrub(f"warning: {finding}"))
         short = (result.sha or "")[:7] or "(empty)"
         if dry_run:
             echo(f"dry run: {len(plan.writes)} file(s) would be written; nothing committed")

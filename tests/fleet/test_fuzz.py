@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -12,8 +13,9 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from eksgitops.fleet.cli import print_report
+from eksgitops.fleet.cli import app, print_report
 from eksgitops.fleet.findings import Finding
 from eksgitops.fleet.schema import validate
 from tests.fleet.helpers import run, scaffold_tree
@@ -160,3 +162,22 @@ def test_any_value_in_an_argo_cd_application_is_a_finding(
         path.write_text(yaml.safe_dump(obj))
         report = run(root, agent="argocd")
         assert all(isinstance(f, Finding) for f in report.findings)
+
+
+FLAGS = ["--env", "--path", "--var", "--identity", "--revision", "--agent", "--repo-url", "--stack"]
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=None)
+@given(flag=st.sampled_from(FLAGS), value=st.text(max_size=30))
+def test_any_flag_value_ends_in_an_exit_code_not_a_traceback(flag: str, value: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        remote = Path(tmp) / "remote.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+        args = ["verify", "--repo", str(remote)]
+        if flag != "--env":
+            args += ["--env", "dev"]
+        args += [flag, value, "--build-dir", str(Path(tmp) / "build")]
+        result = CliRunner().invoke(app, args, catch_exceptions=True)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code in (0, 1, 2, 3, 4)
+        assert "Traceback" not in result.output
