@@ -558,6 +558,8 @@ class Verifier:
                 report.add(where, f"{who}: plaintext Secret in Git (encrypt it with SOPS)", POLICY)
             if a.argo and kind == "ApplicationSet":
                 self._check_applicationset(a, report)
+            if kind == "ResourceSet" and api.startswith("fluxcd.controlplane.io/"):
+                report.not_checked.append(f"{where}: {who}: the objects it templates are not rendered")
         if helm_releases:
             report.not_checked.append(
                 f"Helm chart contents and values of {helm_releases} HelmRelease(s) "

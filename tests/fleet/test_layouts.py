@@ -380,6 +380,27 @@ def test_oci_synced_via_fluxinstance(tmp_path: Path) -> None:
     assert report.builds == 3
 
 
+def test_a_resourceset_is_validated_and_its_templates_listed(tmp_path: Path) -> None:
+    root = oci_layout(tmp_path)
+    resourceset = (
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: tenants\n"
+        "  namespace: flux-system\nspec:\n  inputs:\n    - tenant: a\n  resources:\n"
+        "    - apiVersion: v1\n      kind: Namespace\n      metadata:\n        name: << inputs.tenant >>\n"
+    )
+    write_all(root, {"clusters/dev/tenants.yaml": resourceset})
+    report = run(root, "clusters/dev", provided=set())
+    assert lines(report) == []
+    assert (
+        "clusters/dev/tenants.yaml: ResourceSet flux-system/tenants: the objects it templates are not "
+        "rendered" in report.not_checked
+    )
+    write_all(root, {"clusters/dev/tenants.yaml": resourceset.replace("  inputs:", "  input:")})
+    assert (
+        "error: clusters/dev/tenants.yaml: ResourceSet flux-system/tenants: spec.input: field not declared "
+        "in schema" in lines(run(root, "clusters/dev", provided=set()))
+    )
+
+
 def test_oci_fluxinstance_breakages(tmp_path: Path) -> None:
     root = oci_layout(tmp_path)
     edit(root, "clusters/dev/flux-instance.yaml", "  cluster:\n    type: aws", "  cluster:\n    typ: aws")
