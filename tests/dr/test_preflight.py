@@ -259,6 +259,13 @@ def test_subprocess_verifier_passes_the_contract_flags_and_reads_the_exit_code(t
     )
     script.write_text("import sys\nprint('verify: 2 finding(s)', file=sys.stderr)\nsys.exit(1)\n")
     assert verifier.verify("r", "dev", "b" * 40, "dev") == (False, "verify: 2 finding(s)")
+    # Exit 3: it will reconcile, with policy findings only (an unpinned chart): not a reason to
+    # stop a recovery, but said.
+    script.write_text("import sys\nprint('verify: will reconcile; 1 policy finding')\nsys.exit(3)\n")
+    assert verifier.verify("r", "dev", "c" * 40, "dev") == (True, "verify: will reconcile; 1 policy finding")
+    for code in (2, 4):
+        script.write_text(f"import sys\nsys.exit({code})\n")
+        assert verifier.verify("r", "dev", "d" * 40, "dev") == (False, f"exit {code}")
 
 
 def test_from_escrow_works_while_the_git_host_is_down(aws_env, project, fleet_repo):
