@@ -68,7 +68,7 @@ def test_an_identity_removed_from_the_stack_is_reported(cli, bare_remote: Path, 
     )
     assert (
         "error: infrastructure/controllers/aws-load-balancer-controller.yaml: HelmRelease "
-        "kube-system/aws-load-balancer-controller: ${aws_load_balancer_controller_role_arn} is not provided "
+        "flux-system/aws-load-balancer-controller: ${aws_load_balancer_controller_role_arn} is not provided "
         "by stack "
         f"dev ({build}/dev/bridge.json) (define the workload identity aws-load-balancer-controller in the "
         "stack)" in out

@@ -87,7 +87,17 @@ def test_plan_dev_shows_flux_and_writes_valid_manifests_and_the_bridge(
     assert found["helmrelease-flux-system-flux-operator.yaml"]["helmRelease"]["version"] == "0.58.1"
 
     bridge = json.loads((out / "dev" / "bridge.json").read_text())
-    assert list(bridge) == ["stack", "agent", "repoUrl", "branch", "path", "variables", "identities"]
+    assert list(bridge) == [
+        "stack",
+        "agent",
+        "repoUrl",
+        "branch",
+        "path",
+        "variables",
+        "identities",
+        "crossNamespaceRefs",
+    ]
+    assert bridge["crossNamespaceRefs"] is False  # FLUX-LOCKDOWN on, as the FluxAgent runs it
     assert (bridge["stack"], bridge["agent"], bridge["branch"], bridge["path"]) == (
         "dev",
         "flux",
@@ -235,6 +245,8 @@ def test_a_relaxed_lockdown_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = run_plan_cli(["dev", "--stacks-dir", str(stacks), "--out", str(tmp_path / "build")], monkeypatch)
     assert result.exit_code == 0, result.output
     assert "FLUX-LOCKDOWN relaxed: cross-namespace references allowed" in result.stdout
+    # ...and handed to `fleet verify --stack`, which then accepts cross-namespace references.
+    assert json.loads((tmp_path / "build" / "dev" / "bridge.json").read_text())["crossNamespaceRefs"] is True
 
 
 def test_the_prod_sops_key_shows_as_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
