@@ -149,8 +149,8 @@ def test_a_stack_without_the_controller_identity_is_caught(
         ) in found
     else:
         assert (
-            "error: clusters/dev/infrastructure.yaml: ApplicationSet argocd/infrastructure-controllers: cluster "
-            "annotation aws_load_balancer_controller_role_arn is not provided by stack dev"
+            "error: clusters/dev/infrastructure.yaml: ApplicationSet argocd/infrastructure-controllers: "
+            "cluster annotation aws_load_balancer_controller_role_arn is not provided by stack dev"
         ) in found
     assert "will not reconcile" in result.stderr
 
