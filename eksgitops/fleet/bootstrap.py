@@ -194,6 +194,8 @@ def verify(
         recorded = [str(i) for i in state.get("identities") or []]
         urls = {co.url, repo_arg, _public_url(co), *(repo_urls or [])}
         chosen_agent = agent or str(state.get("agent") or (stack.agent if stack else "flux"))
+        if chosen_agent == "eks-argocd":
+            chosen_agent = "argocd"  # AWS's managed Argo CD syncs the same layout
         if chosen_agent not in layout.AGENTS:
             chosen_agent = "flux"
         if stack is not None:

@@ -22,6 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ROOT / "stacks"
 IDENTITY = "aws-load-balancer-controller"
+IDC_INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
 MISSING_VARIABLE = "${aws_load_balancer_controller_role_arn} is not provided by stack dev"
 
 
@@ -155,8 +156,17 @@ def test_a_stack_without_the_controller_identity_is_caught(
     assert "will not reconcile" in result.stderr
 
 
-def test_argo_cd_dev_meets_its_scaffold(tmp_path: Path, env: dict[str, str]) -> None:
-    stacks = stacks_copy(tmp_path, {"agent": "argocd"})
+@pytest.mark.parametrize(
+    "gitops",
+    [
+        {"agent": "argocd"},
+        {"agent": "eks-argocd", "eksArgocd": {"identityCenterInstanceArn": IDC_INSTANCE}},
+    ],
+    ids=["argocd", "eks-argocd"],
+)
+def test_argo_cd_dev_meets_its_scaffold(tmp_path: Path, env: dict[str, str], gitops: dict[str, Any]) -> None:
+    # EKS's managed Argo CD syncs the same layout (bootstrap --agent argocd).
+    stacks = stacks_copy(tmp_path, gitops)
     out = tmp_path / "build"
     remote = bare_remote(tmp_path / "fleet.git")
     plan(env, "dev", out, stacks)
