@@ -11,6 +11,8 @@ real kustomize engine, applying the Kustomization controller's own steps per Kus
   (or be one every cluster has, or the agent's own);
 * `dependsOn`, `sourceRef`, `chartRef`, `imageRepositoryRef`, `providerRef`, `substituteFrom`
   and `healthChecks` must name objects that exist;
+* FLUX-LOCKDOWN: the cross-namespace references `--no-cross-namespace-refs` refuses are errors
+  when the controllers run with it (the stack says so), listed as not checked when unknown;
 * policy (reconciles, but risky): chart versions that are missing or ranges, plaintext Secrets,
   variables Flux would substitute with an empty string, objects applied twice.
 
