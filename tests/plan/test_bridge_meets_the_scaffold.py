@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from eksgitops.fleet import layout
+
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ROOT / "stacks"
 IDENTITY = "aws-load-balancer-controller"
@@ -175,3 +177,33 @@ def test_argo_cd_dev_meets_its_scaffold(tmp_path: Path, env: dict[str, str], git
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is not provided by stack" not in result.stdout
     assert "will reconcile" in result.stdout and "no findings" in result.stdout
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_controller_runs_where_the_stacks_identity_trusts_it(stack: str) -> None:
+    # The identity's trust names a namespace and service account; the HelmRelease, now in
+    # flux-system beside its chart source, must still install the controller there.
+    files = layout.render(layout.Options(env=stack))
+    releases = {
+        doc["metadata"]["name"]: doc
+        for item in files
+        for doc in yaml.safe_load_all(item.content)
+        if isinstance(doc, dict) and doc.get("kind") == "HelmRelease"
+    }
+    assert {
+        name: (doc["metadata"]["namespace"], doc["spec"]["releaseName"], doc["spec"]["targetNamespace"])
+        for name, doc in releases.items()
+    } == {
+        "aws-load-balancer-controller": ("flux-system", "aws-load-balancer-controller", "kube-system"),
+        "metrics-server": ("flux-system", "metrics-server", "kube-system"),
+        "prometheus": ("flux-system", "prometheus", "monitoring"),
+        "flagger": ("flux-system", "flagger", "flagger-system"),
+    }
+    for doc in releases.values():
+        assert doc["spec"]["storageNamespace"] == doc["spec"]["targetNamespace"]
+    config = yaml.safe_load((STACKS / f"Pulumi.{stack}.yaml").read_text())["config"]
+    identities = config["eksgitops:identities"]
+    identity = next(i for i in identities if i["name"] == IDENTITY)
+    controller = releases[IDENTITY]["spec"]
+    assert identity["namespace"] == controller["targetNamespace"]
+    assert identity["serviceAccount"] == controller["values"]["serviceAccount"]["name"]
