@@ -43,6 +43,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from components import spec_checks
 from components.gitops_spec import GitOpsSpec
+from components.policy_spec import PolicySpec
 from components.spec_checks import DNS_LABEL_ALLOWED, Problem
 from components.spec_errors import SpecValueError
 from components.spec_model import SpecModel
@@ -260,6 +261,8 @@ class EnvironmentSpec(_Model):
     """Workload identities (IAM roles for service accounts)."""
     gitops: GitOpsSpec = Field(default_factory=GitOpsSpec)
     """The GitOps agent's source."""
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    """Waivers of the guardrail rules, each with a reason (components.policy_spec)."""
     tags: dict[str, str] = Field(default_factory=dict)
     """AWS tags on every resource (at most 40; no aws: prefix)."""
 
@@ -293,6 +296,7 @@ STRUCTURED_KEYS = frozenset(
         "addons",
         "identities",
         "gitops",
+        "policy",
         "tags",
     }
 )

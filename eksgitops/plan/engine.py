@@ -59,6 +59,8 @@ class RecordedResource:
     inputs: dict[str, Any]
     """Inputs in wire form (JSON from the protobuf Struct): secrets, unknowns and
     resource references keep Pulumi's signature markers; see `plain()`."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Per input, the URNs its value came from (how a policy links a key ARN to its key)."""
 
     def plain_inputs(self) -> dict[str, Any]:
         """Inputs with secrets as "[secret]", unknowns as a placeholder and references as URNs."""
@@ -115,6 +117,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     transforms=len(request.transforms),
                     inputs=json_format.MessageToDict(request.object),
+                    property_dependencies={
+                        key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    },
                 )
             )
         return response
