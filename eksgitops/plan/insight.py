@@ -58,10 +58,10 @@ def policy_table(report: PolicyReport) -> Table:
 def print_insight(insight: Insight, console: Console) -> None:
     report = insight.report
     for line in report_lines(report):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     for waiver in report.waivers:
         scope = waiver.resource or "every resource"
-        console.print(f"Waiver {waiver.rule} ({scope}): {waiver.reason}", markup=False)
+        console.print(f"Waiver {waiver.rule} ({scope}): {waiver.reason}", markup=False, soft_wrap=True)
     for waiver in report.unused_waivers:
         console.print(
             f"Waiver {waiver.rule} ({waiver.resource or 'every resource'}) matched nothing", markup=False
@@ -73,4 +73,4 @@ def print_insight(insight: Insight, console: Console) -> None:
     else:
         console.print("Policy: no mandatory violation.", markup=False)
     for line in describe(insight.path):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -82,7 +82,7 @@ def clusters(graph: Graph) -> list[ClusterView]:
                     authentication_mode=p.get("authenticationMode") or "CONFIG_MAP",
                     # pulumi-eks hard-codes the creator's admin entry; only a transform (which the
                     # component's children show, not its inputs) can turn it off.
-                    creator_admin=None if r.transforms else True,
+                    creator_admin=True if r.transforms == 0 else None,
                 )
             )
     return views

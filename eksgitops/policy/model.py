@@ -36,8 +36,9 @@ class Resource:
     """Per input, the URNs its value depends on."""
     synthesized: bool = False
     """Made by the offline plan to show what a remote component creates inside itself."""
-    transforms: int = 0
-    """How many transforms the program attached (they rewrite children the rules may not see)."""
+    transforms: int | None = None
+    """How many transforms the program attached (they rewrite children the rules may not see);
+    None when the source does not say (CrossGuard)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,132 @@
+"""The plan's resource graph, its Mermaid file, and the modeled rebuild critical path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from eksgitops.cli import app
+from eksgitops.plan.cli import run_plan
+from eksgitops.plan.critical_path import critical_path, seconds_for
+from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.graph import ResourceGraph, mermaid
+
+ROOT = Path(__file__).resolve().parents[2]
+# What must run beside the control plane, never on the rebuild's critical path.
+BESIDE = (
+    "aws:iam/",
+    "aws:kms/",
+    "aws:eks/podIdentityAssociation",
+    "eksgitops:identity",
+)
+
+
+@pytest.fixture(scope="module")
+def dev() -> PlanResult:
+    return run_plan("dev", stacks_dir=ROOT / "stacks", project_dir=ROOT)
+
+
+def _urn(plan: PlanResult, type_: str, name_part: str = "") -> str:
+    found = [r.urn for r in plan.resources if r.type == type_ and name_part in r.name]
+    assert len(found) == 1, (type_, name_part, found)
+    return found[0]
+
+
+def test_the_graph_has_the_dependency_edges_the_components_declare(dev: PlanResult) -> None:
+    graph = ResourceGraph(dev.resources)
+    edges = set(graph.edges())
+    cluster = _urn(dev, "eks:index:Cluster")
+    nodes = _urn(dev, "eks:index:ManagedNodeGroup")
+    vpc_cni = _urn(dev, "aws:eks/addon:Addon", "vpc-cni")
+    coredns = _urn(dev, "aws:eks/addon:Addon", "coredns")
+    cluster_policy = _urn(dev, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "AmazonEKSClusterPolicy")
+    kms = _urn(dev, "aws:kms/key:Key")
+    assert (cluster_policy, cluster) in edges  # the control plane waits for its role's policy
+    assert (kms, cluster) in edges  # and for its secrets key
+    assert (vpc_cni, nodes) in edges  # nodes need the CNI to turn Ready
+    assert (nodes, coredns) in edges  # coredns needs nodes to run on
+    assert (cluster, vpc_cni) in edges  # add-ons go onto the created control plane
+    assert (nodes, cluster) not in edges
+    # Parents come before children in the order the model walks.
+    order = graph.topological_order()
+    for node in graph.nodes.values():
+        if node.parent in graph.nodes:
+            assert order.index(node.parent) < order.index(node.urn)
+
+
+def test_the_critical_path_of_dev_is_control_plane_then_nodes(dev: PlanResult) -> None:
+    path = critical_path(ResourceGraph(dev.resources))
+    types = [step.type for step in path.chain]
+    assert "eks:index:Cluster" in types and "eks:index:ManagedNodeGroup" in types
+    assert types.index("eks:index:Cluster") < types.index("eks:index:ManagedNodeGroup")
+    assert not [t for t in types if t.startswith(BESIDE)], types
+    assert path.modeled_seconds == sum(step.seconds for step in path.chain)
+    assert path.modeled_seconds >= seconds_for("eks:index:Cluster") + seconds_for(
+        "eks:index:ManagedNodeGroup"
+    )
+
+
+def test_an_agent_after_the_nodes_lands_on_the_chain(dev: PlanResult) -> None:
+    """The agent is modeled already: a Helm release and a FluxInstance after the nodes end the chain."""
+    import dataclasses
+
+    nodes = _urn(dev, "eks:index:ManagedNodeGroup")
+    base = dev.resources[0]
+    release = dataclasses.replace(
+        base,
+        urn="urn:pulumi:dev::eksgitops::kubernetes:helm.sh/v3:Release::flux-operator",
+        type="kubernetes:helm.sh/v3:Release",
+        name="flux-operator",
+        parent="",
+        custom=True,
+        dependencies=[nodes],
+    )
+    instance = dataclasses.replace(
+        release,
+        urn="urn:pulumi:dev::eksgitops::kubernetes:fluxcd.controlplane.io/v1:FluxInstance::flux",
+        type="kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
+        name="flux",
+        dependencies=[release.urn],
+    )
+    path = critical_path(ResourceGraph([*dev.resources, release, instance]))
+    assert [s.type for s in path.chain][-3:] == [
+        "eks:index:ManagedNodeGroup",
+        "kubernetes:helm.sh/v3:Release",
+        "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
+    ]
+
+
+def test_the_plan_writes_the_graph_and_the_critical_path_contract(
+    dev: PlanResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, ["plan", "dev", "--quiet", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.index("Policy summary") < out.index("Modeled rebuild from nothing")
+    assert "Limits: Modeled, not measured" in out
+
+    document = json.loads((tmp_path / "dev" / "critical-path.json").read_text())
+    assert set(document) == {"modeled_seconds", "chain", "limits"}
+    assert isinstance(document["modeled_seconds"], int) and document["limits"]
+    assert all(set(step) == {"urn", "type", "name", "seconds"} for step in document["chain"])
+    assert document["modeled_seconds"] == sum(step["seconds"] for step in document["chain"])
+
+    text = (tmp_path / "dev" / "graph.mmd").read_text()
+    assert text.startswith("flowchart LR\n")
+    assert text.count("subgraph ") == text.count("\n  end") + text.count("\n    end") + text.count(
+        "\n      end"
+    ) + text.count("\n        end") + text.count("\n          end")
+    assert "class " in text and " critical" in text and "linkStyle" in text
+    assert text == mermaid(ResourceGraph(dev.resources), [s["urn"] for s in document["chain"]])
+
+
+def test_creation_times_use_the_longest_matching_entry() -> None:
+    assert seconds_for("aws:eks/cluster:Cluster") == 900
+    assert seconds_for("kubernetes:helm.sh/v3:Release") == 120
+    assert seconds_for("kubernetes:core/v1:ConfigMap") == 2
+    assert seconds_for("pulumi:providers:aws") == 0
+    assert seconds_for("made:up/type:Type") == 5
