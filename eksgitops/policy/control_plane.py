@@ -152,15 +152,13 @@ def check_secrets_kms(graph: Graph) -> Iterator[Finding]:
             continue
         keys = [k for k in c.key_sources if k.type == KMS_KEY]
         if not keys:
-            if isinstance(c.key_arn, str) and ":alias/" in c.key_arn:
-                yield finding("EKS-SECRETS-KMS", c.resource, "the secrets key is an alias, not a key ARN")
-            else:
-                yield finding(
-                    "EKS-SECRETS-KMS",
-                    c.resource,
-                    f"the secrets key {c.key_arn} is not managed here; its rotation cannot be checked",
-                    advisory=True,
-                )
+            # An existing key (or an alias of one, which EKS also takes): its owner keeps rotation on.
+            yield finding(
+                "EKS-SECRETS-KMS",
+                c.resource,
+                f"the secrets key {c.key_arn} is not managed here; its rotation cannot be checked",
+                advisory=True,
+            )
             continue
         for key in keys:
             if key.props.get("enableKeyRotation") is not True:

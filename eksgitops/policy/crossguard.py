@@ -111,7 +111,7 @@ def _resource_validator(rule: Rule) -> Callable[[ResourceValidationArgs, ReportV
         if error:
             report_violation(error, None)
             return
-        findings = list(rule.check(Graph([resource_from_args(args)])))
+        findings = rule.judge(Graph([resource_from_args(args)]))
         _report(findings, waivers, report_violation, with_urn=False)
 
     return validate
@@ -125,7 +125,7 @@ def _stack_validator(rule: Rule) -> Callable[[StackValidationArgs, ReportViolati
         if error:
             report_violation(error, None)
             return
-        findings = list(rule.check(Graph(resources_from_stack(args))))
+        findings = rule.judge(Graph(resources_from_stack(args)))
         _report(findings, waivers, report_violation, with_urn=True)
 
     return validate

@@ -77,7 +77,7 @@ def waiver_for(finding: Finding, waivers: Sequence[WaiverSpec]) -> WaiverSpec | 
 def evaluate_rule(rule: Rule, graph: Graph, waivers: Sequence[WaiverSpec]) -> RuleResult:
     checked = [r.urn for r in graph.resources if matches_type(r.type, rule.applies_to)]
     result = RuleResult(rule, "passed", checked=checked)
-    for f in rule.check(graph):
+    for f in rule.judge(graph):
         waiver = waiver_for(f, waivers)
         if f.advisory:
             result.advisories.append(f)

@@ -50,12 +50,14 @@ def _allows(statement: Mapping[str, Any], action: str) -> bool:
 
 
 def _irsa_statement_problems(statement: Mapping[str, Any]) -> list[str]:
-    conditions = statement.get("Condition") or {}
+    conditions = statement.get("Condition")
+    conditions = conditions if isinstance(conditions, Mapping) else {}
     problems = []
     for operator, keys in conditions.items():
         if "StringLike" in operator and isinstance(keys, Mapping) and any(k.endswith(":sub") for k in keys):
             problems.append(f"{operator} on the token's sub lets other service accounts assume the role")
-    equals = conditions.get("StringEquals") or {}
+    equals = conditions.get("StringEquals")
+    equals = equals if isinstance(equals, Mapping) else {}
     sub = [v for k, v in equals.items() if k.endswith(":sub")]
     aud = [v for k, v in equals.items() if k.endswith(":aud")]
     for key, value in equals.items():

@@ -70,6 +70,20 @@ class Rule:
     applies_to: tuple[str, ...] = ()
     """Type tokens (or `prefix*`) the rule reads; none present means "not applicable"."""
 
+    def judge(self, graph: Graph) -> list[Finding]:
+        """The rule's findings; a rule that fails on the plan fails it (closed), never passes it."""
+        try:
+            return list(self.check(graph))
+        except Exception as exc:
+            return [
+                Finding(
+                    self.id,
+                    "",
+                    "(stack)",
+                    f"the rule could not judge this plan ({type(exc).__name__}: {exc})",
+                )
+            ]
+
 
 class Graph:
     """The resources of one stack with the lookups the rules need."""

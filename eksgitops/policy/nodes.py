@@ -6,7 +6,7 @@ visible, else from the `eks:index:ManagedNodeGroup` component's inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from eksgitops.policy.model import (
     Finding,
@@ -65,7 +65,8 @@ def _sources(graph: Graph, resource: Resource, prop: str) -> list[Resource]:
 
 def check_imdsv2(graph: Graph) -> Iterator[Finding]:
     for template in graph.of_type(LAUNCH_TEMPLATE):
-        options = template.props.get("metadataOptions") or {}
+        options = template.props.get("metadataOptions")
+        options = options if isinstance(options, Mapping) else {}
         if options.get("httpEndpoint") == "disabled":
             continue  # no IMDS at all
         if options.get("httpTokens") != "required":
@@ -163,7 +164,7 @@ def check_node_iam(graph: Graph) -> Iterator[Finding]:
     for role in node_roles(graph):
         for attachment in attached_to(graph, role, ATTACHMENT):
             arn = attachment.props.get("policyArn")
-            if arn not in NODE_POLICIES:
+            if not isinstance(arn, str) or arn not in NODE_POLICIES:
                 yield finding(
                     "NODE-IAM",
                     attachment,
@@ -175,7 +176,7 @@ def check_node_iam(graph: Graph) -> Iterator[Finding]:
                 "NODE-IAM", inline, f"node role {role.props.get('name') or role.name} has an inline policy"
             )
         for arn in as_list(role.props.get("managedPolicyArns")):
-            if arn not in NODE_POLICIES:
+            if not isinstance(arn, str) or arn not in NODE_POLICIES:
                 yield finding("NODE-IAM", role, f"node role carries {arn} (managedPolicyArns)")
         if as_list(role.props.get("inlinePolicies")):
             yield finding("NODE-IAM", role, "node role has inline policies (inlinePolicies)")
@@ -225,7 +226,7 @@ def check_private(graph: Graph) -> Iterator[Finding]:
             if reason:
                 yield finding("NODE-PRIVATE", group, f"node subnet {subnet.name} is public: it {reason}")
         for sid in as_list(group.props.get("subnetIds")):
-            if sid in public_ids:
+            if isinstance(sid, str) and sid in public_ids:
                 yield finding(
                     "NODE-PRIVATE", group, f"node subnet {sid} is one of the cluster's public subnets"
                 )

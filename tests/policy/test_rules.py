@@ -363,3 +363,22 @@ def test_a_policy_known_only_after_apply_is_reported_as_advisory_not_passed_sile
     report = evaluate(later)
     result = next(r for r in report.results if r.rule.id == "IAM-NO-WILDCARD-ADMIN")
     assert result.advisories and not report.failed
+
+
+def test_a_key_managed_elsewhere_is_an_advisory_not_a_pass(plans: dict[str, PlanResult]) -> None:
+    import dataclasses
+
+    existing = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    items = [
+        dataclasses.replace(
+            r, props={**r.props, "encryptionConfigKeyArn": existing}, property_dependencies={}
+        )
+        if r.type == CLUSTER
+        else r
+        for r in resources(plans["dev"])
+    ]
+    result = next(r for r in evaluate(items).results if r.rule.id == "EKS-SECRETS-KMS")
+    assert result.status == "passed" and not result.violations
+    assert [f.message for f in result.advisories] == [
+        f"the secrets key {existing} is not managed here; its rotation cannot be checked"
+    ]
