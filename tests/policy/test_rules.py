@@ -382,3 +382,34 @@ def test_a_key_managed_elsewhere_is_an_advisory_not_a_pass(plans: dict[str, Plan
     assert [f.message for f in result.advisories] == [
         f"the secrets key {existing} is not managed here; its rotation cannot be checked"
     ]
+
+
+def test_a_platform_registering_an_endpoint_open_to_the_internet_fails_eks_endpoint() -> None:
+    """0.0.0.0/0 as the component registers it (the spec's own check is bypassed on purpose:
+    the rule must catch what the program creates, whatever let it through)."""
+    from pathlib import Path
+
+    from components.platform import Platform, PlatformArgs
+    from components.spec import EndpointSpec, load_spec, raw_config_from_stack_file
+    from eksgitops.plan.engine import run_program
+    from eksgitops.policy.evaluate import from_recorded
+
+    root = Path(__file__).resolve().parents[2]
+    raw = raw_config_from_stack_file(root / "stacks" / "Pulumi.dev.yaml")
+    spec = load_spec(raw, stack="dev", source="stacks/Pulumi.dev.yaml")
+    spec = spec.model_copy(
+        update={
+            "endpoint": EndpointSpec(
+                private_access=True, public_access=True, public_access_cidrs=["0.0.0.0/0"]
+            )
+        }
+    )
+    result = run_program(
+        lambda: Platform(spec.cluster_name, PlatformArgs(spec=spec)), stack="dev", region=spec.region
+    )
+    report = evaluate(from_recorded(result.resources))
+    endpoint = next(r for r in report.results if r.rule.id == "EKS-ENDPOINT")
+    assert report.failed and endpoint.status == "violated"
+    assert [(f.resource, f.message) for f in endpoint.violations] == [
+        ("eksgitops-dev-cluster", "the public endpoint is open to 0.0.0.0/0")
+    ]
