@@ -130,3 +130,31 @@ def test_creation_times_use_the_longest_matching_entry() -> None:
     assert seconds_for("kubernetes:core/v1:ConfigMap") == 2
     assert seconds_for("pulumi:providers:aws") == 0
     assert seconds_for("made:up/type:Type") == 5
+
+
+MERMAID = ROOT / "tests" / "plan" / "mermaid"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_graph_mmd_is_accepted_by_the_real_mermaid_parser(
+    stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    assert node and (MERMAID / "node_modules" / "mermaid").is_dir(), "make .venv/.dev installs the parser"
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, ["plan", stack, "--quiet", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    broken = tmp_path / "broken.mmd"
+    broken.write_text((tmp_path / stack / "graph.mmd").read_text().replace("subgraph n", "subgraph n[", 1))
+    parsed = subprocess.run(
+        [node, str(MERMAID / "parse.mjs"), str(tmp_path / stack / "graph.mmd"), str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = parsed.stdout.splitlines()
+    assert lines[0].startswith("ok ") and lines[0].endswith("flowchart-v2"), parsed.stdout + parsed.stderr
+    assert lines[1].startswith("FAIL "), "the parser must reject a broken file, or this test checks nothing"
