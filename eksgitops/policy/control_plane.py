@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -220,4 +220,23 @@ def check_access(graph: Graph) -> Iterator[Finding]:
                 c.resource,
                 "the cluster's creator gets a permanent admin access entry "
                 "(bootstrapClusterCreatorAdminPermissions)",
+            )
+    # Admins through explicit access entries, not the aws-auth ConfigMap (which API_AND_CONFIG_MAP
+    # still honours): pulumi-eks writes it from roleMappings/userMappings, a program may write it itself.
+    for component in graph.of_type(EKS_CLUSTER):
+        for prop in ("roleMappings", "userMappings"):
+            if as_list(component.props.get(prop)):
+                yield finding(
+                    "EKS-ACCESS",
+                    component,
+                    f"{prop} grant access through the aws-auth ConfigMap; use access entries",
+                )
+    for config_map in graph.of_type("kubernetes:core/v1:ConfigMap"):
+        metadata = config_map.props.get("metadata")
+        if isinstance(metadata, Mapping) and (metadata.get("namespace"), metadata.get("name")) == (
+            "kube-system",
+            "aws-auth",
+        ):
+            yield finding(
+                "EKS-ACCESS", config_map, "grants access through the aws-auth ConfigMap; use access entries"
             )

@@ -230,11 +230,20 @@ def check_private(graph: Graph) -> Iterator[Finding]:
                 yield finding(
                     "NODE-PRIVATE", group, f"node subnet {sid} is one of the cluster's public subnets"
                 )
-        if not subnets and not [s for s in as_list(group.props.get("subnetIds")) if isinstance(s, str)]:
+        given = [s for s in as_list(group.props.get("subnetIds")) if isinstance(s, str) and not is_unknown(s)]
+        if not subnets and not given and not as_list(group.props.get("subnetIds")):
             yield finding(
                 "NODE-PRIVATE",
                 group,
                 "no subnets given: EKS would take the cluster's subnets, public ones included",
+            )
+        elif not subnets and given and not public_ids.intersection(given):
+            yield finding(
+                "NODE-PRIVATE",
+                group,
+                f"subnets {', '.join(given)} are not created by this stack: whether they are private "
+                "cannot be seen here",
+                advisory=True,
             )
     for template in graph.of_type(LAUNCH_TEMPLATE):
         for nic in as_list(template.props.get("networkInterfaces")):

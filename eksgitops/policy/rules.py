@@ -39,7 +39,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "EKS-ACCESS",
-        "authentication mode API (or API_AND_CONFIG_MAP while migrating); no permanent creator admin",
+        "authentication mode API (or API_AND_CONFIG_MAP while migrating); admins through access entries, "
+        "not aws-auth; no permanent creator admin",
         "EKS best practices guide, IAM section",
         control_plane.check_access,
         applies_to=CLUSTER_TYPES,

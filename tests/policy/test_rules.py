@@ -413,3 +413,33 @@ def test_a_platform_registering_an_endpoint_open_to_the_internet_fails_eks_endpo
     assert [(f.resource, f.message) for f in endpoint.violations] == [
         ("eksgitops-dev-cluster", "the public endpoint is open to 0.0.0.0/0")
     ]
+
+
+def test_admins_through_aws_auth_instead_of_access_entries_are_caught(plans: dict[str, PlanResult]) -> None:
+    mapping = [
+        {"roleArn": "arn:aws:iam::111122223333:role/admin", "username": "admin", "groups": ["system:masters"]}
+    ]
+    items = change(resources(plans["dev"]), of_type(CLUSTER), _set("roleMappings", mapping))
+    assert any("aws-auth" in m for m in messages(items, "EKS-ACCESS"))
+    aws_auth = Resource(
+        urn="urn:pulumi:dev::eksgitops::kubernetes:core/v1:ConfigMap::aws-auth",
+        type="kubernetes:core/v1:ConfigMap",
+        name="aws-auth",
+        props={"metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": "[]"}},
+    )
+    assert any("aws-auth" in m for m in messages([*resources(plans["dev"]), aws_auth], "EKS-ACCESS"))
+
+
+def test_nodes_in_subnets_made_elsewhere_are_an_advisory(plans: dict[str, PlanResult]) -> None:
+    import dataclasses
+
+    items = [
+        dataclasses.replace(
+            r, props={**r.props, "subnetIds": ["subnet-0123456789abcdef0"]}, property_dependencies={}
+        )
+        if r.type == "eks:index:ManagedNodeGroup"
+        else r
+        for r in resources(plans["dev"])
+    ]
+    result = next(r for r in evaluate(items).results if r.rule.id == "NODE-PRIVATE")
+    assert result.status == "passed" and result.advisories
