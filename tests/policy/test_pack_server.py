@@ -132,3 +132,25 @@ def test_the_pack_reads_the_stacks_waivers_from_its_config(
     )
     for stub in _serve(tmp_path, {"eksgitops:policy": json.dumps({"waivers": [waiver]})}):
         assert list(stub.AnalyzeStack(_stack_request(bad)).diagnostics) == []
+
+
+def test_the_pack_needs_only_its_own_requirements() -> None:
+    """policies/requirements.txt lists pulumi, pulumi-policy and pydantic: the rules import nothing else."""
+    heavy = [
+        "pulumi_aws",
+        "pulumi_eks",
+        "pulumi_kubernetes",
+        "git",
+        "typer",
+        "rich",
+        "components.spec",
+    ]
+    code = (
+        "import sys; import eksgitops.policy.crossguard, eksgitops.policy.rules; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    pinned = (ROOT / "policies" / "requirements.txt").read_text()
+    for package in ("pulumi-policy==", "pulumi==", "pydantic=="):
+        assert package in pinned
