@@ -108,8 +108,11 @@ def critical_path(graph: ResourceGraph) -> CriticalPath:
                 came_from[urn] = child
         finished[urn] = end
 
+    limits = LIMITS
+    if not any(n.type.startswith("kubernetes:") for n in graph.nodes.values()):
+        limits += " This stack registers no GitOps agent, so the chain stops before it."
     if not finished:
-        return CriticalPath(0, [])
+        return CriticalPath(0, [], limits)
     last = max(finished, key=lambda u: (finished[u], u))
     chain: list[Step] = []
     seen: set[str] = set()
@@ -122,7 +125,7 @@ def critical_path(graph: ResourceGraph) -> CriticalPath:
             chain.append(Step(current, node.type, node.name, seconds))
         current = came_from.get(current)
     chain.reverse()
-    return CriticalPath(finished[last], chain)
+    return CriticalPath(finished[last], chain, limits)
 
 
 def write_critical_path(path: CriticalPath, target: Path) -> None:

@@ -91,7 +91,9 @@ def test_an_agent_after_the_nodes_lands_on_the_chain(dev: PlanResult) -> None:
         name="flux",
         dependencies=[release.urn],
     )
+    assert "registers no GitOps agent" in critical_path(ResourceGraph(dev.resources)).limits
     path = critical_path(ResourceGraph([*dev.resources, release, instance]))
+    assert "registers no GitOps agent" not in path.limits
     assert [s.type for s in path.chain][-3:] == [
         "eks:index:ManagedNodeGroup",
         "kubernetes:helm.sh/v3:Release",
