@@ -6,8 +6,9 @@ dependencies); it then takes the typical creation time of its type
 (`data/creation_times.json`). Components take no time themselves, except a remote component
 whose children the plan cannot see: it stands for them (an `eks:index:Cluster` is its
 control plane). Depending on a remote component means waiting for all its children, which
-is what the engine does. The critical path is the longest chain; only resources that take
-time are listed in it.
+is what the engine does. A Helm release waits for its pods to be Ready, so for the node groups:
+that edge is implied even where the program does not declare it (graph.py). The critical
+path is the longest chain; only resources that take time are listed in it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from eksgitops.plan.graph import ResourceGraph
 LIMITS = (
     "Modeled, not measured: typical creation times per resource type "
     "(eksgitops/plan/data/creation_times.json, each with its source), unlimited parallelism as "
-    "Pulumi runs by default, no API throttling, retries or quota waits; the agent's first sync "
-    "covers the agent's own objects, not what the fleet repo then deploys."
+    "Pulumi runs by default, no API throttling, retries or quota waits; a Helm release waits for "
+    "its pods, so it comes after the node groups even where the program does not say so; the "
+    "agent's first sync covers the agent's own objects, not what the fleet repo then deploys."
 )
 
 
@@ -91,9 +93,7 @@ def critical_path(graph: ResourceGraph) -> CriticalPath:
     order = graph.topological_order()
     for urn in order:
         node = graph.nodes[urn]
-        candidates: list[tuple[int, str]] = [
-            (finished[d], d) for d in graph.dependencies[urn] if d in finished
-        ]
+        candidates: list[tuple[int, str]] = [(finished[d], d) for d in graph.before(urn) if d in finished]
         if node.parent in registered:
             candidates.append((registered[node.parent], start_pred.get(node.parent) or ""))
         start, pred = max(candidates, default=(0, ""))

@@ -13,6 +13,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+# Types whose creation waits for pods (so for nodes), and the node group types.
+WORKLOAD_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+NODE_GROUP_TYPES = ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
+
 
 @dataclass(frozen=True)
 class Node:
@@ -41,6 +45,18 @@ class ResourceGraph:
         for node in self.nodes.values():
             if node.parent in self.nodes:
                 self.children.setdefault(node.parent, []).append(node.urn)
+        # A Helm release waits for its pods to be Ready, and pods need nodes: it cannot finish
+        # before the node groups, whether or not the program says so. These edges are implied.
+        groups = [n.urn for n in self.nodes.values() if n.type in NODE_GROUP_TYPES]
+        self.implied: dict[str, list[str]] = {
+            urn: [g for g in groups if g not in self.dependencies[urn] and urn not in self.dependencies[g]]
+            for urn, n in self.nodes.items()
+            if n.type in WORKLOAD_TYPES
+        }
+
+    def before(self, urn: str) -> list[str]:
+        """What must exist before `urn` starts: its dependencies and the implied edges."""
+        return self.dependencies[urn] + self.implied.get(urn, [])
 
     def edges(self) -> list[tuple[str, str]]:
         """(dependency, dependent) pairs: the first is created before the second."""
@@ -49,7 +65,7 @@ class ResourceGraph:
     def topological_order(self) -> list[str]:
         """Every URN after its dependencies and its parent (ties in URN order)."""
         before: dict[str, set[str]] = {
-            urn: set(self.dependencies[urn]) | ({n.parent} if n.parent in self.nodes else set())
+            urn: set(self.before(urn)) | ({n.parent} if n.parent in self.nodes else set())
             for urn, n in self.nodes.items()
         }
         after: dict[str, list[str]] = {}
@@ -104,6 +120,9 @@ def mermaid(graph: ResourceGraph, critical: Sequence[str] = ()) -> str:
         lines.append(f"  {ids[dep]} --> {ids[urn]}")
         if (dep, urn) in chain_pairs:
             highlighted.append(index)
+    for urn, groups in sorted(graph.implied.items()):
+        for group in groups:  # implied: a release's pods need the nodes
+            lines.append(f"  {ids[group]} -.-> {ids[urn]}")
     lines.append("  classDef critical fill:#ffd8a8,stroke:#e8590c,stroke-width:3px")
     if on_path:
         lines.append("  class " + ",".join(ids[u] for u in critical if u in ids) + " critical")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from components.policy_spec import WaiverSpec
-from eksgitops.policy.model import Finding, Graph, Resource, Rule, matches_type
+from eksgitops.policy.model import Finding, Graph, Resource, Rule
 from eksgitops.policy.rules import RULES
 
 Status = Literal["passed", "violated", "waived", "not-applicable"]
@@ -75,7 +75,7 @@ def waiver_for(finding: Finding, waivers: Sequence[WaiverSpec]) -> WaiverSpec | 
 
 
 def evaluate_rule(rule: Rule, graph: Graph, waivers: Sequence[WaiverSpec]) -> RuleResult:
-    checked = [r.urn for r in graph.resources if matches_type(r.type, rule.applies_to)]
+    checked = [r.urn for r in rule.judged(graph)]
     result = RuleResult(rule, "passed", checked=checked)
     for f in rule.judge(graph):
         waiver = waiver_for(f, waivers)

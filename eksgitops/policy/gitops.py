@@ -141,15 +141,17 @@ def check_readonly(graph: Graph) -> Iterator[Finding]:
 def check_flux_lockdown(graph: Graph) -> Iterator[Finding]:
     for instance in graph.of_type(FLUX_INSTANCE):
         spec = instance.props.get("spec") or {}
-        if get(spec, "cluster.multitenant") is not True:
+        patches = json.dumps(get(spec, "kustomize.patches", []))
+        # Either the operator's multitenant lockdown or the flag itself, patched onto the controllers.
+        if get(spec, "cluster.multitenant") is not True and "--no-cross-namespace-refs=true" not in patches:
             yield finding(
                 "FLUX-LOCKDOWN",
                 instance,
-                "spec.cluster.multitenant is not true (cross-namespace refs allowed)",
+                "cross-namespace references allowed: neither spec.cluster.multitenant nor "
+                "--no-cross-namespace-refs=true on the controllers",
             )
         if get(spec, "cluster.networkPolicy") is False:
             yield finding("FLUX-LOCKDOWN", instance, "spec.cluster.networkPolicy is off")
-        patches = json.dumps(get(spec, "kustomize.patches", []))
         if "--no-remote-bases=true" not in patches:
             yield finding(
                 "FLUX-LOCKDOWN", instance, "kustomize-controller runs without --no-remote-bases=true"
@@ -215,6 +217,19 @@ def _argo_values(release: Resource) -> Mapping[str, Any] | None:
     if chart.rstrip("/").rsplit("/", 1)[-1] != "argo-cd" or not isinstance(values, Mapping):
         return None
     return values
+
+
+def argo_releases(graph: Graph) -> list[Resource]:
+    return [r for r in graph.of_type(HELM_RELEASE) if _argo_values(r) is not None]
+
+
+def git_credential_holders(graph: Graph) -> list[Resource]:
+    secrets = [secret for secret, _, _ in git_secrets(graph)]
+    return secrets + argo_releases(graph)
+
+
+def sops_identities(graph: Graph) -> list[Resource]:
+    return _kustomize_controller_roles(graph)
 
 
 def check_argo_harden(graph: Graph) -> Iterator[Finding]:

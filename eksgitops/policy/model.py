@@ -69,6 +69,14 @@ class Rule:
     """False when CrossGuard cannot judge it (it hands secrets over in clear)."""
     applies_to: tuple[str, ...] = ()
     """Type tokens (or `prefix*`) the rule reads; none present means "not applicable"."""
+    subjects: Callable[[Graph], list[Resource]] | None = None
+    """The resources the rule judges, when the types alone say too little (a Helm release that
+    is not Argo CD's); default: every resource of the `applies_to` types."""
+
+    def judged(self, graph: Graph) -> list[Resource]:
+        if self.subjects is not None:
+            return self.subjects(graph)
+        return [r for r in graph.resources if matches_type(r.type, self.applies_to)]
 
     def judge(self, graph: Graph) -> list[Finding]:
         """The rule's findings; a rule that fails on the plan fails it (closed), never passes it."""

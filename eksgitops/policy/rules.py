@@ -102,6 +102,7 @@ RULES: tuple[Rule, ...] = (
         "project rule",
         gitops.check_credentials_secret,
         crossguard=False,
+        subjects=gitops.git_credential_holders,
         applies_to=(*gitops.SECRET_TYPES, gitops.HELM_RELEASE),
     ),
     Rule(
@@ -110,6 +111,7 @@ RULES: tuple[Rule, ...] = (
         "Flux bootstrap behaviour",
         gitops.check_known_hosts,
         scope="resource",
+        subjects=lambda graph: [secret for secret, _, _ in gitops.git_secrets(graph)],
         applies_to=gitops.SECRET_TYPES,
     ),
     Rule(
@@ -132,6 +134,7 @@ RULES: tuple[Rule, ...] = (
         "the decrypting controller's identity may only kms:Decrypt/DescribeKey on the one key",
         "Flux SOPS guide for AWS",
         gitops.check_flux_sops,
+        subjects=gitops.sops_identities,
         applies_to=(gitops.FLUX_INSTANCE,),
     ),
     Rule(
@@ -140,6 +143,7 @@ RULES: tuple[Rule, ...] = (
         "Argo CD operator manual",
         gitops.check_argo_harden,
         scope="resource",
+        subjects=gitops.argo_releases,
         applies_to=(gitops.HELM_RELEASE,),
     ),
 )

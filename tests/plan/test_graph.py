@@ -160,3 +160,28 @@ def test_graph_mmd_is_accepted_by_the_real_mermaid_parser(
     lines = parsed.stdout.splitlines()
     assert lines[0].startswith("ok ") and lines[0].endswith("flowchart-v2"), parsed.stdout + parsed.stderr
     assert lines[1].startswith("FAIL "), "the parser must reject a broken file, or this test checks nothing"
+
+
+def test_a_helm_release_waits_for_the_nodes_even_when_the_program_does_not_say_so(dev: PlanResult) -> None:
+    import dataclasses
+
+    cluster = _urn(dev, "eks:index:Cluster")
+    nodes = _urn(dev, "eks:index:ManagedNodeGroup")
+    release = dataclasses.replace(
+        dev.resources[0],
+        urn="urn:pulumi:dev::eksgitops::kubernetes:helm.sh/v3:Release::flux-operator",
+        type="kubernetes:helm.sh/v3:Release",
+        name="flux-operator",
+        parent="",
+        custom=True,
+        dependencies=[cluster],  # only the cluster: its pods still need nodes to run on
+    )
+    graph = ResourceGraph([*dev.resources, release])
+    assert graph.implied[release.urn] == [nodes]
+    path = critical_path(graph)
+    assert [s.type for s in path.chain][-2:] == [
+        "eks:index:ManagedNodeGroup",
+        "kubernetes:helm.sh/v3:Release",
+    ]
+    ids = {urn: f"n{i}" for i, urn in enumerate(sorted(graph.nodes))}
+    assert f"  {ids[nodes]} -.-> {ids[release.urn]}" in mermaid(graph, [s.urn for s in path.chain])

@@ -49,6 +49,45 @@ LOCKED_DOWN = {
 }
 
 
+# The FluxInstance spec the FluxAgent component registers (agent branch, flux_agent.py): the
+# lockdown flags as kustomize patches instead of `cluster.multitenant`.
+ARG = "- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: "
+AGENT_SHAPE = {
+    "cluster": {"multitenant": False, "networkPolicy": True, "type": "aws"},
+    "components": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
+    "kustomize": {
+        "patches": [
+            {
+                "patch": ARG + "--no-remote-bases=true\n",
+                "target": {"kind": "Deployment", "name": "kustomize-controller"},
+            },
+            {
+                "patch": ARG + "--no-cross-namespace-refs=true\n",
+                "target": {
+                    "kind": "Deployment",
+                    "name": "(kustomize-controller|helm-controller|notification-controller|"
+                    "image-reflector-controller|image-automation-controller)",
+                },
+            },
+        ]
+    },
+}
+
+
+def test_the_lockdown_as_controller_flags_passes_and_without_them_fails() -> None:
+    verdict = {r.rule.id: r for r in evaluate([res(INSTANCE, "flux", spec=AGENT_SHAPE)]).results}[
+        "FLUX-LOCKDOWN"
+    ]
+    assert verdict.status == "passed", verdict.violations
+    relaxed = json.loads(json.dumps(AGENT_SHAPE))
+    relaxed["kustomize"]["patches"].pop()  # the stack relaxed no-cross-namespace-refs
+    verdict = {r.rule.id: r for r in evaluate([res(INSTANCE, "flux", spec=relaxed)]).results}["FLUX-LOCKDOWN"]
+    assert [f.message for f in verdict.violations] == [
+        "cross-namespace references allowed: neither spec.cluster.multitenant nor "
+        "--no-cross-namespace-refs=true on the controllers"
+    ]
+
+
 def sops(actions: list[str], resource: str = SOPS_KEY) -> list[Resource]:
     role = res(
         ROLE,
