@@ -8,12 +8,13 @@ or stay silent, never raise (a traceback would hide every other finding).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.spec import SpecError, load_spec
+from components.spec import SpecError, load_spec, raw_config_from_stack_file
 from eksgitops.policy.evaluate import evaluate
 from eksgitops.policy.model import Resource
 from eksgitops.policy.rules import RULES
@@ -141,6 +142,7 @@ resources = st.builds(
     documents,
 )
 CRASH = "the rule could not judge"
+DEV = raw_config_from_stack_file(Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.dev.yaml")
 
 
 def _crashes(items: list[Resource]) -> list[str]:
@@ -205,12 +207,8 @@ def test_shapes_that_once_crashed_a_rule_are_judged() -> None:
 @settings(max_examples=150, derandomize=True, deadline=None)
 @given(st.one_of(values, st.dictionaries(st.sampled_from(["waivers", "rule", "reason", "resource"]), values)))
 def test_any_policy_value_is_a_spec_or_a_line_naming_the_key(policy: Any) -> None:
-    raw = {
-        "region": "eu-west-1",
-        "nodeGroups": [{"name": "g"}],
-        "access": {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/admin"}]},
-        "policy": policy,
-    }
+    # The shipped dev stack (valid whatever else the spec grows) with this policy value.
+    raw = {**DEV, "policy": policy}
     try:
         load_spec(raw, stack="dev", source="stacks/Pulumi.dev.yaml")
     except SpecError as err:

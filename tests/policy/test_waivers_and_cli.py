@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from components.policy_spec import RULE_IDS
-from components.spec import SpecError, load_spec
+from components.spec import SpecError, load_spec, raw_config_from_stack_file
 from eksgitops.cli import app
 from eksgitops.policy.rules import RULES
 
@@ -110,12 +110,7 @@ def test_a_waiver_for_another_resource_does_not_cover_it(
     ],
 )
 def test_a_bad_waiver_is_a_spec_error_with_its_line(waiver: dict, line: str) -> None:
-    raw = {
-        "region": "eu-west-1",
-        "nodeGroups": [{"name": "g"}],
-        "policy": {"waivers": [waiver]},
-        "access": {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/admin"}]},
-    }
+    raw = {**raw_config_from_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml"), "policy": {"waivers": [waiver]}}
     with pytest.raises(SpecError) as caught:
         load_spec(raw, stack="dev", source="stacks/Pulumi.dev.yaml")
     assert any(got.startswith(f"stacks/Pulumi.dev.yaml: {line}") for got in caught.value.lines), (
