@@ -11,6 +11,9 @@ On a new cluster the order matters, so the add-ons come in two halves:
 
 The cluster itself installs none of these (pulumi-eks is told not to, see `EksCluster`), so
 each add-on has exactly one owner: this component.
+
+Versions: a pin from the spec, else the version `components/data/addon_versions.json` gives
+for the cluster's Kubernetes version, so raising `kubernetesVersion` moves the add-ons too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.addon_versions import default_addon_version
 from components.iam_documents import EBS_CSI_ROLE, role_name_for
 from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 from components.spec import AddonSpec
@@ -48,6 +52,9 @@ class ClusterAddonsArgs:
     """Which half to install: `before-compute` or `after-compute` (see the module docstring)."""
     addons: Mapping[str, AddonSpec]
     """The enabled add-ons by name (`EnvironmentSpec.enabled_addons()`); only this phase's are used."""
+    kubernetes_version: str | None = None
+    """The cluster's Kubernetes version: picks each unpinned add-on's version from the data file.
+    Default None (or a version the file lacks) leaves the version to EKS's default at creation."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """What must exist first: the cluster (before compute), or the node groups (after compute)."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -100,8 +107,18 @@ class ClusterAddons(pulumi.ComponentResource):
                 f"{name}-{addon_name}",
                 cluster_name=args.cluster_name,
                 addon_name=addon_name,
-                # Unset takes EKS's default for the cluster version at creation.
-                addon_version=spec.version,
+                # Never unset when the data knows the version: an unset version is EKS's default
+                # at creation and then never moves, not even when the cluster is upgraded.
+                addon_version=spec.version
+                or (
+                    default_addon_version(addon_name, args.kubernetes_version)
+                    if args.kubernetes_version
+                    else None
+                ),
+                # Removing the add-on from the spec (or deleting the cluster's stack) leaves the
+                # running DaemonSets in place: deleting vpc-cni or kube-proxy under running nodes
+                # cuts every pod's network.
+                preserve=True,
                 # OVERWRITE: take over whatever is already there, and put back fields someone
                 # changed by hand; the config in Git is the truth.
                 resolve_conflicts_on_create="OVERWRITE",

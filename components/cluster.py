@@ -1,9 +1,9 @@
 """`EksCluster`: the EKS control plane and everything it needs to run workloads.
 
-Composes, in creation order: the secrets KMS key and the cluster/node roles → the pulumi-eks
-`eks.Cluster` → the before-compute add-ons → the managed node groups → the after-compute
-add-ons (see `components.addons` for why the add-ons come in two halves); and, beside
-them, the IAM OIDC provider for IRSA.
+Composes, in creation order: the secrets KMS key, the cluster/node roles and the
+control-plane log group → the pulumi-eks `eks.Cluster` → the before-compute add-ons → the
+managed node groups → the after-compute add-ons (see `components.addons` for why the
+add-ons come in two halves); and, beside them, the IAM OIDC provider for IRSA.
 
 pulumi-eks is used for the control plane only: it installs no add-on, no node group, no
 OIDC provider and no security group of its own, so every one of those is visible here and
@@ -28,9 +28,17 @@ from components.node_group import NodeGroup, NodeGroupArgs
 from components.node_role import NodeRole, NodeRoleArgs
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.secrets_key import SecretsKey, SecretsKeyArgs
-from components.spec import AccessSpec, AddonSpec, AutoModeSpec, EndpointSpec, NodeGroupSpec
+from components.spec import (
+    AccessSpec,
+    AddonSpec,
+    AutoModeSpec,
+    ControlPlaneSpec,
+    EndpointSpec,
+    NodeGroupSpec,
+)
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+AUTO_NODE_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"
 
 
 @dataclass
@@ -44,11 +52,17 @@ class EksClusterArgs:
     vpc_id: pulumi.Input[str]
     """The VPC the cluster runs in."""
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets: control-plane ENIs, nodes and internal load balancers."""
-    public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Public subnets: internet-facing load balancers only (nodes never go there)."""
+    """Private subnets: the only subnets the cluster is given (control-plane ENIs and nodes).
+    Load balancers find the public subnets by their `kubernetes.io/role/elb` tag instead."""
     endpoint: EndpointSpec = field(default_factory=EndpointSpec)
     """API server endpoint access; default private only."""
+    node_egress_ips: pulumi.Input[Sequence[pulumi.Input[str]]] = ()
+    """Public addresses the nodes' internet traffic leaves from (the NAT gateways'). With the
+    private endpoint off they are added to the public allow-list as /32s, or nodes could not
+    join; default none."""
+    control_plane: ControlPlaneSpec = field(default_factory=ControlPlaneSpec)
+    """Deletion protection, upgrade policy and control-plane log retention; default: off,
+    STANDARD, 90 days."""
     log_types: Sequence[str] = ALL_LOG_TYPES
     """Control-plane log types sent to CloudWatch; default all five (EKS-LOGGING)."""
     secrets_kms_key_arn: str | None = None
@@ -85,6 +99,23 @@ def no_creator_admin(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTrans
     access["bootstrapClusterCreatorAdminPermissions"] = False
     props["accessConfig"] = access
     return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+
+def access_associations_delete_first(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
+    """Replace an access policy association by deleting the old one first.
+
+    Every input of an association forces a replacement, and EKS keeps one association per
+    principal and policy: associating again only changes the scope. Created first (Pulumi's
+    default), the new scope is set and then deleting the old resource disassociates the
+    policy, revoking the access just granted. The associations live inside pulumi-eks, so
+    the option is set by a transform, which reaches packaged components' children.
+    """
+    if args.type_ != "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+        return None
+    opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True))
+    return pulumi.ResourceTransformResult(props=args.props, opts=opts)
 
 
 def access_entries(access: AccessSpec) -> dict[str, eks.AccessEntryArgs]:
@@ -125,10 +156,16 @@ class EksCluster(pulumi.ComponentResource):
     """The pulumi-eks cluster (a remote component: its children are not visible here)."""
     secrets_key: SecretsKey
     cluster_role: ClusterRole
+    log_group: aws.cloudwatch.LogGroup
+    """`/aws/eks/<cluster>/cluster`, made before the cluster so EKS writes into it with bounded retention."""
     node_role: NodeRole | None
     """Role of the managed node groups; None with Auto Mode and no node groups."""
     auto_mode_node_role: NodeRole | None
     """Role of the nodes EKS Auto Mode launches; None without Auto Mode."""
+    auto_mode_node_access: aws.eks.AccessPolicyAssociation | None
+    """With Auto Mode and no built-in node pools: the Auto Mode node role's EC2 access entry's
+    AmazonEKSAutoNodePolicy association (EKS makes it itself only for the built-in pools'
+    role); None otherwise."""
     oidc_provider: OidcProvider
     addons_before_compute: ClusterAddons
     node_groups: dict[str, NodeGroup]
@@ -186,7 +223,18 @@ class EksCluster(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # EKS creates this group on first write with no expiry; made first, it is ours, with a
+        # retention, and the cluster waits for it (a later import would fight EKS for it).
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=args.control_plane.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+
         self.cluster = self._control_plane(name, args)
+        self.auto_mode_node_access = self._auto_mode_node_access(name, args)
 
         # Our own OIDC provider (pulumi-eks's is off): its thumbprint fetch needs the network at
         # deploy time and it would be one more thing hidden inside the remote component.
@@ -201,6 +249,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=cluster_name,
                 phase="before-compute",
                 addons=args.addons,
+                kubernetes_version=args.kubernetes_version,
                 depends_on=[self.cluster],
                 tags=tags,
             ),
@@ -229,6 +278,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=cluster_name,
                 phase="after-compute",
                 addons=args.addons,
+                kubernetes_version=args.kubernetes_version,
                 depends_on=[self.cluster, *(group.node_group for group in self.node_groups.values())],
                 tags=tags,
             ),
@@ -267,14 +317,18 @@ class EksCluster(pulumi.ComponentResource):
     def _control_plane(self, name: str, args: EksClusterArgs) -> eks.Cluster:
         endpoint = args.endpoint
         auto_mode = None
-        role_ready: list[pulumi.Resource] = list(self.cluster_role.attachments)
+        role_ready: list[pulumi.Resource] = [*self.cluster_role.attachments, self.log_group]
         if self.auto_mode_node_role is not None:
             # Our role, not pulumi-eks's (create_node_role=False), so it is visible and named.
+            # EKS refuses a node role without built-in pools ("When Compute Config nodeRoleArn is
+            # not null or empty, nodePool value(s) must be provided"): then none is passed, and
+            # the role gets its access entry from _auto_mode_node_access instead.
+            pools = list(args.auto_mode.node_pools)
             auto_mode = eks.AutoModeOptionsArgs(
                 enabled=True,
                 create_node_role=False,
                 compute_config=eks.ClusterComputeConfigArgs(
-                    node_pools=list(args.auto_mode.node_pools), node_role_arn=self.auto_mode_node_role.arn
+                    node_pools=pools, node_role_arn=self.auto_mode_node_role.arn if pools else None
                 ),
             )
             role_ready += self.auto_mode_node_role.attachments
@@ -283,12 +337,14 @@ class EksCluster(pulumi.ComponentResource):
             name=args.cluster_name,
             version=args.kubernetes_version,
             vpc_id=args.vpc_id,
+            # Private subnets only: pulumi-eks joins public_subnet_ids into the control plane's
+            # subnets, which would put its ENIs in public subnets. Load balancers do not need
+            # them here: they find public subnets by the kubernetes.io/role/elb tag.
             private_subnet_ids=args.private_subnet_ids,
-            public_subnet_ids=args.public_subnet_ids,
             endpoint_private_access=endpoint.private_access,
             endpoint_public_access=endpoint.public_access,
             # pulumi-eks refuses CIDRs on a closed public endpoint; EKS treats "none" as 0.0.0.0/0.
-            public_access_cidrs=list(endpoint.public_access_cidrs) if endpoint.public_access else None,
+            public_access_cidrs=self._public_access_cidrs(args) if endpoint.public_access else None,
             enabled_cluster_log_types=list(args.log_types),
             encryption_config_key_arn=self.secrets_key.key_arn,
             kubernetes_service_ip_address_range=args.service_cidr,
@@ -314,6 +370,59 @@ class EksCluster(pulumi.ComponentResource):
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             auto_mode=auto_mode,
+            # Explicit: unset, EKS moves a cluster at the end of standard support onto paid
+            # extended support instead of upgrading it.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.control_plane.upgrade_policy),
+            deletion_protection=args.control_plane.deletion_protection,
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=role_ready, transforms=[no_creator_admin]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=role_ready,
+                transforms=[no_creator_admin, access_associations_delete_first],
+            ),
+        )
+
+    def _public_access_cidrs(self, args: EksClusterArgs) -> pulumi.Output[list[str]]:
+        """The public endpoint's allow-list; without the private endpoint, nodes reach the API
+        server through the NAT gateways, so their addresses are added (or nodes never join)."""
+        listed = list(args.endpoint.public_access_cidrs)
+        if args.endpoint.private_access:
+            return pulumi.Output.from_input(listed)
+
+        def merged(ips: Sequence[str]) -> list[str]:
+            return listed + [cidr for cidr in (f"{ip}/32" for ip in ips) if cidr not in listed]
+
+        # all() resolves each address, whether the list or its items are Outputs.
+        ips = pulumi.Output.from_input(args.node_egress_ips).apply(lambda items: pulumi.Output.all(*items))
+        return ips.apply(merged)
+
+    def _auto_mode_node_access(
+        self, name: str, args: EksClusterArgs
+    ) -> aws.eks.AccessPolicyAssociation | None:
+        """With Auto Mode and no built-in pools, let the Auto Mode node role's nodes join.
+
+        EKS creates the node role's access entry only when the compute config names the role,
+        which it may not without built-in pools; custom NodeClasses (from Git) then launch
+        nodes with this role, which need an EC2 entry with AmazonEKSAutoNodePolicy (AWS docs,
+        "Create a Node Class for Amazon EKS").
+        """
+        role = self.auto_mode_node_role
+        if role is None or args.auto_mode.node_pools:
+            return None
+        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[self.cluster])
+        entry = aws.eks.AccessEntry(
+            f"{name}-auto-node",
+            cluster_name=self.cluster.eks_cluster.name,
+            principal_arn=role.arn,
+            type="EC2",
+            tags=dict(args.tags),
+            opts=after_cluster,
+        )
+        return aws.eks.AccessPolicyAssociation(
+            f"{name}-auto-node",
+            cluster_name=self.cluster.eks_cluster.name,
+            principal_arn=role.arn,
+            policy_arn=AUTO_NODE_ACCESS_POLICY,
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry], delete_before_replace=True),
         )

@@ -64,9 +64,20 @@ def irsa_trust_policy(provider_arn: str, issuer_host: str, namespace: str, servi
     }
 
 
-def pod_identity_trust_policy() -> dict:
-    """Trust for EKS Pod Identity (PODID-TRUST): the agent assumes the role and tags the session
-    with the cluster, namespace and service account, which is what scopes it to one pod."""
+def pod_identity_trust_policy(
+    account_id: str, cluster_name: str, namespace: str, service_account: str
+) -> dict:
+    """Trust for EKS Pod Identity (PODID-TRUST): only the Pod Identity agent of this account, and
+    only for this cluster, namespace and service account.
+
+    The agent assumes the role with session tags (`eks-cluster-name`, `kubernetes-namespace`,
+    `kubernetes-service-account`, …; AWS docs "Create IAM role with trust policy required by
+    EKS Pod Identity"). Without conditions, any association in any cluster that can name the
+    role gets it; `aws:SourceAccount` keeps other accounts' clusters out. The cluster is named,
+    not its ARN, so the role still trusts a rebuilt cluster of the same name.
+    """
+    validate_namespace(namespace)
+    validate_service_account(service_account)
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -75,6 +86,14 @@ def pod_identity_trust_policy() -> dict:
                 "Effect": "Allow",
                 "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account_id,
+                        "aws:RequestTag/eks-cluster-name": cluster_name,
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": service_account,
+                    }
+                },
             }
         ],
     }

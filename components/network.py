@@ -40,6 +40,9 @@ class Network(pulumi.ComponentResource):
     """Public subnets, one per AZ in AZ order: NAT gateways and internet-facing load balancers."""
     availability_zones: pulumi.Output[list[str]]
     """AZ names of a new VPC; for an existing VPC the spec's list (empty when unset)."""
+    nat_public_ips: pulumi.Output[list[str]]
+    """Public addresses of a new VPC's NAT gateways (what nodes' traffic to the internet comes
+    from, e.g. for a public-only API endpoint's allow-list); empty for an existing VPC."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eksgitops:network:Network", name, None, opts)
@@ -50,6 +53,7 @@ class Network(pulumi.ComponentResource):
             self.private_subnet_ids = pulumi.Output.from_input(list(spec.private_subnet_ids))
             self.public_subnet_ids = pulumi.Output.from_input(list(spec.public_subnet_ids))
             self.availability_zones = pulumi.Output.from_input(list(spec.availability_zones or []))
+            self.nat_public_ips = pulumi.Output.from_input([])
         else:
             self._create_vpc(name, spec, args.cluster_name)
         self.register_outputs(
@@ -58,6 +62,7 @@ class Network(pulumi.ComponentResource):
                 "private_subnet_ids": self.private_subnet_ids,
                 "public_subnet_ids": self.public_subnet_ids,
                 "availability_zones": self.availability_zones,
+                "nat_public_ips": self.nat_public_ips,
             }
         )
 
@@ -129,10 +134,12 @@ class Network(pulumi.ComponentResource):
         # that for cost, and every private subnet then routes through the first AZ.
         nat_count = count if spec.nat_gateways == "one-per-az" else 1
         nats: list[aws.ec2.NatGateway] = []
+        eips: list[aws.ec2.Eip] = []
         for i in range(nat_count):
             eip = aws.ec2.Eip(
                 f"{name}-nat-eip-{i}", domain="vpc", tags={"Name": f"{cluster}-nat-{i}"}, opts=child
             )
+            eips.append(eip)
             nats.append(
                 aws.ec2.NatGateway(
                     f"{name}-nat-{i}",
@@ -165,6 +172,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
         self.availability_zones = pulumi.Output.all(*zones)
+        self.nat_public_ips = pulumi.Output.all(*[eip.public_ip for eip in eips])
 
     def _zones(self, spec: NetworkSpec, count: int) -> list[pulumi.Input[str]]:
         """One AZ name per subnet pair; the count comes from the spec, so it is known now
@@ -172,8 +180,14 @@ class Network(pulumi.ComponentResource):
         if spec.availability_zones:
             return list(spec.availability_zones)
         # The invoke goes through this component's provider, so it asks the caller's region.
+        # Only the region's own AZs: an opted-in Local or Wavelength Zone (`eu-west-1-…`) sorts
+        # before `a` and would become zone 0, with fewer instance types and no NAT gateways.
         available = aws.get_availability_zones_output(
-            state="available", opts=pulumi.InvokeOutputOptions(parent=self)
+            state="available",
+            filters=[
+                aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
         )
 
         def pick(names: list[str], i: int) -> str:

@@ -21,6 +21,29 @@ def root_device_name(ami_type: str) -> str:
     return "/dev/xvda"  # AL2 and AL2023
 
 
+def block_devices(ami_type: str, disk_size: int) -> list[aws.ec2.LaunchTemplateBlockDeviceMappingArgs]:
+    """Every volume the image has, encrypted gp3; the disk size goes on the one images write to.
+
+    Bottlerocket has two: the OS volume /dev/xvda and the data volume /dev/xvdb. A launch
+    template only changes the volumes it names, so naming only the data volume would leave
+    the OS volume unencrypted (unless the account encrypts EBS by default). The OS volume
+    keeps the image's size (no volume_size): a size below the snapshot's is refused.
+    """
+
+    def volume(device: str, size: int | None) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
+        return aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+            device_name=device,
+            ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                volume_size=size, volume_type="gp3", encrypted="true", delete_on_termination="true"
+            ),
+        )
+
+    data = volume(root_device_name(ami_type), disk_size)
+    if ami_type.startswith("BOTTLEROCKET"):
+        return [volume("/dev/xvda", None), data]
+    return [data]
+
+
 @dataclass
 class NodeGroupArgs:
     """What a `NodeGroup` needs."""
@@ -49,7 +72,7 @@ class NodeGroup(pulumi.ComponentResource):
     """A pulumi-eks `ManagedNodeGroup` launched from our own `aws.ec2.LaunchTemplate`.
 
     The launch template is where the hardening lives: IMDSv2 required with the spec's hop
-    limit (NODE-IMDSV2), an encrypted gp3 root volume, no key pair. The group has no
+    limit (NODE-IMDSV2), encrypted gp3 volumes (both of Bottlerocket's), no key pair. The group has no
     `remote_access` (NODE-NO-SSH). With a launch template, EKS refuses `disk_size` on the
     group, so the size is set on the template's block device.
     """
@@ -77,17 +100,7 @@ class NodeGroup(pulumi.ComponentResource):
                 # 1 keeps pods (one network hop further) off the node role's credentials.
                 http_put_response_hop_limit=spec.imds_hop_limit,
             ),
-            block_device_mappings=[
-                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                    device_name=root_device_name(spec.ami_type),
-                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=spec.disk_size,
-                        volume_type="gp3",
-                        encrypted="true",
-                        delete_on_termination="true",
-                    ),
-                )
-            ],
+            block_device_mappings=block_devices(spec.ami_type, spec.disk_size),
             # Provider default tags do not reach what EC2 launches from a template: tag it here.
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
@@ -108,6 +121,9 @@ class NodeGroup(pulumi.ComponentResource):
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=spec.min_size, desired_size=spec.desired_size, max_size=spec.max_size
             ),
+            # desiredSize is the size at creation only: once an autoscaler (Cluster Autoscaler,
+            # Karpenter, from Git) moves it, every `up` would otherwise reset it and drain nodes.
+            ignore_scaling_changes=True,
             instance_types=list(spec.instance_types),
             capacity_type=spec.capacity_type,
             ami_type=spec.ami_type,

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import EksCluster, EksClusterArgs
+from components.fleet_escrow import FleetEscrow, FleetEscrowArgs
 from components.iam_documents import role_name_for
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.network import Network, NetworkArgs
@@ -24,6 +25,9 @@ CLUSTER_TAG = "eksgitops:cluster"
 class PlatformArgs:
     spec: EnvironmentSpec
     """The validated environment spec (components.spec.load_spec)."""
+    escrow: FleetEscrowArgs | None = None
+    """Durable escrow of the fleet repository and its Git credentials (see `FleetEscrow`);
+    default None creates none."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -37,6 +41,7 @@ class Platform(pulumi.ComponentResource):
     network: Network
     cluster: EksCluster
     identity_role_arns: dict[str, pulumi.Output[str]]
+    escrow: FleetEscrow | None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eksgitops:platform:Platform", name, None, opts)
@@ -61,8 +66,9 @@ class Platform(pulumi.ComponentResource):
                 kubernetes_version=spec.kubernetes_version,
                 vpc_id=self.network.vpc_id,
                 private_subnet_ids=self.network.private_subnet_ids,
-                public_subnet_ids=self.network.public_subnet_ids,
                 endpoint=spec.endpoint,
+                node_egress_ips=self.network.nat_public_ips,
+                control_plane=spec.control_plane,
                 log_types=list(spec.logging),
                 secrets_kms_key_arn=spec.secrets_kms_key_arn,
                 access=spec.access,
@@ -77,6 +83,8 @@ class Platform(pulumi.ComponentResource):
         self.identity_role_arns = {
             identity.name: self._identity(name, identity, child) for identity in spec.identities
         }
+        # Durable (protected, retained on delete); the same provider, so the same region and tags.
+        self.escrow = FleetEscrow(f"{name}-escrow", args.escrow, opts=child) if args.escrow else None
         self.register_outputs(
             {
                 "cluster_name": self.cluster.cluster_name,
@@ -136,3 +144,6 @@ class Platform(pulumi.ComponentResource):
         pulumi.export("nodeRoleArn", self.cluster.node_role_arn)
         pulumi.export("vpcId", self.network.vpc_id)
         pulumi.export("identityRoleArns", self.identity_role_arns)
+        if self.escrow is not None:
+            pulumi.export("fleetEscrowBucket", self.escrow.bucket_name)
+            pulumi.export("gitCredentialsSecretArn", self.escrow.git_credentials_secret_arn)

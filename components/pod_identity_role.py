@@ -1,7 +1,9 @@
 """`PodIdentityRole`: an IAM role one service account gets through EKS Pod Identity.
 
-The trust names no cluster, so the role survives a rebuild unchanged; the association
-(cluster, namespace, service account → role) is re-created with the cluster.
+The trust names the account, the cluster by name, the namespace and the service account
+(the session tags the Pod Identity agent sets), never the cluster's ARN or issuer, so the
+role survives a rebuild unchanged; the association (cluster, namespace, service account →
+role) is re-created with the cluster.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class PodIdentityRoleArgs:
     role_name: pulumi.Input[str]
     """Physical IAM role name; deterministic, so Git (through the bridge) finds it after a rebuild."""
     cluster_name: pulumi.Input[str]
-    """EKS cluster the association is made in."""
+    """EKS cluster the association is made in; the trust accepts sessions of this cluster only."""
     namespace: str
     """Namespace of the service account (DNS-1123 label)."""
     service_account: str
@@ -63,10 +65,16 @@ class PodIdentityRole(pulumi.ComponentResource):
             validate_policy_document(args.inline_policy, f"{name}: inline policy")
         super().__init__("eksgitops:identity:PodIdentityRole", name, None, opts)
 
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        trust = pulumi.Output.all(account_id, args.cluster_name).apply(
+            lambda values: json.dumps(
+                pod_identity_trust_policy(values[0], values[1], args.namespace, args.service_account)
+            )
+        )
         role = aws.iam.Role(
             name,
             name=args.role_name,
-            assume_role_policy=json.dumps(pod_identity_trust_policy()),
+            assume_role_policy=trust,
             description=f"EKS Pod Identity role for {args.namespace}/{args.service_account}",
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),

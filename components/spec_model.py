@@ -1,9 +1,16 @@
-"""The base of every spec model: camelCase keys, unknown keys refused, no silent coercion."""
+"""The base of every spec model, and the one type that marks a credential: `SecretValue`."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError, core_schema
+
+SECRET_PLACEHOLDER = "[secret]"
+"""What a secret value shows as wherever its plaintext is not available or not wanted."""
 
 
 class SpecModel(BaseModel):
@@ -12,3 +19,34 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
     )
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """A Pulumi secret (`{secure: …}` in a stack file, a secret key under `pulumi up`), never shown.
+
+    A spec field annotated `SecretValue` holds a credential: it accepts only a secret, and
+    a plain string there is a mistake (`components.spec` says how to set it). `value` is
+    the plaintext under `pulumi up` (wrap it: `pulumi.Output.secret(s.value)`) and a
+    placeholder or ciphertext offline.
+    """
+
+    value: str
+
+    def __str__(self) -> str:
+        return SECRET_PLACEHOLDER
+
+    def __repr__(self) -> str:
+        return f"SecretValue({SECRET_PLACEHOLDER})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def check(value: Any) -> SecretValue:
+            if isinstance(value, SecretValue):
+                return value
+            # components.spec turns this error type into the "set it as a secret" line.
+            raise PydanticCustomError("plaintext_credential", "is not a Pulumi secret")
+
+        return core_schema.no_info_plain_validator_function(check)

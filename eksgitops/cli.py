@@ -1,10 +1,11 @@
-"""The `eksgitops` command: the offline plan and the fleet-repo tooling.
+"""The `eksgitops` command: the offline plan, the fleet-repo tooling and the DR runbook.
 
 Every mistake on the command line or in a stack file ends in a message that names the
 flag or key, with exit code 2 and no traceback.
 
 Each subcommand's module is imported only when that subcommand runs (or help lists it):
-`plan` never pays for GitPython and the fleet tooling, `fleet` never for the Pulumi SDKs.
+`plan` never pays for GitPython, the fleet tooling or the DR clients, `fleet` never for the
+Pulumi SDKs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typer.core import TyperGroup
 
 # name -> (module, attribute): a Typer app, or a function that becomes a single command.
 SUBCOMMANDS = {
+    "dr": ("eksgitops.dr.cli", "app"),
     "fleet": ("eksgitops.fleet.cli", "app"),
     "plan": ("eksgitops.plan.cli", "plan"),
 }

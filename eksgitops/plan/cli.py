@@ -98,6 +98,10 @@ def plan(
             f"eksgitops plan: STACK {stack!r}: no stack file {stack_file}; "
             f"available: {', '.join(available) or f'none in {stacks_dir}/'}"
         )
+    if out.exists() and not out.is_dir():
+        raise _usage_error(
+            f"eksgitops plan: --out {out}: is a file, not a folder; a folder (created if missing)"
+        )
     try:
         spec, result = run_plan_with_spec(stack, stacks_dir=stacks_dir, project_dir=Path("."))
     except SpecError as err:
@@ -110,7 +114,12 @@ def plan(
     else:
         print_plan(result, console, stack=stack)
     target = out / stack / "resources.json"
-    write_resources_json(result, target, project=PROJECT, stack=stack)
+    try:
+        write_resources_json(result, target, project=PROJECT, stack=stack)
+    except OSError as exc:  # e.g. out/<stack> is a file, or the folder is read-only
+        raise _usage_error(
+            f"eksgitops plan: --out {out}: cannot write {target} ({exc.strerror}); a writable folder"
+        ) from None
     console.print(f"Wrote {target} ({len(result.resources)} resources).")
     # The guardrails and the rebuild model end the plan; a mandatory violation fails it.
     insight = analyse(result, spec.policy.waivers, out / stack)

@@ -4,13 +4,17 @@ Pulumi's mocks replace the engine; a recording monitor keeps every registration 
 name, parent, inputs, remote flag) so the plan, the policies and the tests all look at
 the same graph. Values only the cloud would know come back as readable placeholders
 (`(known after apply: <name>.<attr>)`) so that they read as such in the plan.
+
+The mocks see a packaged (remote) component such as pulumi-eks's `eks:index:Cluster` as
+one registration; what it creates inside (the EKS cluster, its access entries, the node
+groups) is added afterwards by `eksgitops.plan.pulumi_eks` from the component's recorded
+inputs, marked `synthesized` (see `synthesize_children`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +26,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from components.spec import zone_names
 
 # Wire markers Pulumi uses inside serialized properties.
 SECRET_SIG = rpc._special_sig_key
@@ -61,6 +67,14 @@ class RecordedResource:
     resource references keep Pulumi's signature markers; see `plain()`."""
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     """Per input, the URNs its value came from (how a policy links a key ARN to its key)."""
+    synthesized: bool = False
+    """True for a resource a packaged component creates inside itself (the mocks never see
+    those): added by the plan from the component's inputs, with the real type token and the
+    wire inputs of that type, parented to the component."""
+    delete_before_replace: bool = False
+    """The resource option, as registered (or as the program's transforms set it on a synthesized child)."""
+    ignore_changes: list[str] = field(default_factory=list)
+    """The resource option's property paths, as registered (or as pulumi-eks sets them)."""
 
     def plain_inputs(self) -> dict[str, Any]:
         """Inputs with secrets as "[secret]", unknowns as a placeholder and references as URNs."""
@@ -120,6 +134,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     property_dependencies={
                         key: list(deps.urns) for key, deps in request.propertyDependencies.items()
                     },
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response
@@ -168,10 +184,6 @@ Outputs = dict[str, Any]
 OutputFactory = Callable[[pulumi_mocks.MockResourceArgs, RecordingMonitor], Outputs]
 
 
-def _short_hash(*parts: str) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
-
-
 class CloudMocks(pulumi_mocks.Mocks):
     """Answers registrations and invokes the way AWS would, with placeholders for what only
     AWS knows. Each resource echoes its inputs (so secrets stay wrapped) plus the computed
@@ -183,10 +195,14 @@ class CloudMocks(pulumi_mocks.Mocks):
         self.region = region
         self.stack_references = dict(stack_references or {})
         self.monitor: RecordingMonitor | None = None
+        self.transforms: dict[tuple[str, str], list[Any]] = {}
+        """The transform functions the program gave each remote component, by (type, name):
+        the plan applies them to the children it synthesizes, as the engine would."""
         self._outputs: dict[str, OutputFactory] = {
             "eks:index:Cluster": self._eks_cluster,
             "eks:index:ManagedNodeGroup": self._eks_managed_node_group,
             "aws:ec2/launchTemplate:LaunchTemplate": self._launch_template,
+            "aws:ec2/eip:Eip": self._eip,
             "pulumi:pulumi:StackReference": self._stack_reference,
         }
 
@@ -196,6 +212,8 @@ class CloudMocks(pulumi_mocks.Mocks):
         resource_id = args.resource_id or self._id_for(args)
         outputs.setdefault("arn", self._arn_for(args))
         outputs.setdefault("id", resource_id)
+        if args.transforms:
+            self.transforms[(args.typ, args.name)] = list(args.transforms)
         factory = self._outputs.get(args.typ)
         if factory is not None and self.monitor is not None:
             outputs.update(factory(args, self.monitor))
@@ -210,14 +228,15 @@ class CloudMocks(pulumi_mocks.Mocks):
     def _arn_for(self, args: pulumi_mocks.MockResourceArgs) -> str:
         if args.typ == "aws:iam/role:Role" and isinstance(args.inputs.get("name"), str):
             return f"arn:aws:iam::{PLAN_ACCOUNT_ID}:role/{args.inputs['name']}"
-        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-            url = str(args.inputs.get("url", "")).removeprefix("https://")
-            return f"arn:aws:iam::{PLAN_ACCOUNT_ID}:oidc-provider/{url}"
+        # Everything else, the OIDC provider's ARN included (it embeds the issuer's id), is
+        # AWS's to say.
         return unknown(args.name, "arn")
 
     def _eks_cluster(self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor) -> Outputs:
         name = str(args.inputs.get("name") or args.name)
-        issuer_host = f"oidc.eks.{self.region}.amazonaws.com/id/{_short_hash(name).upper()}PLAN"
+        # The issuer's id is EKS's to choose: a made-up one would read as real in the plan and
+        # in every IRSA trust policy built from it.
+        issuer_host = unknown(f"{args.name}-eksCluster", "identities[0].oidcs[0].issuer")
         issuer = f"https://{issuer_host}"
         endpoint = unknown(args.name, "endpoint")
         cluster_urn = (
@@ -248,6 +267,9 @@ class CloudMocks(pulumi_mocks.Mocks):
             "nodeSecurityGroupId": unknown(args.name, "nodeSecurityGroupId"),
             "core": {"cluster": monitor.resource_ref(cluster_urn, name, cluster_state), "endpoint": endpoint},
         }
+
+    def _eip(self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor) -> Outputs:
+        return {"publicIp": unknown(args.name, "publicIp"), "allocationId": unknown(args.name, "id")}
 
     def _launch_template(self, args: pulumi_mocks.MockResourceArgs, monitor: RecordingMonitor) -> Outputs:
         # A new template's first version is 1; node groups pin `latestVersion`.
@@ -283,8 +305,20 @@ class CloudMocks(pulumi_mocks.Mocks):
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{letter}" for letter in "abcdef"]
-            return {"names": names, "zoneIds": [f"az{i}" for i in range(1, 7)], "id": self.region}, []
+            # The region's zones as a new account sees them (components/data/aws_regions.json);
+            # a region newer than that file gets a-f.
+            names = zone_names(self.region) or [f"{self.region}{letter}" for letter in "abcdef"]
+            filters = args.args.get("filters") or []
+            region_only = any(
+                f.get("name") == "opt-in-status" and list(f.get("values") or []) == ["opt-in-not-required"]
+                for f in filters
+            )
+            if not region_only:
+                # As AWS answers for an account that opted in to a Local Zone: it is
+                # "available" too, and sorts before the region's own zones.
+                names = [f"{self.region}-lax-1a", *names]
+            ids = [f"az{i}" for i in range(1, len(names) + 1)]
+            return {"names": names, "zoneIds": ids, "id": self.region}, []
         raise NotImplementedError(f"the offline plan has no answer for the invoke {token}")
 
 
@@ -342,5 +376,265 @@ def run_program(
         outputs[key] = _sync_await(out.future(with_unknowns=True))
         if _sync_await(out.is_secret()):
             secret.add(key)
-    records = sorted(monitor.records, key=lambda r: r.urn)
+    records = monitor.records + synthesize_children(monitor.records, mocks.transforms)
+    records = sorted(records, key=lambda r: r.urn)
     return PlanResult(resources=records, outputs=outputs, secret_outputs=secret)
+
+
+# -- what pulumi-eks creates inside its components ---------------------------------------
+# pulumi-eks 4.x (nodejs/eks/cluster/cluster.ts, nodes/nodegroup.ts) creates these children
+# from its inputs; the mocks never see them, so the plan adds them here, from the same
+# inputs, with the type tokens and wire names of pulumi-aws. Only what AWS itself creates is
+# synthesized: the EKS cluster, its access entries and policy associations, the node groups.
+
+EKS_CLUSTER = "eks:index:Cluster"
+EKS_MANAGED_NODE_GROUP = "eks:index:ManagedNodeGroup"
+AWS_EKS_CLUSTER = "aws:eks/cluster:Cluster"
+AWS_ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+AWS_ACCESS_POLICY_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+AWS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+# pulumi-eks's own ignoreChanges on the cluster it creates.
+_CLUSTER_IGNORE_CHANGES = [
+    "accessConfig.bootstrapClusterCreatorAdminPermissions",
+    "bootstrapSelfManagedAddons",
+]
+# Node group inputs pulumi-eks passes through from ManagedNodeGroup to aws.eks.NodeGroup.
+_NODE_GROUP_PASS_THROUGH = (
+    "nodeGroupName",
+    "nodeGroupNamePrefix",
+    "instanceTypes",
+    "capacityType",
+    "amiType",
+    "version",
+    "releaseVersion",
+    "labels",
+    "taints",
+    "launchTemplate",
+    "updateConfig",
+    "remoteAccess",
+    "forceUpdateVersion",
+    "diskSize",
+    "tags",
+)
+
+
+def _urn_of(value: Any) -> str:
+    """The URN a resource reference (or a URN string) points at."""
+    if isinstance(value, dict) and value.get(SECRET_SIG) == RESOURCE_VALUE:
+        return str(value.get("urn", ""))
+    return value if isinstance(value, str) else ""
+
+
+def _child_urn(parent_urn: str, type_: str, name: str) -> str:
+    prefix, project, qualified_type, _ = parent_urn.split("::", 3)
+    return f"{prefix}::{project}::{qualified_type}${type_}::{name}"
+
+
+def _role_arn(by_urn: Mapping[str, RecordedResource], ref: Any) -> Any:
+    """The ARN of a role passed as a resource, as the mocks answer it for that role."""
+    role = by_urn.get(_urn_of(ref))
+    if role is None:
+        return UNKNOWN
+    if role.type == "aws:iam/role:Role" and isinstance(role.inputs.get("name"), str):
+        return f"arn:aws:iam::{PLAN_ACCOUNT_ID}:role/{role.inputs['name']}"
+    return unknown(role.name, "arn")
+
+
+def _apply_transforms(
+    transforms: list[Any], type_: str, name: str, props: dict[str, Any]
+) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+    """Run the program's transforms on a synthesized child, as the engine runs them on the real one."""
+    opts = pulumi.ResourceOptions()
+    for transform in transforms:
+        result = transform(pulumi.ResourceTransformArgs(True, type_, name, props, opts))
+        if hasattr(result, "__await__"):
+            result = _sync_await(result)
+        if result is not None:
+            props, opts = dict(result.props), result.opts or opts
+    return props, opts
+
+
+def _cluster_props(component: RecordedResource, by_urn: Mapping[str, RecordedResource]) -> dict[str, Any]:
+    """The inputs pulumi-eks gives the `aws:eks/cluster:Cluster` (createCore in cluster.ts)."""
+    args = component.inputs
+    auto: dict[str, Any] = args["autoMode"] if isinstance(args.get("autoMode"), dict) else {}
+    auto_on = auto.get("enabled") is True
+    subnets = args.get("subnetIds")
+    if subnets is None:
+        # pulumi-eks joins the public and private subnets, in that order.
+        subnets = [*(args.get("publicSubnetIds") or []), *(args.get("privateSubnetIds") or [])]
+    vpc: dict[str, Any] = {"subnetIds": subnets}
+    for key in ("endpointPrivateAccess", "endpointPublicAccess", "publicAccessCidrs"):
+        if key in args:
+            vpc[key] = args[key]
+    name = args.get("name", component.name)
+    props: dict[str, Any] = {
+        "name": name,
+        "roleArn": _role_arn(by_urn, args.get("serviceRole")),
+        "vpcConfig": vpc,
+        "bootstrapSelfManagedAddons": False if auto_on else args.get("bootstrapSelfManagedAddons", True),
+        "tags": {
+            "Name": f"{component.name}-eksCluster",
+            **(args.get("clusterTags") or {}),
+            **(args.get("tags") or {}),
+        },
+    }
+    for key in ("version", "enabledClusterLogTypes", "upgradePolicy", "deletionProtection"):
+        if key in args:
+            props[key] = args[key]
+    if "encryptionConfigKeyArn" in args:
+        props["encryptionConfig"] = {
+            "provider": {"keyArn": args["encryptionConfigKeyArn"]},
+            "resources": ["secrets"],
+        }
+    if "authenticationMode" in args:
+        # pulumi-eks hard-codes the creator's admin entry; the program's transforms may change it.
+        props["accessConfig"] = {
+            "authenticationMode": args["authenticationMode"],
+            "bootstrapClusterCreatorAdminPermissions": True,
+        }
+    if "kubernetesServiceIpAddressRange" in args or auto_on:
+        network: dict[str, Any] = {"ipFamily": args.get("ipFamily", "ipv4")}
+        if "kubernetesServiceIpAddressRange" in args:
+            network["serviceIpv4Cidr"] = args["kubernetesServiceIpAddressRange"]
+        if auto_on:
+            network["elasticLoadBalancing"] = {"enabled": True}
+        props["kubernetesNetworkConfig"] = network
+    if auto_on:
+        compute = {
+            "enabled": True,
+            "nodePools": ["general-purpose", "system"],
+            **(auto.get("computeConfig") or {}),
+        }
+        props["computeConfig"] = compute
+        props["storageConfig"] = {"blockStorage": {"enabled": True}}
+    return props
+
+
+def _synthesized(
+    parent: RecordedResource,
+    type_: str,
+    name: str,
+    props: dict[str, Any],
+    *,
+    dependencies: list[str],
+    transforms: list[Any],
+    ignore_changes: Sequence[str] = (),
+) -> RecordedResource:
+    props, opts = _apply_transforms(transforms, type_, name, props)
+    return RecordedResource(
+        urn=_child_urn(parent.urn, type_, name),
+        type=type_,
+        name=name,
+        parent=parent.urn,
+        custom=True,
+        remote=False,
+        provider=parent.providers.get("aws", ""),
+        providers={},
+        dependencies=dependencies,
+        transforms=0,
+        inputs=props,
+        synthesized=True,
+        delete_before_replace=bool(opts.delete_before_replace),
+        ignore_changes=[*ignore_changes, *(opts.ignore_changes or [])],
+    )
+
+
+def synthesize_children(
+    records: list[RecordedResource], transforms: Mapping[tuple[str, str], list[Any]]
+) -> list[RecordedResource]:
+    """The AWS resources pulumi-eks's remote components would create, from their recorded inputs."""
+    by_urn = {r.urn: r for r in records}
+    children: list[RecordedResource] = []
+    for component in records:
+        own_transforms = list(transforms.get((component.type, component.name), []))
+        if component.type == EKS_CLUSTER:
+            cluster = _synthesized(
+                component,
+                AWS_EKS_CLUSTER,
+                f"{component.name}-eksCluster",
+                _cluster_props(component, by_urn),
+                dependencies=list(component.dependencies),
+                transforms=own_transforms,
+                ignore_changes=_CLUSTER_IGNORE_CHANGES,
+            )
+            children.append(cluster)
+            children += _access_entries(component, cluster, own_transforms)
+        elif component.type == EKS_MANAGED_NODE_GROUP:
+            children.append(_node_group(component, by_urn, own_transforms))
+    return children
+
+
+def _access_entries(
+    component: RecordedResource, cluster: RecordedResource, transforms: list[Any]
+) -> list[RecordedResource]:
+    """pulumi-eks's createAccessEntries: `<component>-<key>` and `<component>-<key>-<policy key>`."""
+    args = component.inputs
+    if args.get("authenticationMode") not in ("API", "API_AND_CONFIG_MAP"):
+        return []
+    created: list[RecordedResource] = []
+    for key, entry in sorted((args.get("accessEntries") or {}).items()):
+        entry_props = {"clusterName": cluster.inputs["name"], "principalArn": entry.get("principalArn")}
+        for field_name in ("type", "kubernetesGroups", "tags"):
+            if field_name in entry:
+                entry_props[field_name] = entry[field_name]
+        if "username" in entry:
+            entry_props["userName"] = entry["username"]
+        access_entry = _synthesized(
+            component,
+            AWS_ACCESS_ENTRY,
+            f"{component.name}-{key}",
+            entry_props,
+            dependencies=[cluster.urn],
+            transforms=transforms,
+        )
+        created.append(access_entry)
+        for policy_key, association in sorted((entry.get("accessPolicies") or {}).items()):
+            created.append(
+                _synthesized(
+                    component,
+                    AWS_ACCESS_POLICY_ASSOCIATION,
+                    f"{component.name}-{key}-{policy_key}",
+                    {
+                        "clusterName": cluster.inputs["name"],
+                        "principalArn": entry.get("principalArn"),
+                        "policyArn": association.get("policyArn"),
+                        "accessScope": association.get("accessScope"),
+                    },
+                    dependencies=[cluster.urn, access_entry.urn],
+                    transforms=transforms,
+                )
+            )
+    return created
+
+
+def _node_group(
+    component: RecordedResource, by_urn: Mapping[str, RecordedResource], transforms: list[Any]
+) -> RecordedResource:
+    """pulumi-eks's createManagedNodeGroupInternal: an `aws:eks/nodeGroup:NodeGroup` of the same name."""
+    args = component.inputs
+    cluster = by_urn.get(_urn_of(args.get("cluster")))
+    cluster_name = args.get("clusterName") or (cluster.inputs.get("name") if cluster else UNKNOWN)
+    scaling: dict[str, Any] = args["scalingConfig"] if isinstance(args.get("scalingConfig"), dict) else {}
+    props: dict[str, Any] = {
+        "clusterName": cluster_name,
+        "nodeRoleArn": args.get("nodeRoleArn") or _role_arn(by_urn, args.get("nodeRole")),
+        "scalingConfig": {
+            "desiredSize": scaling.get("desiredSize", 2),
+            "minSize": scaling.get("minSize", 1),
+            "maxSize": scaling.get("maxSize", 2),
+        },
+        "subnetIds": args.get("subnetIds", UNKNOWN),
+    }
+    for key in _NODE_GROUP_PASS_THROUGH:
+        if key in args:
+            props[key] = args[key]
+    return _synthesized(
+        component,
+        AWS_NODE_GROUP,
+        component.name,
+        props,
+        dependencies=list(component.dependencies),
+        transforms=transforms,
+        ignore_changes=["scalingConfig.desiredSize"] if args.get("ignoreScalingChanges") is True else [],
+    )

@@ -54,9 +54,23 @@ class ResourceGraph:
             if n.type in WORKLOAD_TYPES
         }
 
+        # The engine answers a remote component's registration once everything it created
+        # exists: depending on it means waiting for its children (when the plan shows them).
+        self.remote_children: dict[str, list[str]] = {
+            urn: list(self._descendants(urn)) for urn, n in self.nodes.items() if n.remote
+        }
+
+    def _descendants(self, urn: str) -> list[str]:
+        found: list[str] = []
+        for child in self.children.get(urn, []):
+            found += [child, *self._descendants(child)]
+        return found
+
     def before(self, urn: str) -> list[str]:
-        """What must exist before `urn` starts: its dependencies and the implied edges."""
-        return self.dependencies[urn] + self.implied.get(urn, [])
+        """What must exist before `urn` starts: its dependencies (a remote component's with its
+        children) and the implied edges."""
+        direct = self.dependencies[urn] + self.implied.get(urn, [])
+        return direct + [c for d in direct for c in self.remote_children.get(d, []) if c != urn]
 
     def edges(self) -> list[tuple[str, str]]:
         """(dependency, dependent) pairs: the first is created before the second."""

@@ -1,4 +1,9 @@
-"""How a plan is shown: a tree of what would be created, counts by type, and resources.json."""
+"""How a plan is shown: a tree of what would be created, counts by type, and resources.json.
+
+What AWS creates is counted apart from what only exists in Pulumi's state (components and
+providers), and the resources pulumi-eks creates inside its components (synthesized by the
+engine) are shown in the tree and counted, marked as pulumi-eks's.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,21 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:kms/alias:Alias": ("name",),
     "aws:eks/addon:Addon": ("addonName", "addonVersion"),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("namespace", "serviceAccount"),
+    "aws:eks/cluster:Cluster": (
+        "name",
+        "version",
+        "vpcConfig.subnetIds",
+        "vpcConfig.endpointPublicAccess",
+        "vpcConfig.publicAccessCidrs",
+        "accessConfig",
+        "upgradePolicy.supportType",
+        "deletionProtection",
+    ),
+    # Who gets into the cluster, and with what.
+    "aws:eks/accessEntry:AccessEntry": ("principalArn", "type"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("principalArn", "policyArn", "accessScope"),
+    "aws:eks/nodeGroup:NodeGroup": ("nodeGroupNamePrefix", "scalingConfig", "instanceTypes", "subnetIds"),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
     "eks:index:Cluster": (
         "name",
         "version",
@@ -91,6 +111,8 @@ def _label(resource: RecordedResource) -> Text:
     label = Text()
     if not resource.custom:
         label.append("(component) ", style="dim")
+    if resource.synthesized:
+        label.append("(created by pulumi-eks) ", style="dim")
     label.append(resource.type, style="bold")
     label.append(" ")
     label.append(resource.name, style="cyan")
@@ -126,13 +148,44 @@ def build_tree(result: PlanResult, title: str) -> Tree:
     return tree
 
 
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def kind_of(resource: RecordedResource) -> str:
+    """`aws` for what the cloud creates, `component` or `provider` for what only Pulumi keeps."""
+    if not resource.custom:
+        return "component"
+    if resource.type.startswith(PROVIDER_TYPE_PREFIX):
+        return "provider"
+    return "aws"
+
+
+def counts(resources: Iterable[RecordedResource]) -> dict[str, int]:
+    """How many AWS resources (synthesized ones included), components and providers."""
+    found = Counter(kind_of(r) for r in resources)
+    return {kind: found.get(kind, 0) for kind in ("aws", "component", "provider")}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def count_table(resources: Iterable[RecordedResource]) -> Table:
-    counts = Counter(r.type for r in resources)
-    table = Table(title="Resources by type", show_footer=True)
-    table.add_column("type", footer="total")
-    table.add_column("count", justify="right", footer=str(sum(counts.values())))
-    for type_, n in sorted(counts.items()):
-        table.add_row(type_, str(n))
+    """AWS resources by type with their total; components and providers counted apart."""
+    resources = list(resources)
+    aws_types = Counter(r.type for r in resources if kind_of(r) == "aws")
+    inside = Counter(r.type for r in resources if r.synthesized)
+    total = counts(resources)
+    table = Table(title="AWS resources by type", show_footer=True)
+    table.add_column("type", footer="total AWS resources")
+    table.add_column("count", justify="right", footer=str(total["aws"]))
+    for type_, n in sorted(aws_types.items()):
+        label = f"{type_} (created by pulumi-eks)" if inside.get(type_) == n else type_
+        table.add_row(label, str(n))
+    table.caption = (
+        f"plus {_plural(total['component'], 'component')} and {_plural(total['provider'], 'provider')}, "
+        "which exist in Pulumi's state only"
+    )
     return table
 
 
@@ -166,11 +219,15 @@ def write_resources_json(result: PlanResult, path: Path, *, project: str, stack:
                 "parent": r.parent,
                 "custom": r.custom,
                 "remote": r.remote,
+                "synthesized": r.synthesized,
+                "delete_before_replace": r.delete_before_replace,
+                "ignore_changes": list(r.ignore_changes),
                 "dependencies": sorted(r.dependencies),
                 "inputs": r.plain_inputs(),
             }
             for r in result.resources
         ],
+        "counts": counts(result.resources),
         "outputs": shown_outputs(result),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import pulumi_aws as aws
 import pytest
 
+from components.addon_versions import addon_versions, default_addon_version
 from components.addons import EBS_CSI_POLICY_ARN, AddonPhase, ClusterAddons, ClusterAddonsArgs
-from components.spec import AddonSpec
+from components.spec import AddonSpec, supported_kubernetes_versions
 from eksgitops.plan.engine import PlanResult, run_program
 
 ADDON = "aws:eks/addon:Addon"
 ALL = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
 
 
-def plan(phase: AddonPhase, addons: dict[str, AddonSpec] | None = None) -> PlanResult:
+def plan(
+    phase: AddonPhase, addons: dict[str, AddonSpec] | None = None, kubernetes_version: str | None = None
+) -> PlanResult:
     chosen = addons if addons is not None else {name: AddonSpec() for name in ALL}
 
     def program():
@@ -21,7 +24,12 @@ def plan(phase: AddonPhase, addons: dict[str, AddonSpec] | None = None) -> PlanR
         ClusterAddons(
             "addons",
             ClusterAddonsArgs(
-                cluster_name="dev", phase=phase, addons=chosen, depends_on=[first], tags={"t": "1"}
+                cluster_name="dev",
+                phase=phase,
+                addons=chosen,
+                kubernetes_version=kubernetes_version,
+                depends_on=[first],
+                tags={"t": "1"},
             ),
         )
 
@@ -47,7 +55,7 @@ def test_only_enabled_addons_are_created():
 
 @pytest.mark.parametrize("phase", ["before-compute", "after-compute"])
 def test_versions_pinned_when_given_absent_otherwise_and_conflicts_overwritten(phase):
-    pins = {name: AddonSpec(version=f"v1.0.0-{name}") for name in ("vpc-cni", "coredns")}
+    pins = {name: AddonSpec.model_construct(version=f"v1.0.0-{name}") for name in ("vpc-cni", "coredns")}
     result = plan(phase, {name: pins.get(name, AddonSpec()) for name in ALL})
     for addon in result.by_type(ADDON):
         name = addon.inputs["addonName"]
@@ -90,3 +98,51 @@ def test_children_are_parented_to_the_component():
     component = result.one("eksgitops:cluster:ClusterAddons", "addons")
     assert all(addon.parent == component.urn for addon in result.by_type(ADDON))
     assert result.one("eksgitops:identity:PodIdentityRole", "addons-ebs-csi").parent == component.urn
+
+
+def versions(result: PlanResult) -> dict[str, str | None]:
+    return {r.inputs["addonName"]: r.inputs.get("addonVersion") for r in result.by_type(ADDON)}
+
+
+@pytest.mark.parametrize("kubernetes_version", ["1.34", "1.35", "1.36"])
+def test_unpinned_addons_follow_the_kubernetes_version(kubernetes_version):
+    # Unset, EKS picks a version at creation and never moves it, not even when the cluster is
+    # upgraded; the data file gives one per Kubernetes version.
+    result = {
+        **versions(plan("before-compute", kubernetes_version=kubernetes_version)),
+        **versions(plan("after-compute", kubernetes_version=kubernetes_version)),
+    }
+    assert result == {name: default_addon_version(name, kubernetes_version) for name in ALL}
+    assert all(result.values())
+
+
+def test_raising_the_kubernetes_version_moves_the_addons():
+    before = versions(plan("before-compute", kubernetes_version="1.35"))
+    after = versions(plan("before-compute", kubernetes_version="1.36"))
+    assert before["kube-proxy"] == "v1.35.0-eksbuild.2"
+    assert after["kube-proxy"] == "v1.36.0-eksbuild.21"
+    assert before["vpc-cni"] != after["vpc-cni"]
+
+
+def test_a_pin_wins_over_the_data():
+    result = plan("before-compute", {"vpc-cni": AddonSpec(version="v1.22.3-eksbuild.1")}, "1.36")
+    assert versions(result) == {"vpc-cni": "v1.22.3-eksbuild.1"}
+
+
+@pytest.mark.parametrize("phase", ["before-compute", "after-compute"])
+def test_turning_an_addon_off_leaves_its_workloads_running(phase):
+    # preserve: deleting the aws.eks.Addon keeps the DaemonSets (vpc-cni, kube-proxy) on the nodes.
+    assert all(addon.inputs["preserve"] is True for addon in plan(phase).by_type(ADDON))
+
+
+def test_the_data_covers_every_supported_kubernetes_version_and_addon():
+    data = addon_versions()
+    assert data["_sources"] and data["_checked"]
+    for version in supported_kubernetes_versions():
+        entries = data["versions"][version]
+        assert set(entries) == set(ALL), version
+        for name, entry in entries.items():
+            assert entry["default"] in entry["known"], (version, name)
+            assert entry["source"] in data["_sources"], (version, name)
+        # kube-proxy is built per Kubernetes minor: its versions carry the cluster's.
+        assert all(v.startswith(f"v{version}.") for v in entries["kube-proxy"]["known"])

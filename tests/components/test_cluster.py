@@ -11,12 +11,18 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.cluster import EksCluster, EksClusterArgs, no_creator_admin
+from components.cluster import (
+    EksCluster,
+    EksClusterArgs,
+    access_associations_delete_first,
+    no_creator_admin,
+)
 from components.spec import (
     AccessEntrySpec,
     AccessSpec,
     AddonSpec,
     AutoModeSpec,
+    ControlPlaneSpec,
     EndpointSpec,
     NodeGroupSpec,
 )
@@ -24,6 +30,9 @@ from eksgitops.plan.engine import PlanResult, RecordedResource, run_program
 
 CLUSTER = "eks:index:Cluster"
 MNG = "eks:index:ManagedNodeGroup"
+AWS_CLUSTER = "aws:eks/cluster:Cluster"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 ADDON = "aws:eks/addon:Addon"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 ALL_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
@@ -50,7 +59,6 @@ def cluster_args(**overrides: Any) -> EksClusterArgs:
         "kubernetes_version": "1.33",
         "vpc_id": "vpc-0123",
         "private_subnet_ids": ["subnet-priv-a", "subnet-priv-b"],
-        "public_subnet_ids": ["subnet-pub-a", "subnet-pub-b"],
         "access": AccessSpec(
             entries=[
                 AccessEntrySpec(principal_arn=ADMIN),
@@ -111,7 +119,6 @@ def test_control_plane_logs_version_network_and_tags(default_plan):
     assert inputs["version"] == "1.33"
     assert inputs["vpcId"] == "vpc-0123"
     assert inputs["privateSubnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
-    assert inputs["publicSubnetIds"] == ["subnet-pub-a", "subnet-pub-b"]
     assert inputs["tags"] == {"team": "platform"}
     assert "kubernetesServiceIpAddressRange" not in inputs
 
@@ -164,7 +171,7 @@ def test_access_is_api_mode_with_explicit_entries_and_scopes(default_plan):
 def test_creator_gets_no_permanent_admin(default_plan):
     # pulumi-eks hard-codes the creator's admin entry on the cluster it creates; our transform,
     # attached to the remote component, turns it off on that child (EKS-ACCESS).
-    assert default_plan.one(CLUSTER, "dev").transforms == 1
+    assert default_plan.one(CLUSTER, "dev").transforms == 2
     child = pulumi.ResourceTransformArgs(
         custom=True,
         type_="aws:eks/cluster:Cluster",
@@ -191,7 +198,7 @@ def test_creator_gets_no_permanent_admin(default_plan):
 
 
 def test_api_and_config_map_mode_passes_through():
-    access = AccessSpec(authentication_mode="API_AND_CONFIG_MAP")
+    access = AccessSpec.model_construct(authentication_mode="API_AND_CONFIG_MAP")  # type: ignore[arg-type]
     inputs = cluster_inputs(plan(cluster_args(access=access)))
     assert inputs["authenticationMode"] == "API_AND_CONFIG_MAP"
     assert inputs["accessEntries"] == {}
@@ -239,14 +246,14 @@ def test_node_role_has_exactly_the_three_node_iam_policies(default_plan):
 
 
 def test_oidc_provider_from_the_cluster_issuer(default_plan):
+    # The issuer and the provider's ARN are EKS's and IAM's to choose: the plan says so.
     provider = default_plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     issuer = default_plan.outputs["oidc_issuer_url"]
-    assert issuer.startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
+    assert issuer == "https://(known after apply: dev-eksCluster.identities[0].oidcs[0].issuer)"
     assert provider.inputs["url"] == issuer
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     assert default_plan.outputs["oidc_issuer_host"] == issuer.removeprefix("https://")
-    host = default_plan.outputs["oidc_issuer_host"]
-    assert default_plan.outputs["oidc_provider_arn"] == f"arn:aws:iam::000000000000:oidc-provider/{host}"
+    assert default_plan.outputs["oidc_provider_arn"] == "(known after apply: dev-oidc.arn)"
 
 
 def test_one_hardened_node_group_per_spec_in_private_subnets(default_plan):
@@ -289,6 +296,8 @@ def test_auto_mode_sets_compute_config_with_our_node_role_and_widens_the_cluster
             "nodeRoleArn": "arn:aws:iam::000000000000:role/dev-auto-node",
         },
     }
+    # With built-in pools EKS makes the node role's access entry itself.
+    assert not [r for r in result.by_type(ACCESS_ENTRY) if not r.synthesized]
     cluster_role_urn = result.one("eksgitops:cluster:ClusterRole").urn
     cluster_policies = sorted(
         r.inputs["policyArn"].rsplit("/", 1)[-1]
@@ -330,3 +339,139 @@ def test_every_resource_sits_under_the_cluster_component(default_plan):
             assert not parent.custom, f"{resource.name} is parented to a custom resource"
             parent = by_urn.get(parent.parent)
         assert parent is top, f"{resource.type} {resource.name} is not under the EksCluster"
+
+
+def synthesized_cluster(result: PlanResult) -> dict[str, Any]:
+    return result.one(AWS_CLUSTER).plain_inputs()
+
+
+def test_the_cluster_gets_the_private_subnets_only(default_plan):
+    # pulumi-eks would join public subnets into the control plane's subnets; none are passed.
+    inputs = cluster_inputs(default_plan)
+    assert "publicSubnetIds" not in inputs
+    assert synthesized_cluster(default_plan)["vpcConfig"]["subnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
+
+
+def test_public_only_endpoint_allows_the_nat_addresses_nodes_come_from():
+    endpoint = EndpointSpec(private_access=False, public_access=True, public_access_cidrs=["203.0.113.0/24"])
+    result = plan(cluster_args(endpoint=endpoint, node_egress_ips=["198.51.100.7", "198.51.100.8"]))
+    assert cluster_inputs(result)["publicAccessCidrs"] == [
+        "203.0.113.0/24",
+        "198.51.100.7/32",
+        "198.51.100.8/32",
+    ]
+    assert synthesized_cluster(result)["vpcConfig"]["endpointPrivateAccess"] is False
+
+
+def test_nat_addresses_stay_off_the_allow_list_while_nodes_use_the_private_endpoint():
+    endpoint = EndpointSpec(private_access=True, public_access=True, public_access_cidrs=["203.0.113.0/24"])
+    result = plan(cluster_args(endpoint=endpoint, node_egress_ips=["198.51.100.7"]))
+    assert cluster_inputs(result)["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_an_address_already_listed_is_not_listed_twice():
+    endpoint = EndpointSpec(private_access=False, public_access=True, public_access_cidrs=["198.51.100.7/32"])
+    result = plan(cluster_args(endpoint=endpoint, node_egress_ips=["198.51.100.7"]))
+    assert cluster_inputs(result)["publicAccessCidrs"] == ["198.51.100.7/32"]
+
+
+def test_auto_mode_without_built_in_pools_passes_no_node_role_and_grants_the_node_access():
+    # EKS: "When Compute Config nodeRoleArn is not null or empty, nodePool value(s) must be provided".
+    result = plan(cluster_args(auto_mode=AutoModeSpec(enabled=True, node_pools=[]), node_groups=[]))
+    compute = cluster_inputs(result)["autoMode"]["computeConfig"]
+    assert compute == {"nodePools": []}
+    assert synthesized_cluster(result)["computeConfig"] == {"enabled": True, "nodePools": []}
+    # Custom NodeClasses launch nodes with our Auto Mode node role: EC2 entry + AutoNodePolicy.
+    role_arn = "arn:aws:iam::000000000000:role/dev-auto-node"
+    (entry,) = [r for r in result.by_type(ACCESS_ENTRY) if not r.synthesized]
+    assert entry.plain_inputs()["type"] == "EC2"
+    assert entry.plain_inputs()["principalArn"] == role_arn
+    (association,) = [r for r in result.by_type(ASSOCIATION) if not r.synthesized]
+    assert association.plain_inputs()["policyArn"] == (
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"
+    )
+    assert association.plain_inputs()["accessScope"] == {"type": "cluster"}
+    assert entry.urn in association.dependencies
+    assert result.one(CLUSTER).urn in entry.dependencies
+
+
+def test_control_plane_settings_are_explicit(default_plan):
+    inputs = cluster_inputs(default_plan)
+    assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert inputs["deletionProtection"] is False
+    protected = plan(
+        cluster_args(
+            control_plane=ControlPlaneSpec(
+                deletion_protection=True, upgrade_policy="EXTENDED", log_retention_days=365
+            )
+        )
+    )
+    inputs = synthesized_cluster(protected)
+    assert inputs["deletionProtection"] is True
+    assert inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
+    group = protected.one("aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["retentionInDays"] == 365
+
+
+def test_the_control_plane_log_group_exists_before_the_cluster_with_bounded_retention(default_plan):
+    group = default_plan.one("aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == "/aws/eks/dev/cluster"
+    assert group.inputs["retentionInDays"] == 90
+    assert group.urn in default_plan.one(CLUSTER, "dev").dependencies
+
+
+def test_access_entries_are_synthesized_with_who_gets_what(default_plan):
+    entries = {r.name: r.plain_inputs() for r in default_plan.by_type(ACCESS_ENTRY)}
+    assert entries == {
+        "dev-role-platform-admins": {"clusterName": "dev", "principalArn": ADMIN, "type": "STANDARD"},
+        "dev-role-developers": {"clusterName": "dev", "principalArn": DEV, "type": "STANDARD"},
+    }
+    associations = {r.name: r for r in default_plan.by_type(ASSOCIATION)}
+    admin = associations["dev-role-platform-admins-AmazonEKSClusterAdminPolicy"]
+    assert admin.plain_inputs()["accessScope"] == {"type": "cluster"}
+    assert admin.synthesized and admin.parent == default_plan.one(CLUSTER).urn
+
+
+def test_a_scope_change_deletes_the_old_association_first(default_plan):
+    # Created first, the new association would set the scope, then deleting the old one would
+    # disassociate the policy: the transform makes pulumi-eks's associations delete first.
+    for association in default_plan.by_type(ASSOCIATION):
+        assert association.delete_before_replace, association.name
+    child = pulumi.ResourceTransformArgs(
+        custom=True,
+        type_=ASSOCIATION,
+        name="dev-role-developers-AmazonEKSEditPolicy",
+        props={"accessScope": {"type": "namespace", "namespaces": ["apps"]}},
+        opts=pulumi.ResourceOptions(),
+    )
+    result = access_associations_delete_first(child)
+    assert result is not None and result.opts is not None
+    assert result.opts.delete_before_replace is True
+    assert result.props == child.props
+    entry = pulumi.ResourceTransformArgs(
+        custom=True, type_=ACCESS_ENTRY, name="e", props={}, opts=pulumi.ResourceOptions()
+    )
+    assert access_associations_delete_first(entry) is None
+
+
+def test_the_synthesized_cluster_has_no_creator_admin_and_what_pulumi_eks_sets(default_plan):
+    inputs = synthesized_cluster(default_plan)
+    assert inputs["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    assert inputs["name"] == "dev"
+    assert inputs["version"] == "1.33"
+    assert inputs["roleArn"] == "arn:aws:iam::000000000000:role/dev-cluster"
+    assert inputs["encryptionConfig"] == {
+        "provider": {"keyArn": "(known after apply: dev-secrets.arn)"},
+        "resources": ["secrets"],
+    }
+    assert inputs["bootstrapSelfManagedAddons"] is False
+    assert inputs["enabledClusterLogTypes"] == [
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    ]

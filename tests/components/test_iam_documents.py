@@ -51,14 +51,31 @@ def test_irsa_trust_policy_refuses_wildcards_and_bad_names(namespace, service_ac
         irsa_trust_policy(PROVIDER, HOST, namespace, service_account)
 
 
-def test_pod_identity_trust_policy():
-    doc = pod_identity_trust_policy()
+def test_pod_identity_trust_policy_is_scoped_to_account_cluster_namespace_and_service_account():
+    doc = pod_identity_trust_policy("111122223333", "prod", "backup", "ebs-backup")
     (statement,) = doc["Statement"]
     assert doc["Version"] == "2012-10-17"
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
-    assert "Condition" not in statement
+    # The session tags EKS Pod Identity sets (AWS docs, "Create IAM role with trust policy
+    # required by EKS Pod Identity"), plus the source account.
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": "111122223333",
+            "aws:RequestTag/eks-cluster-name": "prod",
+            "aws:RequestTag/kubernetes-namespace": "backup",
+            "aws:RequestTag/kubernetes-service-account": "ebs-backup",
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("namespace", "service_account"), [("Backup", "sa"), ("backup", "bad_sa"), ("", "sa")]
+)
+def test_pod_identity_trust_policy_refuses_names_no_pod_could_have(namespace, service_account):
+    with pytest.raises(ValueError):
+        pod_identity_trust_policy("111122223333", "prod", namespace, service_account)
 
 
 def test_role_name_for_short_names_are_joined():

@@ -120,10 +120,34 @@ def test_zones_from_the_region_when_not_given():
     assert result.outputs["availability_zones"] == zones
 
 
+def test_an_opted_in_local_zone_never_becomes_a_subnet_zone():
+    # The offline stand-in answers like a region with an opted-in Local Zone (`us-east-1-lax-1a`
+    # sorts before `us-east-1a`) unless the opt-in-not-required filter is asked for.
+    result = plan(NetworkSpec(az_count=2))
+    zones = [result.one(SUBNET, f"net-public-{i}").inputs["availabilityZone"] for i in range(2)]
+    assert zones == ["us-east-1a", "us-east-1b"]
+
+
+def test_nat_addresses_are_an_output_for_the_endpoint_allow_list():
+    def program():
+        network = Network("net", NetworkArgs(spec=NetworkSpec(az_count=2), cluster_name="dev"))
+        pulumi.export("nat_public_ips", network.nat_public_ips)
+
+    result = run_program(program)
+    assert result.outputs["nat_public_ips"] == [unknown(f"net-nat-eip-{i}", "publicIp") for i in range(2)]
+    single = NetworkSpec(az_count=3, nat_gateways="single")
+
+    def single_program():
+        network = Network("net", NetworkArgs(spec=single, cluster_name="dev"))
+        pulumi.export("nat_public_ips", network.nat_public_ips)
+
+    assert run_program(single_program).outputs["nat_public_ips"] == [unknown("net-nat-eip-0", "publicIp")]
+
+
 def test_more_zones_than_the_region_has_fails():
     try:
         with pytest.raises(Exception, match="needs 7 AZs"):
-            plan(NetworkSpec(vpc_cidr="10.0.0.0/16", az_count=7, private_subnet_prefix=20))
+            plan(NetworkSpec.model_construct(vpc_cidr="10.0.0.0/16", az_count=7, private_subnet_prefix=20))
     finally:
         # A failed run leaves its failed apply tasks in the process-wide SETTINGS.outputs, and the
         # next run_program awaits (and re-raises) them; run_program does not clear them itself.
@@ -147,7 +171,7 @@ def test_every_child_is_parented_to_the_network():
 
 
 def test_existing_vpc_is_passed_through():
-    spec = NetworkSpec(
+    spec = NetworkSpec.model_construct(
         vpc_cidr=None,
         vpc_id="vpc-0123",
         private_subnet_ids=["subnet-a", "subnet-b"],

@@ -72,9 +72,31 @@ def test_root_volume_is_encrypted_gp3_of_the_spec_size_and_there_is_no_key_pair(
     assert template.inputs["name"] == "dev-general"
 
 
-def test_bottlerocket_sizes_its_data_volume():
-    template = plan(ami_type="BOTTLEROCKET_x86_64").one(LAUNCH_TEMPLATE, "general")
-    assert template.inputs["blockDeviceMappings"][0]["deviceName"] == "/dev/xvdb"
+def test_bottlerocket_encrypts_its_os_volume_and_sizes_its_data_volume():
+    # A launch template only changes the volumes it names: naming only xvdb would leave
+    # Bottlerocket's OS volume (xvda) unencrypted.
+    template = plan(ami_type="BOTTLEROCKET_x86_64", disk_size=60).one(LAUNCH_TEMPLATE, "general")
+    devices = {d["deviceName"]: d["ebs"] for d in template.inputs["blockDeviceMappings"]}
+    assert devices == {
+        "/dev/xvda": {"volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"},
+        "/dev/xvdb": {
+            "volumeSize": 60,
+            "volumeType": "gp3",
+            "encrypted": "true",
+            "deleteOnTermination": "true",
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "ami_type", ["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_ARM_64"]
+)
+def test_every_volume_of_every_image_is_encrypted(ami_type):
+    # The spec refuses x86 instance types with an arm64 image: give each image its own kind.
+    instance_types = ["m7g.large"] if "ARM" in ami_type else ["m6i.large"]
+    template = plan(ami_type=ami_type, instance_types=instance_types).one(LAUNCH_TEMPLATE, "general")
+    assert template.inputs["blockDeviceMappings"]
+    assert all(d["ebs"]["encrypted"] == "true" for d in template.inputs["blockDeviceMappings"])
 
 
 def test_launched_instances_volumes_and_enis_are_tagged():
@@ -100,7 +122,7 @@ def test_node_group_private_subnets_no_ssh_and_launch_template_by_id_and_latest_
 
 def test_node_group_sizes_types_labels_taints_and_ami():
     group = plan(
-        instance_types=["m7i.large", "m6i.large"],
+        instance_types=["m7g.large", "m6g.large"],
         capacity_type="SPOT",
         min_size=2,
         desired_size=3,
@@ -111,7 +133,7 @@ def test_node_group_sizes_types_labels_taints_and_ami():
     ).one(MNG, "general")
     inputs = group.inputs
     assert inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 3, "maxSize": 5}
-    assert inputs["instanceTypes"] == ["m7i.large", "m6i.large"]
+    assert inputs["instanceTypes"] == ["m7g.large", "m6g.large"]
     assert inputs["capacityType"] == "SPOT"
     assert inputs["labels"] == {"role": "general"}
     assert inputs["taints"] == [{"key": "dedicated", "value": "gitops", "effect": "NO_EXECUTE"}]
@@ -129,3 +151,28 @@ def test_children_are_parented_to_the_component(type_):
     result = plan()
     component = result.one("eksgitops:cluster:NodeGroup", "general")
     assert result.one(type_, "general").parent == component.urn
+
+
+def test_desired_size_is_left_to_the_autoscaler_after_creation():
+    # Without it, every `up` after an autoscaler moved the group resets desiredSize.
+    result = plan(min_size=1, desired_size=2, max_size=5)
+    assert result.one(MNG, "general").inputs["ignoreScalingChanges"] is True
+    node_group = result.one("aws:eks/nodeGroup:NodeGroup", "general")
+    assert node_group.synthesized
+    assert node_group.ignore_changes == ["scalingConfig.desiredSize"]
+
+
+def test_the_node_group_pulumi_eks_creates_is_in_the_plan():
+    result = plan(instance_types=["m6i.large"], labels={"role": "general"})
+    node_group = result.one("aws:eks/nodeGroup:NodeGroup", "general")
+    inputs = node_group.plain_inputs()
+    assert node_group.parent == result.one(MNG, "general").urn
+    assert inputs["clusterName"] == "dev"
+    assert inputs["nodeRoleArn"] == "arn:aws:iam::000000000000:role/dev-node"
+    assert inputs["subnetIds"] == PRIVATE
+    assert inputs["scalingConfig"] == {"minSize": 1, "desiredSize": 2, "maxSize": 3}
+    assert inputs["instanceTypes"] == ["m6i.large"]
+    assert inputs["labels"] == {"role": "general"}
+    assert inputs["nodeGroupNamePrefix"] == "general-"
+    assert inputs["launchTemplate"] == {"id": "(known after apply: general.id)", "version": "1"}
+    assert "nodeRole" not in inputs and "cluster" not in inputs

@@ -95,7 +95,12 @@ def test_stack_outputs_and_the_secret_kubeconfig(default_plan: PlanResult) -> No
         "reports": "arn:aws:iam::000000000000:role/eksgitops-qa-reports",
         "queue-worker": "arn:aws:iam::000000000000:role/eksgitops-qa-queue-worker",
     }
-    assert outputs["oidcIssuerUrl"].startswith("https://oidc.eks.eu-west-1.amazonaws.com/id/")
+    # Only EKS knows the issuer's id: the plan shows a placeholder, not an invented id.
+    assert (
+        outputs["oidcIssuerUrl"]
+        == "https://(known after apply: eksgitops-qa-cluster-eksCluster.identities[0].oidcs[0].issuer)"
+    )
+    assert outputs["oidcProviderArn"] == "(known after apply: eksgitops-qa-cluster-oidc.arn)"
 
 
 def test_existing_vpc_is_used_as_is() -> None:
@@ -113,3 +118,19 @@ def test_existing_vpc_is_used_as_is() -> None:
     cluster = result.one("eks:index:Cluster").plain_inputs()
     assert cluster["vpcId"] == "vpc-0123456789abcdef0"
     assert cluster["privateSubnetIds"] == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+
+
+def test_public_only_endpoint_lets_the_nodes_in_through_their_nat_addresses() -> None:
+    # Without the private endpoint, nodes reach the API server from the NAT gateways' addresses.
+    endpoint = {"privateAccess": False, "publicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}
+    result = plan(spec(endpoint=endpoint))
+    cidrs = result.one("eks:index:Cluster").plain_inputs()["publicAccessCidrs"]
+    assert cidrs == ["203.0.113.0/24", "(known after apply: eksgitops-qa-network-nat-eip-0.publicIp)/32"]
+
+
+def test_the_cluster_is_given_private_subnets_and_the_control_plane_settings() -> None:
+    result = plan(spec(controlPlane={"deletionProtection": True, "logRetentionDays": 30}))
+    cluster = result.one("eks:index:Cluster").plain_inputs()
+    assert "publicSubnetIds" not in cluster
+    assert cluster["deletionProtection"] is True
+    assert result.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30

@@ -46,6 +46,21 @@ def test_trust_policy():
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    # Scoped to this account's Pod Identity agent, this cluster and this service account.
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": "000000000000",
+            "aws:RequestTag/eks-cluster-name": "dev",
+            "aws:RequestTag/kubernetes-namespace": "external-dns",
+            "aws:RequestTag/kubernetes-service-account": "external-dns",
+        }
+    }
+
+
+def test_trust_names_the_cluster_known_only_later():
+    role = plan(args(cluster_name=pulumi.Output.from_input("prod"))).one("aws:iam/role:Role", "dns")
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Condition"]["StringEquals"]["aws:RequestTag/eks-cluster-name"] == "prod"
 
 
 def test_association_inputs():

@@ -17,12 +17,13 @@ from components.spec import (
     SecretValue,
     SpecError,
     config_for_pulumi,
+    default_kubernetes_version,
     load_spec,
     project_config_defaults,
     raw_config_from_pulumi,
     raw_config_from_stack_file,
+    supported_kubernetes_versions,
 )
-from components.spec_checks import default_kubernetes_version, supported_kubernetes_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = "stacks/Pulumi.test.yaml"
@@ -142,13 +143,14 @@ def test_existing_vpc() -> None:
 
 
 def test_missing_region_and_no_compute() -> None:
-    assert errors({}) == [
+    assert errors({}) == [f"{PREFIX}region: is required; an AWS region such as eu-west-1"]
+    # Rules across sections run once the keys they compare are well formed, all together.
+    assert errors({"region": "eu-west-1"}) == [
         f"{PREFIX}access.entries: has no cluster-wide AmazonEKSClusterAdminPolicy entry, and the cluster's "
         "creator gets no permanent admin; an entry {principalArn: <the role that runs pulumi up or your "
         "admins' role>} (policy AmazonEKSClusterAdminPolicy is the default, no namespaces)",
         f"{PREFIX}nodeGroups: no compute: no node groups and autoMode.enabled is not true; "
         "at least one node group, or autoMode.enabled: true (or both)",
-        f"{PREFIX}region: is required; an AWS region such as eu-west-1",
     ]
 
 
@@ -308,7 +310,7 @@ BAD_INPUTS: list[tuple[dict[str, Any], str, str]] = [
     (
         {"access": {"authenticationMode": "CONFIG_MAP", "entries": [ADMIN_ENTRY]}},
         "access.authenticationMode",
-        "one of API, API_AND_CONFIG_MAP",
+        "one of API",
     ),
     ({"nodeGroups": [{**GROUP, "instanceTypes": []}]}, "nodeGroups[0].instanceTypes", "is empty"),
     ({"nodeGroups": [{**GROUP, "instanceTypes": ["large"]}]}, "nodeGroups[0].instanceTypes[0]", "not an EC2"),
@@ -436,7 +438,8 @@ def test_identity_rules(identities: list[dict[str, Any]], path: str, phrase: str
 
 def test_pod_identity_needs_its_agent() -> None:
     ident = {**IDENTITY, "managedPolicyArns": [POLICY_ARN]}
-    raw = minimal(identities=[ident], addons={"eks-pod-identity-agent": {"enabled": False}})
+    addons = {"eks-pod-identity-agent": {"enabled": False}, "aws-ebs-csi-driver": {"enabled": False}}
+    raw = minimal(identities=[ident], addons=addons)
     one_error(raw, "addons.eks-pod-identity-agent.enabled", "uses mode pod-identity")
     load_spec({**raw, "identities": [{**ident, "mode": "irsa"}]}, stack="test", source=SRC)
 
@@ -464,7 +467,7 @@ def test_stack_file_reads_like_pulumi(tmp_path: Path) -> None:
         tmp_path,
         """
 config:
-  aws:region: us-east-1
+  aws:region: eu-west-1
   eksgitops:kubernetesVersion: 1.30
   region: eu-west-1
   eksgitops:tags:
@@ -513,20 +516,20 @@ config:
     )
     lines = errors(raw_config_from_stack_file(path))
     paths = [line.split(": ")[1] for line in lines]
+    # access.entries (no admin) and nodeGroups (two named general) compare keys: they
+    # are reported once every node group is well formed.
     assert paths == [
-        "eksgitops:access.entries",
         "eksgitops:endpoint.publicAccessCidrs",
         "eksgitops:gitops.path",
         "eksgitops:gitops.repoUrl",
         "eksgitops:kubernetesVersion",
         "eksgitops:network.vpcCidr",
-        "eksgitops:nodeGroups",
         "eksgitops:nodeGroups[0].minSize",
         "eksgitops:nodeGroups[1].instanceTypes",
         "eksgitops:nodegroups",
         "eksgitops:tags.aws:owner",
     ]
-    assert 'did you mean "nodeGroups"?' in lines[9]
+    assert 'did you mean "nodeGroups"?' in lines[7]
 
 
 def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
@@ -607,3 +610,144 @@ def test_config_for_pulumi_marks_secrets() -> None:
     assert json.loads(config["other:gitops"]) == {"token": "[secret]"}
     assert sorted(secret_keys) == ["other:clusterName", "other:gitops"]
     assert "AAAB" not in json.dumps(config)
+
+
+# --- issue 6: what slipped through before ---------------------------------------------
+
+STATEMENT = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+
+
+def _policy(**statement: Any) -> list[dict[str, Any]]:
+    return [{**IDENTITY, "policy": {"Version": "2012-10-17", "Statement": [{**STATEMENT, **statement}]}}]
+
+
+ISSUE_6: list[tuple[dict[str, Any], str, str]] = [
+    ({"region": "eu-west-\u0661"}, "region", "not an AWS region name"),  # Arabic-Indic digit
+    ({"region": "eu-west-\uff11"}, "region", "not an AWS region name"),  # full-width digit
+    ({"region": "xx-west-1"}, "region", "not an AWS region name"),
+    ({"region": "eu-west-1\n"}, "region", "not an AWS region name"),
+    ({"clusterName": "dev\n"}, "clusterName", "not a valid cluster name"),
+    ({"network": {"azCount": 4}}, "network.azCount", "more than the 3 zones of eu-west-1"),
+    (
+        {"network": {"availabilityZones": ["eu-west-1a", "eu-west-1d"]}},
+        "network.availabilityZones[1]",
+        "one of eu-west-1a, eu-west-1b, eu-west-1c",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws:iam::١١١١٢٢٢٢٣٣٣٣:role/a"}]}},
+        "access.entries[0].principalArn",
+        "not an IAM role or user ARN",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/adminé"}]}},
+        "access.entries[0].principalArn",
+        "not an IAM role or user name",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/" + "a" * 65}]}},
+        "access.entries[0].principalArn",
+        "1 to 64",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws-xx:iam::111122223333:role/a"}]}},
+        "access.entries[0].principalArn",
+        "not an IAM role or user ARN",
+    ),
+    (
+        {"access": {"entries": [{"principalArn": "arn:aws-cn:iam::111122223333:role/a"}]}},
+        "access.entries[0].principalArn",
+        "partition aws-cn",
+    ),
+    ({"nodeGroups": [{**GROUP, "maxSize": 1000000}]}, "nodeGroups[0].maxSize", "above 1000"),
+    ({"nodeGroups": [{**GROUP, "maxSize": 2**64}]}, "nodeGroups[0].maxSize", "above 1000"),
+    ({"nodeGroups": [{**GROUP, "imdsHopLimit": 2.0}]}, "nodeGroups[0].imdsHopLimit", "the number 2.0, not"),
+    ({"nodeGroups": [{**GROUP, "imdsHopLimit": True}]}, "nodeGroups[0].imdsHopLimit", "boolean true, not"),
+    (
+        {"nodeGroups": [{**GROUP, "imdsHopLimit": "1"}]},
+        "nodeGroups[0].imdsHopLimit",
+        'string "1", not a whole',
+    ),
+    ({"nodeGroups": [{**GROUP, "imdsHopLimit": 3}]}, "nodeGroups[0].imdsHopLimit", "one of 1, 2"),
+    (
+        {"identities": _policy(Principal="*")},
+        "identities[0].policy.Statement[0].Principal",
+        "identity policy",
+    ),
+    (
+        {"identities": _policy(Action="GetObject")},
+        "identities[0].policy.Statement[0].Action",
+        "service:Action",
+    ),
+    ({"identities": _policy(Action=[1])}, "identities[0].policy.Statement[0].Action[0]", "not a string"),
+    ({"identities": _policy(Resource="x")}, "identities[0].policy.Statement[0].Resource", "* or an ARN"),
+    (
+        {"identities": _policy(Resource=[f"arn:aws:s3:::bucket-{i:05}/*" for i in range(500)])},
+        "identities[0].policy",
+        "10240",
+    ),
+    ({"tags": {"eksgitops:environment": "x"}}, "tags.eksgitops:environment", "project's own tags"),
+    ({"network": {"privateSubnetPrefix": 17}}, "network.vpcCidr", "even in a /16"),
+    (
+        {"access": {"authenticationMode": "API_AND_CONFIG_MAP", "entries": [ADMIN_ENTRY]}},
+        "access.authenticationMode",
+        "one of API",
+    ),
+    (
+        {"addons": {"eks-pod-identity-agent": {"enabled": False}}},
+        "addons.eks-pod-identity-agent.enabled",
+        "aws-ebs-csi-driver is on",
+    ),
+    ({"addons": {"vpc-cni": {"enabled": False}}}, "addons.vpc-cni.enabled", "never become Ready"),
+    ({"addons": {"coredns": {"enabled": False}}}, "addons.coredns.enabled", "without Auto Mode"),
+]
+
+
+@pytest.mark.parametrize(("override", "path", "phrase"), ISSUE_6, ids=[c[1] + ":" + c[2] for c in ISSUE_6])
+def test_what_slipped_through_is_one_line(override: dict[str, Any], path: str, phrase: str) -> None:
+    one_error(minimal(**override), path, phrase)
+
+
+def test_auto_mode_without_pools_needs_node_groups() -> None:
+    auto = {"enabled": True, "nodePools": []}
+    raw = {"region": "eu-west-1", "autoMode": auto, "access": {"entries": [ADMIN_ENTRY]}}
+    one_error(raw, "nodeGroups", "autoMode.nodePools is empty")
+    assert load_spec({**raw, "nodeGroups": [GROUP]}, stack="test", source=SRC).auto_mode.node_pools == []
+    # Auto Mode runs vpc-cni, kube-proxy and coredns itself: turning the add-ons off is fine.
+    off = {n: {"enabled": False} for n in ("vpc-cni", "kube-proxy", "coredns")}
+    assert load_spec({**raw, "autoMode": {"enabled": True}, "addons": off}, stack="test", source=SRC)
+
+
+def test_good_inputs_of_the_new_rules_pass() -> None:
+    ok = minimal(
+        region="us-west-1",
+        network={"availabilityZones": ["us-west-1a", "us-west-1b"]},
+        nodeGroups=[{**GROUP, "maxSize": 1000, "imdsHopLimit": 2}],
+        tags={"team": "x", "eksgitopsteam": "y"},
+        identities=_policy(Action=["s3:Get*", "kms:Decrypt"], Resource=["arn:aws:s3:::b/*"]),
+    )
+    spec = load_spec(ok, stack="test", source=SRC)
+    assert spec.node_groups[0].max_size == 1000
+    assert (
+        load_spec(
+            minimal(
+                region="us-gov-west-1",
+                access={"entries": [{"principalArn": "arn:aws-us-gov:iam::111122223333:role/path/to/admin"}]},
+            ),
+            stack="test",
+            source=SRC,
+        ).region
+        == "us-gov-west-1"
+    )
+
+
+def test_credentials_in_urls_never_reach_a_message() -> None:
+    for url in ("http://user:TOKEN@host/x.git", "ssh://git:TOKEN@host/x.git", "https://TOKEN@host/x.git"):
+        lines = errors(minimal(gitops={"repoUrl": url}))
+        assert lines and all("TOKEN" not in line for line in lines), lines
+
+
+def test_unclear_messages_of_issue_6_are_clear() -> None:
+    line = one_error(minimal(nodeGroups=[{**GROUP, "imdsHopLimit": "1"}]), "nodeGroups[0].imdsHopLimit", "")
+    assert "did you mean" not in line
+    line = one_error(minimal(network={"privateSubnetPrefix": 17}), "network.vpcCidr", "")
+    assert "a VPC of /" not in line  # no VPC larger than /16 exists to suggest

@@ -62,20 +62,65 @@ def test_the_graph_has_the_dependency_edges_the_components_declare(dev: PlanResu
             assert order.index(node.parent) < order.index(node.urn)
 
 
+CONTROL_PLANE = ("eks:index:Cluster", "aws:eks/cluster:Cluster")
+NODES = ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
+# What a remote component creates with the control plane: its access entries.
+WITH_CONTROL_PLANE = (
+    "aws:eks/accessEntry:AccessEntry",
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+)
+
+
+def _position(types: list[str], wanted: tuple[str, ...]) -> int:
+    found = [i for i, t in enumerate(types) if t in wanted]
+    assert len(found) == 1, (wanted, types)
+    return found[0]
+
+
 def test_the_critical_path_of_dev_is_control_plane_then_nodes(dev: PlanResult) -> None:
+    """Network it needs → control plane → the CNI add-on nodes need → nodes → (agent)."""
     path = critical_path(ResourceGraph(dev.resources))
     types = [step.type for step in path.chain]
-    assert "eks:index:Cluster" in types and "eks:index:ManagedNodeGroup" in types
-    assert types.index("eks:index:Cluster") < types.index("eks:index:ManagedNodeGroup")
+    control_plane, nodes = _position(types, CONTROL_PLANE), _position(types, NODES)
+    assert types[:control_plane] and all(t.startswith("aws:ec2/") for t in types[:control_plane]), types
+    between = types[control_plane + 1 : nodes]
+    assert all(t in WITH_CONTROL_PLANE or t == "aws:eks/addon:Addon" for t in between), between
     assert not [t for t in types if t.startswith(BESIDE)], types
-    after_nodes = types[types.index("eks:index:ManagedNodeGroup") + 1 :]
+    after_nodes = types[nodes + 1 :]
     assert all(t == "aws:eks/addon:Addon" or t.startswith("kubernetes:") for t in after_nodes), after_nodes
     if any(r.type == "kubernetes:helm.sh/v3:Release" for r in dev.resources):
         assert after_nodes and after_nodes[-1].startswith("kubernetes:")  # the agent ends the chain
     assert path.modeled_seconds == sum(step.seconds for step in path.chain)
-    assert path.modeled_seconds >= seconds_for("eks:index:Cluster") + seconds_for(
-        "eks:index:ManagedNodeGroup"
+    assert path.modeled_seconds >= seconds_for("aws:eks/cluster:Cluster") + seconds_for(
+        "aws:eks/nodeGroup:NodeGroup"
     )
+
+
+def test_depending_on_a_remote_component_waits_for_what_it_creates(dev: PlanResult) -> None:
+    """pulumi-eks answers the component's registration once its children exist."""
+    import dataclasses
+
+    component = next(r for r in dev.resources if r.type == "eks:index:Cluster")
+    shown = any(r.parent == component.urn and r.custom for r in dev.resources)
+    child = dataclasses.replace(
+        component,
+        urn=component.urn + "-child",
+        type="aws:eks/cluster:Cluster",
+        name="child",
+        parent=component.urn,
+        custom=True,
+        remote=False,
+        dependencies=[],
+    )
+    items = dev.resources if shown else [*dev.resources, child]
+    graph = ResourceGraph(items)
+    children = graph.remote_children[component.urn]
+    assert children
+    vpc_cni = _urn(dev, "aws:eks/addon:Addon", "vpc-cni")
+    assert set(children) <= set(graph.before(vpc_cni))  # the add-on waits for the control plane itself
+    path = critical_path(graph)
+    assert [s.type for s in path.chain].count("aws:eks/cluster:Cluster") == 1
+    assert "eks:index:Cluster" not in [s.type for s in path.chain]  # it stands for nothing now
 
 
 def test_an_agent_after_the_nodes_lands_on_the_chain(dev: PlanResult) -> None:
@@ -103,11 +148,9 @@ def test_an_agent_after_the_nodes_lands_on_the_chain(dev: PlanResult) -> None:
     assert "registers no GitOps agent" in critical_path(ResourceGraph(_without_agent(dev))).limits
     path = critical_path(ResourceGraph([*_without_agent(dev), release, instance]))
     assert "registers no GitOps agent" not in path.limits
-    assert [s.type for s in path.chain][-3:] == [
-        "eks:index:ManagedNodeGroup",
-        "kubernetes:helm.sh/v3:Release",
-        "kubernetes:fluxcd.controlplane.io/v1:FluxInstance",
-    ]
+    last = [s.type for s in path.chain][-3:]
+    assert last[0] in NODES
+    assert last[1:] == ["kubernetes:helm.sh/v3:Release", "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"]
 
 
 def test_the_plan_writes_the_graph_and_the_critical_path_contract(
@@ -186,11 +229,9 @@ def test_a_helm_release_waits_for_the_nodes_even_when_the_program_does_not_say_s
         dependencies=[cluster],  # only the cluster: its pods still need nodes to run on
     )
     graph = ResourceGraph([*_without_agent(dev), release])
-    assert graph.implied[release.urn] == [nodes]
+    assert nodes in graph.implied[release.urn]
     path = critical_path(graph)
-    assert [s.type for s in path.chain][-2:] == [
-        "eks:index:ManagedNodeGroup",
-        "kubernetes:helm.sh/v3:Release",
-    ]
+    last = [s.type for s in path.chain][-2:]
+    assert last[0] in NODES and last[1] == "kubernetes:helm.sh/v3:Release"
     ids = {urn: f"n{i}" for i, urn in enumerate(sorted(graph.nodes))}
     assert f"  {ids[nodes]} -.-> {ids[release.urn]}" in mermaid(graph, [s.urn for s in path.chain])

@@ -283,3 +283,89 @@ def test_a_bad_flag_names_itself_and_exits_2(tmp_path: Path, monkeypatch: pytest
     assert result.exit_code == 2
     assert "Error: No such option: --outdir" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_out_pointing_at_a_file_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "build"
+    target.write_text("not a folder")
+    result = _plan(["dev", "--out", str(target)], ROOT, monkeypatch)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"eksgitops plan: --out {target}: is a file, not a folder; a folder (created if missing)"
+    )
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "dev").write_text("a file where the stack's folder goes")
+    result = _plan(["dev", "--out", str(tmp_path / "out")], ROOT, monkeypatch)
+    assert result.exit_code == 2 and "cannot write" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  eksgitops:tags: !!binary aGVsbG8=\n", "eksgitops:tags: has the YAML tag !!binary"),
+        ("  eksgitops:tags: {team: a, team: b}\n", "eksgitops:tags.team: is set twice"),
+        ("  eksgitop:clusterName: x\n", 'eksgitop:clusterName: is in namespace "eksgitop"'),
+        ("  eksgitops:region: us-east-1\n", "eksgitops:region: is set twice"),
+    ],
+)
+def test_the_reader_refuses_through_the_cli(
+    text: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "stacks").mkdir()
+    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(
+        dev.replace("  eksgitops:tags:", text + "  other:tags:")
+    )
+    result = _plan(["dev"], tmp_path, monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert any(line.startswith(f"stacks/Pulumi.dev.yaml: {expected}") for line in result.stderr.splitlines())
+    assert "TOKEN" not in result.output + result.stderr
+    assert not (tmp_path / "build").exists()
+
+
+def test_an_alias_bomb_is_refused_in_a_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    bomb = '  other:bomb:\n    - &l0 ["lol"]\n'
+    for i in range(1, 9):
+        bomb += f"    - &l{i} [" + ", ".join(f"*l{i - 1}" for _ in range(9)) + "]\n"
+    (tmp_path / "stacks").mkdir()
+    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(dev + bomb + "  eksgitops:autoMode: *l8\n")
+    start = time.monotonic()
+    result = _plan(["dev"], tmp_path, monkeypatch)
+    assert time.monotonic() - start < 5
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("stacks/Pulumi.dev.yaml: eksgitops:autoMode:")
+
+
+def test_a_token_in_the_repo_url_is_never_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "stacks").mkdir()
+    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    for url in (
+        "http://user:TOKEN@github.com/example/fleet.git",
+        "ssh://git:TOKEN@github.com/example/fleet.git",
+    ):
+        text = dev.replace("ssh://git@github.com/example/fleet.git", url)
+        (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(text)
+        result = _plan(["dev"], tmp_path, monkeypatch)
+        assert result.exit_code == 2
+        assert "eksgitops:gitops.repoUrl:" in result.stderr
+        assert "TOKEN" not in result.output + result.stderr
+
+
+def test_iam_dates_unquoted_plan_as_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # YAML would read these as a date and a timestamp; IAM reads strings, and so do we.
+    (tmp_path / "stacks").mkdir()
+    dev = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    dev = dev.replace('Version: "2012-10-17"', "Version: 2012-10-17").replace(
+        "            Resource: arn:aws:route53:::hostedzone/Z0123456789EXAMPLE\n",
+        "            Resource: arn:aws:route53:::hostedzone/Z0123456789EXAMPLE\n"
+        "            Condition: {DateLessThan: {aws:CurrentTime: 2030-01-01T00:00:00Z}}\n",
+    )
+    assert "Version: 2012-10-17" in dev and "2030-01-01T00:00:00Z" in dev
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(dev)
+    result = _plan(["dev", "--out", str(tmp_path / "build")], tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output + result.stderr
+    text = (tmp_path / "build" / "dev" / "resources.json").read_text()
+    assert "2030-01-01T00:00:00Z" in text and "2012-10-17" in text

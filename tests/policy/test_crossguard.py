@@ -23,7 +23,7 @@ from eksgitops.plan.engine import PlanResult
 from eksgitops.policy.crossguard import policies
 from eksgitops.policy.evaluate import evaluate
 from eksgitops.policy.model import Resource
-from tests.policy.helpers import change, of_type, resources
+from tests.policy.helpers import change, cluster_name, edit_cluster, of_type, resources
 
 CLUSTER = "eks:index:Cluster"
 
@@ -100,9 +100,7 @@ def test_the_pack_passes_the_shipped_stacks_like_the_plan(plans: dict[str, PlanR
 
 
 def test_the_pack_catches_what_the_plan_catches(plans: dict[str, PlanResult]) -> None:
-    items = change(
-        resources(plans["dev"]), of_type(CLUSTER), lambda p: p.update(publicAccessCidrs=["0.0.0.0/0"])
-    )
+    items = edit_cluster(resources(plans["dev"]), publicAccessCidrs=["0.0.0.0/0"])
     items = change(
         items,
         of_type("aws:ec2/launchTemplate:LaunchTemplate"),
@@ -121,14 +119,12 @@ def test_the_pack_catches_what_the_plan_catches(plans: dict[str, PlanResult]) ->
     )
     pack = _agree(items)
     assert pack["EKS-ENDPOINT"] and pack["NODE-IMDSV2"] and pack["IRSA-TRUST"]  # resource-level policy
-    assert pack["EKS-ENDPOINT"][0].startswith("EKS-ENDPOINT eksgitops-dev-cluster: ")
+    assert pack["EKS-ENDPOINT"][0].startswith(f"EKS-ENDPOINT {cluster_name(items)}: ")
 
 
 def test_the_pack_honours_the_stacks_waivers_from_its_config(plans: dict[str, PlanResult]) -> None:
-    items = change(
-        resources(plans["dev"]), of_type(CLUSTER), lambda p: p.update(publicAccessCidrs=["0.0.0.0/0"])
-    )
-    waiver = {"rule": "EKS-ENDPOINT", "reason": "demo", "resource": "eksgitops-dev-cluster"}
+    items = edit_cluster(resources(plans["dev"]), publicAccessCidrs=["0.0.0.0/0"])
+    waiver = {"rule": "EKS-ENDPOINT", "reason": "demo", "resource": cluster_name(resources(plans["dev"]))}
     set_all_config({"eksgitops:policy": json.dumps({"waivers": [waiver]})}, [])
     assert pulumi.Config("eksgitops").get("policy")
     assert crossguard_verdicts(items)["EKS-ENDPOINT"] == []

@@ -21,7 +21,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from components.policy_spec import RULE_IDS
 from eksgitops.plan.engine import PlanResult
 from eksgitops.policy.model import Resource
-from tests.policy.helpers import change, of_type, resources
+from tests.policy.helpers import cluster_name, edit_cluster, resources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,14 +92,12 @@ def test_the_pack_finds_nothing_in_dev_and_the_open_endpoint_in_a_crafted_plan(
     assert list(clean.diagnostics) == []
     assert [n.policy_name for n in clean.not_applicable] == ["GIT-CREDS-SECRET"]
 
-    bad = change(
-        resources(plans["dev"]), of_type("eks:index:Cluster"), lambda p: p.update(publicAccessCidrs=[])
-    )
+    bad = edit_cluster(resources(plans["dev"]), publicAccessCidrs=[])
     response = pack.AnalyzeStack(_stack_request(bad))
     assert [(d.policyName, d.enforcementLevel) for d in response.diagnostics] == [
         ("EKS-ENDPOINT", analyzer_pb2.MANDATORY)
     ]
-    assert "EKS-ENDPOINT eksgitops-dev-cluster: the public endpoint is on with no CIDR list" in (
+    assert f"EKS-ENDPOINT {cluster_name(bad)}: the public endpoint is on with no CIDR list" in (
         response.diagnostics[0].message
     )
 
@@ -126,10 +124,8 @@ def test_a_resource_policy_judges_one_resource_before_it_is_created(
 def test_the_pack_reads_the_stacks_waivers_from_its_config(
     tmp_path: Path, plans: dict[str, PlanResult]
 ) -> None:
-    waiver = {"rule": "EKS-ENDPOINT", "reason": "demo", "resource": "eksgitops-dev-cluster"}
-    bad = change(
-        resources(plans["dev"]), of_type("eks:index:Cluster"), lambda p: p.update(publicAccessCidrs=[])
-    )
+    waiver = {"rule": "EKS-ENDPOINT", "reason": "demo", "resource": cluster_name(resources(plans["dev"]))}
+    bad = edit_cluster(resources(plans["dev"]), publicAccessCidrs=[])
     for stub in _serve(tmp_path, {"eksgitops:policy": json.dumps({"waivers": [waiver]})}):
         assert list(stub.AnalyzeStack(_stack_request(bad)).diagnostics) == []
 

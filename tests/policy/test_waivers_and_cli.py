@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # All of IPv4 in two pieces: the spec lets it through (it only refuses 0.0.0.0/0 itself), the
 # registered cluster is open to the internet, and EKS-ENDPOINT must catch it.
 OPEN_IN_PIECES = ["0.0.0.0/1", "128.0.0.0/1"]
+# The resource the control-plane findings name: the EKS cluster pulumi-eks creates, as the plan shows it.
+CLUSTER_NAME = "eksgitops-dev-cluster-eksCluster"
 
 
 def test_rule_ids_in_components_are_the_rules_the_package_defines() -> None:
@@ -58,25 +60,25 @@ def test_an_endpoint_open_to_all_of_ipv4_fails_the_plan_with_its_rule_line(
     assert result.exit_code == 1, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("EKS-ENDPOINT ")]
     assert lines == [
-        "EKS-ENDPOINT eksgitops-dev-cluster: the public endpoint's CIDRs 0.0.0.0/1, 128.0.0.0/1 together "
+        f"EKS-ENDPOINT {CLUSTER_NAME}: the public endpoint's CIDRs 0.0.0.0/1, 128.0.0.0/1 together "
         "cover all of IPv4 (0.0.0.0/0)"
     ]
     # The files are written all the same: CI keeps the report of a failed plan.
     report = json.loads((project / "build" / "dev" / "policy-report.json").read_text())
     endpoint = next(r for r in report["rules"] if r["id"] == "EKS-ENDPOINT")
     assert endpoint["status"] == "violated" and report["failed"] is True
-    assert endpoint["violations"][0]["resource"] == "eksgitops-dev-cluster"
+    assert endpoint["violations"][0]["resource"] == CLUSTER_NAME
 
 
 def test_a_waiver_with_a_reason_lets_it_pass_and_the_plan_shows_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reason = "demo cluster reached from anywhere for a conference; torn down on Friday"
-    waiver = {"rule": "EKS-ENDPOINT", "reason": reason, "resource": "eksgitops-dev-cluster"}
+    waiver = {"rule": "EKS-ENDPOINT", "reason": reason, "resource": CLUSTER_NAME}
     project = _project(tmp_path, endpoint=OPEN_ENDPOINT, policy={"waivers": [waiver]})
     result = _plan(project, monkeypatch)
     assert result.exit_code == 0, result.output
-    assert f"Waiver EKS-ENDPOINT (eksgitops-dev-cluster): {reason}" in result.stdout
+    assert f"Waiver EKS-ENDPOINT ({CLUSTER_NAME}): {reason}" in result.stdout
     assert f"(waived: {reason})" in result.stdout
     report = json.loads((project / "build" / "dev" / "policy-report.json").read_text())
     endpoint = next(r for r in report["rules"] if r["id"] == "EKS-ENDPOINT")

@@ -1,0 +1,185 @@
+"""The stack a dr command works on: its validated spec, its config and the plan's outputs.
+
+A mistake on the command line or in the stack file raises `DrUsageError` with one line
+per mistake (exit 2) before anything is created or written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from components.spec import (
+    DNS_LABEL,
+    EnvironmentSpec,
+    SpecError,
+    load_spec,
+    project_config_defaults,
+    raw_config_from_stack_file,
+    region_partition,
+)
+from eksgitops.dr.report import Model
+
+DRILL_SUFFIX = "-drill"
+
+
+class DrUsageError(Exception):
+    """A mistake on the command line or in the stack file: print the lines, exit 2."""
+
+    def __init__(self, lines: list[str] | str):
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+class DrFailure(Exception):
+    """The world is not as a recovery needs it (a check failed, a wait timed out): exit 1."""
+
+
+@dataclass
+class StackContext:
+    """Everything a dr command knows about a stack before it touches the world."""
+
+    stack: str
+    """The Pulumi stack the command acts on (STACK, or STACK-drill for a drill)."""
+    spec: EnvironmentSpec
+    """The validated spec, with --region applied."""
+    raw: dict[str, Any]
+    """The stack's config as Pulumi would hand it over (prefix removed, secrets as markers)."""
+    stack_file: Path
+    project_dir: Path
+    build_dir: Path
+    source_stack: str = ""
+    """The stack whose file the config came from (differs from `stack` for a drill)."""
+    notes: list[str] = field(default_factory=list)
+    """What the command changed on the way (a region move), for the report."""
+    overrides: dict[str, str] = field(default_factory=dict)
+    """Pulumi config to set on the stack before `up` ({"eksgitops:region": ...}, path syntax)."""
+
+    @property
+    def environment(self) -> str:
+        """The environment whose durable resources (escrow, fleet path) the stack uses."""
+        return self.source_stack or self.stack
+
+    def bridge(self) -> dict[str, Any] | None:
+        """`build/<stack>/bridge.json` from `eksgitops plan`, or None if the plan has not run."""
+        path = self.build_dir / self.environment / "bridge.json"
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def model(self) -> Model:
+        """The plan's critical path for the stack (no model when the plan has not written one)."""
+        return Model.load(self.build_dir, self.environment)
+
+
+def load_stack(
+    stack: str,
+    *,
+    stacks_dir: Path,
+    project_dir: Path,
+    build_dir: Path,
+    command: str,
+    region: str | None = None,
+    drill: bool = False,
+) -> StackContext:
+    """Read and validate `stacks/Pulumi.<stack>.yaml` (over Pulumi.yaml's defaults), as Pulumi would.
+
+    `region` moves the environment to another region (the region-lost scenario): zones
+    named in the spec keep their letter (eu-west-1a -> eu-central-1a). `drill` makes the
+    parallel stack `<stack>-drill` with its own cluster name.
+    """
+    prefix = f"eksgitops dr {command}"
+    if not DNS_LABEL.fullmatch(stack) or len(stack) > 63:
+        raise DrUsageError(
+            f"{prefix}: STACK {stack!r}: not a stack name; a DNS-1123 label such as dev (a-z, 0-9, -)"
+        )
+    if region is not None and region_partition(region) is None:
+        raise DrUsageError(
+            f"{prefix}: --region {region!r}: not an AWS region name; a region such as eu-west-1"
+        )
+    stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        available = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+        raise DrUsageError(
+            f"{prefix}: STACK {stack!r}: no stack file {stack_file}; "
+            f"available: {', '.join(available) or f'none in {stacks_dir}/'}"
+        )
+    project_file = project_dir / "Pulumi.yaml"
+    try:
+        defaults = project_config_defaults(project_file) if project_file.is_file() else {}
+        raw = {**defaults, **raw_config_from_stack_file(stack_file)}
+    except SpecError as err:
+        raise DrUsageError(err.lines) from None
+
+    notes: list[str] = []
+    overrides: dict[str, str] = {}
+    target_stack = stack + DRILL_SUFFIX if drill else stack
+    if region is not None and region != raw.get("region"):
+        raw, moved = _move_region(raw, region, prefix)
+        notes += moved
+        overrides.update({"eksgitops:region": region, "aws:region": region})
+        zones = (raw.get("network") or {}).get("availabilityZones")
+        for i, zone in enumerate(zones if isinstance(zones, list) else []):
+            overrides[f"eksgitops:network.availabilityZones[{i}]"] = str(zone)
+    if drill:
+        # Its own cluster (and so its own role names), beside the real one.
+        base = raw.get("clusterName") or f"eksgitops-{stack}"
+        raw = {**raw, "clusterName": f"{base}{DRILL_SUFFIX}"}
+        overrides["eksgitops:clusterName"] = raw["clusterName"]
+        gitops = raw.get("gitops")
+        if isinstance(gitops, dict) and not gitops.get("path"):
+            # The drill rehearses the environment's own fleet path, not clusters/<stack>-drill.
+            raw["gitops"] = {**gitops, "path": f"clusters/{stack}"}
+            overrides["eksgitops:gitops.path"] = f"clusters/{stack}"
+        notes.append(f"drill stack {target_stack} builds cluster {raw['clusterName']}")
+    try:
+        # Validated under the name Pulumi will run it with, so what is checked is what runs.
+        spec = load_spec(raw, stack=target_stack, source=str(stack_file))
+    except SpecError as err:
+        raise DrUsageError(err.lines) from None
+    return StackContext(
+        stack=target_stack,
+        spec=spec,
+        raw=raw,
+        stack_file=stack_file,
+        project_dir=project_dir,
+        build_dir=build_dir,
+        source_stack=stack,
+        notes=notes,
+        overrides=overrides,
+    )
+
+
+def _move_region(raw: dict[str, Any], region: str, prefix: str) -> tuple[dict[str, Any], list[str]]:
+    old = raw.get("region")
+    notes = [f"region moved from {old} to {region}"]
+    moved = {**raw, "region": region}
+    network = raw.get("network")
+    if isinstance(network, dict):
+        if network.get("vpcId"):
+            raise DrUsageError(
+                f"{prefix}: --region {region}: the stack uses the existing VPC {network['vpcId']} of {old}, "
+                "which cannot move; create a VPC in the target region and a stack file that names it"
+            )
+        zones = network.get("availabilityZones")
+        if isinstance(zones, list) and isinstance(old, str):
+            new_zones = [
+                region + z[len(old) :]
+                if isinstance(z, str) and re.fullmatch(re.escape(old) + r"[a-z]", z)
+                else z
+                for z in zones
+            ]
+            moved["network"] = {**network, "availabilityZones": new_zones}
+            notes.append(f"zones {', '.join(map(str, zones))} -> {', '.join(map(str, new_zones))}")
+    key = raw.get("secretsKmsKeyArn")
+    if isinstance(key, str) and key and f":{region}:" not in key:
+        raise DrUsageError(
+            f"{prefix}: --region {region}: secretsKmsKeyArn {key} is a key of another region; "
+            "a key in the target region (a multi-Region replica key works) set in the stack file"
+        )
+    return moved, notes

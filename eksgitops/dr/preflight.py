@@ -1,0 +1,397 @@
+"""`eksgitops dr preflight STACK`: everything a rebuild needs, checked before anything is created.
+
+Each check ends in a `CheckRow` (pass or fail, with the reason). Nothing here creates or
+changes anything in AWS, Git or Pulumi; the only local writes are the plan's build/ files
+and the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlparse
+
+import yaml
+
+from components.fleet_escrow import git_credentials_secret_name
+from eksgitops.dr.aws import AwsClients, error_text
+from eksgitops.dr.context import StackContext
+from eksgitops.dr.escrow import EscrowError, fetch_bundle
+from eksgitops.dr.fleet_check import FleetVerifier, GitCheckError, has_path, mirror, resolve
+from eksgitops.dr.report import CheckRow
+from eksgitops.fleet.credentials import Credentials
+
+# Service Quotas codes and the AWS defaults used when Service Quotas does not answer.
+VPC_QUOTA = ("vpc", "L-F678F1CE", 5)  # VPCs per Region
+EIP_QUOTA = ("ec2", "L-0263D0A3", 5)  # EC2-VPC Elastic IPs
+
+
+class PlanRunner(Protocol):
+    """`eksgitops plan STACK`: (exit code, what it printed)."""
+
+    def run(self, stack: str) -> tuple[int, str]: ...
+
+
+class SubprocessPlanRunner:
+    """The offline plan in a child process: spec, policies, and build/<stack>/ for fleet verify."""
+
+    def __init__(self, project_dir: Path, stacks_dir: Path, build_dir: Path, *, timeout: float = 600.0):
+        self.project_dir, self.stacks_dir, self.build_dir, self.timeout = (
+            project_dir,
+            stacks_dir,
+            build_dir,
+            timeout,
+        )
+
+    def run(self, stack: str) -> tuple[int, str]:
+        args = [
+            sys.executable,
+            "-m",
+            "eksgitops.cli",
+            "plan",
+            stack,
+            "--quiet",
+            "--stacks-dir",
+            str(self.stacks_dir.resolve()),
+            "--out",
+            str(self.build_dir.resolve()),
+        ]
+        try:
+            proc = subprocess.run(
+                args, cwd=self.project_dir, capture_output=True, text=True, timeout=self.timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return 1, f"the plan did not finish within {self.timeout:.0f}s"
+        return proc.returncode, (proc.stdout + "\n" + proc.stderr).strip()
+
+
+@dataclass
+class PreflightOptions:
+    """What the command line adds to the stack file."""
+
+    revision: str | None = None
+    """Branch, tag or commit to rebuild from; default the spec's branch."""
+    repo_url: str | None = None
+    """Use this repository (a mirror, a path) instead of the spec's repoUrl."""
+    from_escrow: bool = False
+    """Use the escrowed bundle instead of the Git host."""
+    escrow_bucket: str | None = None
+    credentials_secret: str | None = None
+    sops_key: str | None = None
+    backend: str | None = None
+    git_timeout: float = 120.0
+
+
+@dataclass
+class PreflightDeps:
+    """The world, as preflight reaches it."""
+
+    aws: AwsClients
+    plan: PlanRunner
+    fleet: FleetVerifier
+    creds: Credentials = field(default_factory=Credentials)
+
+
+@dataclass
+class PreflightResult:
+    rows: list[CheckRow]
+    sha: str | None
+    """The commit a rebuild will use, when the revision was found."""
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+
+def run_preflight(ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps) -> PreflightResult:
+    rows: list[CheckRow] = [CheckRow("spec", True, f"{ctx.stack_file} is valid", "spec")]
+    rows.append(_policies(ctx, deps.plan))
+    sha, git_rows = _git_checks(ctx, opts, deps)
+    rows += git_rows
+    rows.append(_escrowed_credentials(ctx, opts, deps.aws))
+    rows.append(_sops_key(ctx, opts, deps.aws))
+    rows.append(_state_backend(ctx, opts, deps.aws))
+    rows.append(_zones(ctx, deps.aws))
+    rows += _quotas(ctx, deps.aws)
+    return PreflightResult(rows, sha)
+
+
+def _guard(check: str, side: str, body: Callable[[], CheckRow]) -> CheckRow:
+    """A check that raised is a failed check with the error as its reason, never a traceback."""
+    try:
+        return body()
+    except Exception as exc:
+        return CheckRow(check, False, error_text(exc), side)
+
+
+def _policies(ctx: StackContext, plan: PlanRunner) -> CheckRow:
+    code, out = plan.run(ctx.environment)
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    if code == 0:
+        return CheckRow(
+            "plan and policies", True, f"eksgitops plan {ctx.environment}: no mandatory violation", "spec"
+        )
+    what = "mandatory policy violation" if code == 1 else "the plan failed"
+    detail = next(
+        (line for line in lines if "violation" in line.lower() or ": " in line), lines[-1] if lines else ""
+    )
+    return CheckRow("plan and policies", False, f"{what} (exit {code}): {detail}", "spec")
+
+
+def _git_checks(
+    ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps
+) -> tuple[str | None, list[CheckRow]]:
+    spec = ctx.spec.gitops
+    revision = opts.revision or spec.branch
+    rows: list[CheckRow] = []
+    with tempfile.TemporaryDirectory(prefix="eksgitops-preflight-") as tmp:
+        if opts.from_escrow:
+            try:
+                bundle, where = fetch_bundle(
+                    deps.aws, ctx.environment, Path(tmp) / "fleet.bundle", bucket=opts.escrow_bucket
+                )
+            except EscrowError as exc:
+                return None, [CheckRow("fleet repository reachable", False, str(exc), "git")]
+            source, shown = str(bundle), f"escrowed bundle {where}"
+        else:
+            source = opts.repo_url or spec.repo_url
+            if not source:
+                return None, [
+                    CheckRow(
+                        "fleet repository reachable",
+                        False,
+                        "the stack sets no gitops.repoUrl and no --repo-url was given",
+                        "git",
+                    )
+                ]
+            shown = deps.creds.scrub(source)
+        try:
+            local = mirror(source, Path(tmp) / "fleet.git", creds=deps.creds, timeout=opts.git_timeout)
+        except GitCheckError as exc:
+            return None, [CheckRow("fleet repository reachable", False, f"{shown}: {exc}", "git")]
+        rows.append(CheckRow("fleet repository reachable", True, f"cloned {shown}", "git"))
+        try:
+            rev = resolve(local, revision, creds=deps.creds)
+        except GitCheckError as exc:
+            rows.append(CheckRow("revision exists", False, str(exc), "git"))
+            return None, rows
+        rows.append(CheckRow("revision exists", True, f"{revision} is {rev.sha[:12]}", "git"))
+        path = spec.path or f"clusters/{ctx.environment}"
+        if not has_path(local, rev.sha, path, creds=deps.creds):
+            rows.append(
+                CheckRow("environment path", False, f"{path}/ does not exist at {rev.sha[:12]}", "git")
+            )
+            return rev.sha, rows
+        rows.append(CheckRow("environment path", True, f"{path}/ exists at {rev.sha[:12]}", "git"))
+        ok, said = deps.fleet.verify(str(local), ctx.environment, rev.sha, ctx.environment)
+        rows.append(CheckRow("fleet verify", ok, said, "git"))
+        return rev.sha, rows
+
+
+def _escrowed_credentials(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> CheckRow:
+    check = "escrowed Git credentials"
+    if getattr(ctx.spec.gitops, "credentials", "unset") is None and not opts.credentials_secret:
+        return CheckRow(check, True, "skipped: the stack reads a public repository", "aws")
+    secret_id = opts.credentials_secret or git_credentials_secret_name(ctx.environment)
+
+    def body() -> CheckRow:
+        sm = aws.client("secretsmanager")
+        described = sm.describe_secret(SecretId=secret_id)
+        if described.get("DeletedDate"):
+            return CheckRow(check, False, f"{secret_id} is scheduled for deletion; restore-secret it", "aws")
+        value = sm.get_secret_value(SecretId=secret_id)
+        if not (value.get("SecretString") or value.get("SecretBinary")):
+            return CheckRow(check, False, f"{secret_id} has an empty value; put the credentials", "aws")
+        return CheckRow(
+            check, True, f"{secret_id} is readable (version {value.get('VersionId', '?')[:8]})", "aws"
+        )
+
+    return _guard(check, "aws", body)
+
+
+def sops_key_id(ctx: StackContext, explicit: str | None) -> str | None:
+    """The SOPS key: --sops-key, else what the gitops spec names (when it has such a key), else None."""
+    if explicit:
+        return explicit
+    gitops: Any = ctx.spec.gitops
+    for attr in ("sops_kms_key_arn", "sops_key_arn"):
+        if isinstance(getattr(gitops, attr, None), str):
+            return getattr(gitops, attr)
+    sops = getattr(gitops, "sops", None)
+    for attr in ("kms_key_arn", "key_arn"):
+        if isinstance(getattr(sops, attr, None), str):
+            return getattr(sops, attr)
+    return None
+
+
+def default_sops_alias(environment: str) -> str:
+    return f"alias/eksgitops-{environment}-sops"
+
+
+def _sops_key(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> CheckRow:
+    check = "SOPS KMS key"
+    key_id = sops_key_id(ctx, opts.sops_key) or default_sops_alias(ctx.environment)
+
+    def body() -> CheckRow:
+        kms = aws.client("kms")
+        meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        if meta.get("KeyState") != "Enabled":
+            return CheckRow(
+                check,
+                False,
+                f"{key_id} is {meta.get('KeyState')}; an Enabled key (cancel-key-deletion / enable-key)",
+                "aws",
+            )
+        # Usable, not just present: encrypt and decrypt a probe with it.
+        probe = b"eksgitops-dr-preflight"
+        blob = kms.encrypt(KeyId=meta["Arn"], Plaintext=probe)["CiphertextBlob"]
+        if kms.decrypt(CiphertextBlob=blob, KeyId=meta["Arn"])["Plaintext"] != probe:
+            return CheckRow(check, False, f"{key_id} did not decrypt what it encrypted", "aws")
+        return CheckRow(check, True, f"{meta['Arn']} is Enabled and encrypts/decrypts", "aws")
+
+    return _guard(check, "aws", body)
+
+
+def backend_url(project_dir: Path, explicit: str | None) -> str | None:
+    """--backend, else PULUMI_BACKEND_URL, else Pulumi.yaml's backend.url, else the CLI's current login."""
+    if explicit:
+        return explicit
+    if os.environ.get("PULUMI_BACKEND_URL"):
+        return os.environ["PULUMI_BACKEND_URL"]
+    try:
+        project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+        url = (project.get("backend") or {}).get("url")
+        if isinstance(url, str) and url:
+            return url
+    except (OSError, yaml.YAMLError, AttributeError):
+        pass
+    home = Path(os.environ.get("PULUMI_HOME", Path.home() / ".pulumi"))
+    try:
+        current = json.loads((home / "credentials.json").read_text()).get("current")
+        return current if isinstance(current, str) and current else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _state_backend(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> CheckRow:
+    check = "state backend"
+    url = backend_url(ctx.project_dir, opts.backend)
+    if not url:
+        return CheckRow(
+            check, False, "no backend known; set PULUMI_BACKEND_URL, --backend or `pulumi login`", "aws"
+        )
+    parsed = urlparse(url)
+
+    def body() -> CheckRow:
+        if parsed.scheme == "s3":
+            region = parse_qs(parsed.query).get("region", [None])[0]
+            client = AwsClients(region).client("s3") if region else aws.client("s3")
+            client.head_bucket(Bucket=parsed.netloc)
+            return CheckRow(check, True, f"s3://{parsed.netloc} is reachable", "aws")
+        if parsed.scheme == "file":
+            path = Path(os.path.expanduser(parsed.netloc + parsed.path))
+            if path.is_dir() and os.access(path, os.W_OK):
+                return CheckRow(check, True, f"{url} is a writable directory", "state")
+            return CheckRow(check, False, f"{url} is not a writable directory", "state")
+        if parsed.scheme in ("https", "http"):
+            try:
+                with urllib.request.urlopen(url.rstrip("/") + "/api/capabilities", timeout=15):
+                    pass
+            except urllib.error.HTTPError:
+                pass  # it answered: reachable (authentication is the CLI's business)
+            return CheckRow(check, True, f"{parsed.netloc} answers", "state")
+        return CheckRow(check, False, f"{url}: unsupported backend scheme; s3://, file://, https://", "state")
+
+    return _guard(check, "aws" if parsed.scheme == "s3" else "state", body)
+
+
+def _zones(ctx: StackContext, aws: AwsClients) -> CheckRow:
+    check = "availability zones"
+    net = ctx.spec.network
+
+    def body() -> CheckRow:
+        answer = aws.client("ec2").describe_availability_zones(
+            Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}]
+        )
+        available = sorted(
+            z["ZoneName"] for z in answer["AvailabilityZones"] if z.get("State") == "available"
+        )
+        region = ctx.spec.region
+        if net.existing:
+            return CheckRow(check, True, f"existing VPC {net.vpc_id}: its subnets fix the zones", "aws")
+        if net.availability_zones:
+            missing = [z for z in net.availability_zones if z not in available]
+            if missing:
+                return CheckRow(
+                    check,
+                    False,
+                    f"{', '.join(missing)} not available in {region} (available: {', '.join(available)})",
+                    "aws",
+                )
+            return CheckRow(check, True, f"{', '.join(net.availability_zones)} available in {region}", "aws")
+        if len(available) < net.az_count:
+            return CheckRow(
+                check,
+                False,
+                f"{region} has {len(available)} available zones, the spec needs {net.az_count}",
+                "aws",
+            )
+        return CheckRow(
+            check, True, f"{region} has {len(available)} available zones, {net.az_count} needed", "aws"
+        )
+
+    return _guard(check, "aws", body)
+
+
+def _quota(aws: AwsClients, service: str, code: str, default: int) -> tuple[int, str]:
+    try:
+        value = aws.client("service-quotas").get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"][
+            "Value"
+        ]
+        return int(value), f"quota {int(value)}"
+    except Exception as exc:
+        return default, f"AWS default quota {default} (Service Quotas: {error_text(exc)})"
+
+
+def _quotas(ctx: StackContext, aws: AwsClients) -> list[CheckRow]:
+    net = ctx.spec.network
+    if net.existing:
+
+        def existing() -> CheckRow:
+            aws.client("ec2").describe_vpcs(VpcIds=[net.vpc_id])
+            return CheckRow(
+                "VPC", True, f"existing VPC {net.vpc_id} found; no new VPC or NAT addresses needed", "aws"
+            )
+
+        return [_guard("VPC", "aws", existing)]
+
+    def vpcs() -> CheckRow:
+        used = sum(len(page["Vpcs"]) for page in aws.client("ec2").get_paginator("describe_vpcs").paginate())
+        limit, source = _quota(aws, *VPC_QUOTA)
+        ok = used + 1 <= limit
+        return CheckRow("VPC quota", ok, f"{used} VPCs in use, 1 more needed, {source}", "aws")
+
+    def eips() -> CheckRow:
+        need = net.zone_count if net.nat_gateways == "one-per-az" else 1
+        used = len(
+            aws.client("ec2").describe_addresses(Filters=[{"Name": "domain", "Values": ["vpc"]}])["Addresses"]
+        )
+        limit, source = _quota(aws, *EIP_QUOTA)
+        ok = used + need <= limit
+        return CheckRow(
+            "Elastic IP quota",
+            ok,
+            f"{used} in use, {need} more for NAT gateways ({net.nat_gateways}), {source}",
+            "aws",
+        )
+
+    return [_guard("VPC quota", "aws", vpcs), _guard("Elastic IP quota", "aws", eips)]

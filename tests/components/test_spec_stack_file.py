@@ -1,0 +1,178 @@
+"""The strict stack-file reader: every YAML oddity of issue 6 is one line naming file and key."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.spec import SecretValue, SpecError, load_spec, raw_config_from_stack_file
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAD = "config:\n  eksgitops:region: eu-west-1\n"
+
+
+def read(tmp_path: Path, text: str | bytes) -> dict[str, Any]:
+    path = tmp_path / "Pulumi.test.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return raw_config_from_stack_file(path)
+
+
+def refused(tmp_path: Path, text: str | bytes) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        read(tmp_path, text)
+    lines = info.value.lines
+    for line in lines:
+        assert line.startswith(str(tmp_path / "Pulumi.test.yaml")), line
+        assert "; " in line and "\n" not in line, line
+    return lines
+
+
+def one_line(tmp_path: Path, text: str | bytes, key: str, phrase: str) -> str:
+    lines = refused(tmp_path, text)
+    assert len(lines) == 1, lines
+    assert f": {key}: " in lines[0] or f":{key}" in lines[0], lines
+    assert phrase in lines[0], lines
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "tag"),
+    [
+        ("!Ref Something", "!Ref"),
+        ("!!int two", "!!int"),
+        ("!!binary aGVsbG8=", "!!binary"),
+        ("!!python/object:os.system x", "!!python/object:os.system"),
+        ("!!set {a: null}", "!!set"),
+    ],
+)
+def test_tags_are_refused_at_their_key(tmp_path: Path, value: str, tag: str) -> None:
+    line = one_line(tmp_path, HEAD + f"  eksgitops:tags:\n    team: {value}\n", "eksgitops:tags.team", tag)
+    assert "is set" not in line  # the old "!!set reads 'is set'" message
+
+
+def test_tag_on_a_top_level_scalar(tmp_path: Path) -> None:
+    one_line(tmp_path, HEAD + "  eksgitops:clusterName: !Ref Name\n", "eksgitops:clusterName", "!Ref")
+
+
+def test_explicit_str_is_a_plain_string(tmp_path: Path) -> None:
+    assert read(tmp_path, HEAD + "  eksgitops:tags:\n    cost-center: !!str 1001\n")["tags"] == {
+        "cost-center": "1001"
+    }
+
+
+@pytest.mark.parametrize(
+    ("labels", "phrase"),
+    [("{1: x}", "key 1, which YAML reads as a number"), ("{~: x}", "key ~"), ("{true: x}", "a boolean")],
+)
+def test_non_string_keys(tmp_path: Path, labels: str, phrase: str) -> None:
+    text = HEAD + f"  eksgitops:nodeGroups:\n    - name: g\n      labels: {labels}\n"
+    one_line(tmp_path, text, "eksgitops:nodeGroups[0].labels", phrase)
+
+
+def test_complex_key(tmp_path: Path) -> None:
+    one_line(
+        tmp_path, HEAD + "  eksgitops:tags:\n    ? [a, b]\n    : x\n", "eksgitops:tags", "a list as a key"
+    )
+
+
+def test_self_referencing_alias(tmp_path: Path) -> None:
+    one_line(tmp_path, HEAD + "  eksgitops:tags: &a\n    x: *a\n", "eksgitops:tags.x", "contains itself")
+
+
+def test_alias_bomb_fails_fast(tmp_path: Path) -> None:
+    # 9 levels of 9 aliases each: 9^8 leaves if expanded.
+    text = HEAD + '  other:bomb:\n    - &l0 ["lol"]\n'
+    for i in range(1, 9):
+        text += f"    - &l{i} [" + ", ".join(f"*l{i - 1}" for _ in range(9)) + "]\n"
+    text += "  eksgitops:tags: *l8\n"
+    start = time.monotonic()
+    line = one_line(tmp_path, text, "eksgitops:tags", "expands to more than")
+    assert time.monotonic() - start < 5
+    assert "aliases" in line
+
+
+def test_duplicate_keys_at_any_depth(tmp_path: Path) -> None:
+    text = HEAD + "  eksgitops:network:\n    azCount: 2\n    azCount: 3\n"
+    one_line(tmp_path, text, "eksgitops:network.azCount", "is set twice (lines 4 and 5)")
+    text = HEAD + "  eksgitops:nodeGroups:\n    - name: a\n      labels: {k: x, k: y}\n"
+    one_line(tmp_path, text, "eksgitops:nodeGroups[0].labels.k", "twice")
+    one_line(tmp_path, HEAD + "  eksgitops:region: us-east-1\n", "eksgitops:region", "twice")
+    one_line(tmp_path, HEAD + "  region: eu-west-1\n", "eksgitops:region", "twice")
+
+
+def test_a_second_config_is_refused(tmp_path: Path) -> None:
+    one_line(tmp_path, HEAD + "config:\n  eksgitops:clusterName: x\n", "config", "twice")
+
+
+@pytest.mark.parametrize("namespace", ["eksgitop", "eks_gitops", "EKSGITOPS", "eks-gitops"])
+def test_near_miss_namespaces(tmp_path: Path, namespace: str) -> None:
+    line = one_line(
+        tmp_path, HEAD + f"  {namespace}:clusterName: x\n", f"{namespace}:clusterName", "no program"
+    )
+    assert 'did you mean "eksgitops:clusterName"?' in line
+
+
+def test_other_namespaces_are_left_to_their_programs(tmp_path: Path) -> None:
+    raw = read(tmp_path, HEAD + "  aws:region: eu-west-1\n  kubernetes:context: x\n")
+    assert raw == {"region": "eu-west-1"}
+
+
+def test_keys_outside_config(tmp_path: Path) -> None:
+    one_line(tmp_path, HEAD + "eksgitops:clusterName: x\n", "eksgitops:clusterName", "outside config:")
+    one_line(tmp_path, "confg:\n  eksgitops:region: eu-west-1\n", "confg", 'did you mean "config"?')
+    assert read(tmp_path, HEAD + "secretsprovider: passphrase\nencryptionsalt: v1:x\n") == {
+        "region": "eu-west-1"
+    }
+
+
+def test_aws_region_must_match(tmp_path: Path) -> None:
+    one_line(tmp_path, HEAD + "  aws:region: us-east-1\n", "eksgitops:region", 'aws:region is "us-east-1"')
+
+
+def test_non_utf8_files(tmp_path: Path) -> None:
+    one_line(tmp_path, (HEAD + "# caf\xe9\n").encode("latin-1"), "3", "not UTF-8")
+    lines = refused(tmp_path, (HEAD + "# café\n").encode("utf-16"))
+    assert "UTF-16" in lines[0]
+
+
+def test_dates_stay_strings_so_iam_versions_and_conditions_work(tmp_path: Path) -> None:
+    text = HEAD + (
+        "  eksgitops:identities:\n"
+        "    - {name: a, namespace: a, serviceAccount: a, policy: {Version: 2012-10-17, Statement: [\n"
+        "        {Effect: Allow, Action: s3:GetObject, Resource: '*',\n"
+        '         Condition: {DateLessThan: {"aws:CurrentTime": 2030-01-01T00:00:00Z}}}]}}\n'
+    )
+    raw = read(tmp_path, text)
+    policy = raw["identities"][0]["policy"]
+    assert policy["Version"] == "2012-10-17"
+    assert policy["Statement"][0]["Condition"]["DateLessThan"]["aws:CurrentTime"] == "2030-01-01T00:00:00Z"
+    admin = {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/a"}]}
+    spec = load_spec({**raw, "nodeGroups": [{"name": "g"}], "access": admin}, stack="t", source="s")
+    assert spec.identities[0].policy == policy
+
+
+def test_yaml_1_2_scalars_like_pulumi(tmp_path: Path) -> None:
+    raw = read(
+        tmp_path, HEAD + "  eksgitops:tags:\n    a: yes\n    b: on\n    c: 0x1F\n    d: 1.5\n    e: ~\n"
+    )
+    assert raw["tags"] == {"a": "yes", "b": "on", "c": 31, "d": 1.5, "e": None}
+    one_line(tmp_path, HEAD + "  eksgitops:tags:\n    a: .inf\n", "eksgitops:tags.a", "JSON")
+
+
+def test_secure_values_and_merge_keys(tmp_path: Path) -> None:
+    raw = read(tmp_path, HEAD + "  eksgitops:tags:\n    t:\n      secure: AAAB\n")
+    assert isinstance(raw["tags"]["t"], SecretValue)
+    one_line(tmp_path, HEAD + "  eksgitops:tags:\n    t:\n      secure: [1]\n", "eksgitops:tags.t.secure", "")
+    text = HEAD + "  x: &d {a: b}\n  eksgitops:tags:\n    <<: *d\n"
+    one_line(tmp_path, text, "eksgitops:tags", "merge key")
+
+
+def test_deep_nesting_is_one_line(tmp_path: Path) -> None:
+    lines = refused(tmp_path, HEAD + "  eksgitops:tags: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert len(lines) == 1
