@@ -24,7 +24,21 @@ CLUSTER_ROLE = "cluster"
 NODE_ROLE = "node"
 AUTO_MODE_NODE_ROLE = "auto-node"
 EBS_CSI_ROLE = "ebs-csi"
-RESERVED_ROLE_NAMES = (CLUSTER_ROLE, NODE_ROLE, AUTO_MODE_NODE_ROLE, EBS_CSI_ROLE)
+# The GitOps agent's roles (components/gitops): `flux-<controller>` and the EKS Argo CD capability.
+FLUX_CONTROLLER_ROLES = (
+    "flux-kustomize-controller",
+    "flux-image-reflector-controller",
+    "flux-source-controller",
+)
+ARGOCD_CAPABILITY_ROLE = "argocd-capability"
+RESERVED_ROLE_NAMES = (
+    CLUSTER_ROLE,
+    NODE_ROLE,
+    AUTO_MODE_NODE_ROLE,
+    EBS_CSI_ROLE,
+    *FLUX_CONTROLLER_ROLES,
+    ARGOCD_CAPABILITY_ROLE,
+)
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

@@ -1,4 +1,4 @@
-"""Platform: one environment — network, EKS cluster, workload identities — from one spec."""
+"""Platform: one environment — network, EKS cluster, workload identities, GitOps agent — from one spec."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pulumi_aws as aws
 
 from components.cluster import EksCluster, EksClusterArgs
 from components.fleet_escrow import FleetEscrow, FleetEscrowArgs
+from components.gitops.agent import GitOpsAgent, GitOpsAgentArgs
+from components.gitops.bridge import BridgeValues
 from components.iam_documents import role_name_for
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.network import Network, NetworkArgs
@@ -31,7 +33,7 @@ class PlatformArgs:
 
 
 class Platform(pulumi.ComponentResource):
-    """Everything one environment needs before the GitOps agent: network, cluster, identities.
+    """One environment: network, cluster, identities, then the GitOps agent and the bridge.
 
     All AWS resources go through one explicit provider for the spec's region, so a stack
     never depends on ambient `aws:region` config, and default tags reach every resource.
@@ -42,6 +44,8 @@ class Platform(pulumi.ComponentResource):
     cluster: EksCluster
     identity_role_arns: dict[str, pulumi.Output[str]]
     escrow: FleetEscrow | None
+    account_id: pulumi.Output[str]
+    gitops: GitOpsAgent
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eksgitops:platform:Platform", name, None, opts)
@@ -85,8 +89,35 @@ class Platform(pulumi.ComponentResource):
         }
         # Durable (protected, retained on delete); the same provider, so the same region and tags.
         self.escrow = FleetEscrow(f"{name}-escrow", args.escrow, opts=child) if args.escrow else None
+        self.account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOptions(parent=self, provider=self.provider)
+        ).account_id
+        self.gitops = GitOpsAgent(
+            f"{name}-gitops",
+            GitOpsAgentArgs(
+                gitops=spec.gitops,
+                environment=spec.environment,
+                cluster_name=spec.cluster_name,
+                region=spec.region,
+                cluster=self.cluster,
+                bridge=BridgeValues(
+                    environment=spec.environment,
+                    cluster_name=self.cluster.cluster_name,
+                    region=spec.region,
+                    account_id=self.account_id,
+                    vpc_id=self.network.vpc_id,
+                    oidc_issuer_host=self.cluster.oidc_issuer_host,
+                    identity_role_arns=self.identity_role_arns,
+                ),
+                addons=list(spec.enabled_addons()),
+                cross_namespace_refs=spec.gitops.cross_namespace_refs,
+                tags=tags,
+            ),
+            opts=child,
+        )
         self.register_outputs(
             {
+                "bridge": self.gitops.bridge_variables,
                 "cluster_name": self.cluster.cluster_name,
                 "endpoint": self.cluster.endpoint,
                 "kubeconfig": self.cluster.kubeconfig,
@@ -147,3 +178,9 @@ class Platform(pulumi.ComponentResource):
         if self.escrow is not None:
             pulumi.export("fleetEscrowBucket", self.escrow.bucket_name)
             pulumi.export("gitCredentialsSecretArn", self.escrow.git_credentials_secret_arn)
+        # What Git reads (secret-free) and where the agent pulls from.
+        pulumi.export("bridge", self.gitops.bridge_variables)
+        pulumi.export("gitopsAgent", self.spec.gitops.agent)
+        pulumi.export("gitopsRepoUrl", self.spec.gitops.repo_url or "")
+        pulumi.export("gitopsBranch", self.spec.gitops.branch)
+        pulumi.export("gitopsPath", self.spec.gitops.path or "")

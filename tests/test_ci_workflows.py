@@ -103,6 +103,7 @@ def test_the_templates_do_what_the_readme_says() -> None:
     pr = _load(ROOT / ".github" / "workflows" / "pull-request.yml")
     runs = " ".join(s.get("run", "") for s in _steps(pr))
     assert "eksgitops plan ${{ matrix.stack }}" in runs and "eksgitops fleet verify" in runs
+    assert "--stack ${{ matrix.stack }}" in runs  # verify against the bridge the plan wrote
     preview = [s for s in _steps(pr) if s.get("uses", "").startswith("pulumi/actions@")]
     assert (
         preview

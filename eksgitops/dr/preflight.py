@@ -17,14 +17,15 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs, urlparse
 
 import yaml
 
 from components.fleet_escrow import git_credentials_secret_name
+from components.gitops.sops_key import sops_alias_name
 from eksgitops.dr.aws import AwsClients, error_text
-from eksgitops.dr.context import StackContext
+from eksgitops.dr.context import DRILL_SUFFIX, StackContext
 from eksgitops.dr.escrow import EscrowError, fetch_bundle
 from eksgitops.dr.fleet_check import FleetVerifier, GitCheckError, has_path, mirror, resolve
 from eksgitops.dr.report import CheckRow
@@ -199,7 +200,7 @@ def _git_checks(
 
 def _escrowed_credentials(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> CheckRow:
     check = "escrowed Git credentials"
-    if getattr(ctx.spec.gitops, "credentials", "unset") is None and not opts.credentials_secret:
+    if ctx.spec.gitops.credentials is None and not opts.credentials_secret:
         return CheckRow(check, True, "skipped: the stack reads a public repository", "aws")
     secret_id = opts.credentials_secret or git_credentials_secret_name(ctx.environment)
 
@@ -219,27 +220,26 @@ def _escrowed_credentials(ctx: StackContext, opts: PreflightOptions, aws: AwsCli
 
 
 def sops_key_id(ctx: StackContext, explicit: str | None) -> str | None:
-    """The SOPS key: --sops-key, else what the gitops spec names (when it has such a key), else None."""
+    """The SOPS key: --sops-key, else the stack's `gitops.sops` key (an existing key's ARN, or
+    the alias the platform gives the key it creates), else None when SOPS is off."""
     if explicit:
         return explicit
-    gitops: Any = ctx.spec.gitops
-    for attr in ("sops_kms_key_arn", "sops_key_arn"):
-        if isinstance(getattr(gitops, attr, None), str):
-            return getattr(gitops, attr)
-    sops = getattr(gitops, "sops", None)
-    for attr in ("kms_key_arn", "key_arn"):
-        if isinstance(getattr(sops, attr, None), str):
-            return getattr(sops, attr)
-    return None
-
-
-def default_sops_alias(environment: str) -> str:
-    return f"alias/eksgitops-{environment}-sops"
+    sops = ctx.spec.gitops.sops
+    if not sops.enabled:
+        return None
+    # A drill builds a cluster of its own name, but the fleet's secrets are encrypted to the
+    # environment's key: that is the key a drill (and a rebuild) must be able to use.
+    cluster = ctx.spec.cluster_name
+    if ctx.stack != ctx.environment:
+        cluster = cluster.removesuffix(DRILL_SUFFIX)
+    return sops.kms_key_arn or sops_alias_name(cluster)
 
 
 def _sops_key(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> CheckRow:
     check = "SOPS KMS key"
-    key_id = sops_key_id(ctx, opts.sops_key) or default_sops_alias(ctx.environment)
+    key_id = sops_key_id(ctx, opts.sops_key)
+    if key_id is None:
+        return CheckRow(check, True, "skipped: the stack has gitops.sops.enabled false", "aws")
 
     def body() -> CheckRow:
         kms = aws.client("kms")

@@ -1,27 +1,42 @@
 """`fleet bootstrap` and `fleet verify` as plain functions (the CLI only parses flags).
 
 Kept apart from the CLI so tests can inject a push hook and race a second clone
-deterministically.
+deterministically. Bootstrap verifies the exact tree it is about to commit and refuses to push
+one that would not reconcile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from eksgitops.fleet import layout, scaffold
-from eksgitops.fleet.credentials import Credentials, scrub_url
+from eksgitops.fleet.bridge import StackBridge
+from eksgitops.fleet.credentials import Credentials, scrub_url, strip_userinfo
+from eksgitops.fleet.engine import Engine, find_engine
+from eksgitops.fleet.findings import Report
 from eksgitops.fleet.repo import (
     Checkout,
+    FleetError,
     PushHook,
     checkout,
     checkout_revision,
     commit_all,
     push_with_retries,
 )
-from eksgitops.fleet.verify import Report, verify_tree
+from eksgitops.fleet.verify import verify_tree
 
 Echo = Callable[[str], None]
+
+
+class VerifyRefused(FleetError):
+    """Bootstrap built and verified the commit it was about to push, and it would not reconcile."""
+
+    def __init__(self, report: Report, foreign_layers: list[str]) -> None:
+        super().__init__(f"refusing to push: {len(report.errors)} error(s) in the layout; nothing was pushed")
+        self.report = report
+        self.foreign_layers = foreign_layers
 
 
 @dataclass
@@ -33,6 +48,7 @@ class BootstrapResult:
     files: list[str]
     protected: list[str]
     attempts: int = 1
+    report: Report | None = None
 
 
 def bootstrap(
@@ -44,41 +60,82 @@ def bootstrap(
     force: bool = False,
     attempts: int = 3,
     before_push: PushHook | None = None,
+    engine: Engine | None = None,
 ) -> BootstrapResult:
-    """Lay out `opts.env` in the fleet repo and push one commit (or say it is up to date)."""
+    """Lay out `opts.env` in the fleet repo, verify it, and push one commit (or say it is up to date)."""
+    engine = engine or find_engine()  # before cloning: no engine, no bootstrap (exit 2)
     with checkout(repo_arg, opts.branch, creds) as co:
         for note in co.notes:
             echo(f"note: {note}")
         # Argo CD Applications point at the repo by URL: never with credentials in it.
-        opts = replace(opts, repo_url=opts.repo_url or _public_url(co))
+        opts = replace(opts, repo_url=strip_userinfo(opts.repo_url or _public_url(co)))
         files = layout.render(opts)
         last: dict[str, scaffold.Plan] = {}
+        reports: list[Report] = []
 
         def make_change(c: Checkout) -> str | None:
             plan = scaffold.plan(c.root, opts, files, force=force)
             last["plan"] = plan
-            if dry_run or not plan.writes:
+            if not plan.writes:
                 return None
             scaffold.apply(c.root, plan)
+            report = _verify_worktree(c, opts, engine)
+            reports.append(report)
+            if report.errors:
+                raise VerifyRefused(report, plan.foreign_layers)
+            if dry_run:
+                return None
             return commit_all(c, sorted(plan.writes), _message(opts, plan))
 
-        result = push_with_retries(co, make_change, attempts=attempts, before_push=before_push)
+        try:
+            result = push_with_retries(co, make_change, attempts=attempts, before_push=before_push)
+        except VerifyRefused:
+            _report_plan(last["plan"], echo, dry_run=True)
+            raise
         plan = last["plan"]
+        report = reports[-1] if reports else None
         _report_plan(plan, echo, dry_run)
+        if report is not None:
+            for finding in report.policy:
+                echo(creds.scrub(f"warning: {finding}"))
         short = (result.sha or "")[:7] or "(empty)"
         if dry_run:
             echo(f"dry run: {len(plan.writes)} file(s) would be written; nothing committed")
-            return BootstrapResult(False, result.sha, sorted(plan.writes), plan.protected)
+            return BootstrapResult(False, result.sha, sorted(plan.writes), plan.protected, report=report)
         if not result.pushed:
             echo(f"{opts.env}: up to date with {opts.branch} at {short}; nothing to commit")
-            return BootstrapResult(False, result.sha, [], plan.protected, result.attempts)
+            return BootstrapResult(False, result.sha, [], plan.protected, result.attempts, report)
         retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
-        echo(f"{opts.env}: pushed {short} to {opts.branch} ({len(plan.writes)} file(s)){retried}")
-        return BootstrapResult(True, result.sha, sorted(plan.writes), plan.protected, result.attempts)
+        checked = f"; verified {report.builds} builds, {report.objects} objects" if report else ""
+        echo(f"{opts.env}: pushed {short} to {opts.branch} ({len(plan.writes)} file(s)){retried}{checked}")
+        if co.default_branch is not None and co.default_branch != opts.branch:
+            echo(
+                f"note: {opts.branch} is not the default branch ({co.default_branch}); verify it with "
+                f"`eksgitops fleet verify --repo {creds.scrub(repo_arg)} --env {opts.env} "
+                f"--revision {opts.branch}`"
+            )
+        return BootstrapResult(True, result.sha, sorted(plan.writes), plan.protected, result.attempts, report)
+
+
+def _verify_worktree(co: Checkout, opts: layout.Options, engine: Engine) -> Report:
+    identities = _recorded_identities(co.root, opts.env) or list(layout.SCAFFOLD_IDENTITIES)
+    return verify_tree(
+        co.root,
+        opts.cluster_path,
+        set(layout.bridge_vars(identities)),
+        {co.url, _public_url(co), opts.repo_url},
+        agent=opts.agent,
+        engine=engine,
+    )
+
+
+def _recorded_identities(root: Path, env: str) -> list[str]:
+    state = scaffold.load_states(root).get(env, {})
+    return [str(i) for i in state.get("identities") or []]
 
 
 def _public_url(co: Checkout) -> str:
-    url = scrub_url(co.url)
+    url = strip_userinfo(co.url)
     return url if "://" in url or "@" in url else f"file://{url}"
 
 
@@ -115,16 +172,54 @@ def verify(
     identities: list[str],
     extra_vars: set[str],
     creds: Credentials,
+    *,
+    repo_urls: list[str] | None = None,
+    stack: StackBridge | None = None,
+    agent: str | None = None,
+    engine: Engine | None = None,
 ) -> tuple[Report, str]:
-    """Clone, detach at `revision` (default: the remote's HEAD) and run the checks.
+    """Clone, detach at `revision` (default: the remote's HEAD) and verify `env_path`.
 
-    Provided variables: the bridge keys, `<identity>_role_arn` for the identities given and
-    those the scaffold recorded in `.eksgitops/<env>.yaml` as required, and `extra_vars`.
+    Without a stack: the bridge provides its keys, `<identity>_role_arn` for the identities given
+    and those recorded in `.eksgitops/<env>.yaml`, and `extra_vars`. With a stack: exactly what
+    `build/<stack>/bridge.json` lists, and every identity the layout recorded must be in it.
     """
+    engine = engine or find_engine()
     with checkout(repo_arg, None, creds) as co:
         sha = checkout_revision(co, revision)
         state = scaffold.load_states(co.root).get(env, {})
         recorded = [str(i) for i in state.get("identities") or []]
-        provided = set(layout.bridge_vars([*recorded, *identities])) | extra_vars
-        report = verify_tree(co.root, env_path, provided, {co.url, repo_arg, _public_url(co)})
+        urls = {co.url, repo_arg, _public_url(co), *(repo_urls or [])}
+        chosen_agent = agent or str(state.get("agent") or (stack.agent if stack else "flux"))
+        if chosen_agent not in layout.AGENTS:
+            chosen_agent = "flux"
+        if stack is not None:
+            urls.add(stack.repo_url)
+            report = verify_tree(
+                co.root,
+                env_path,
+                dict(stack.variables),
+                urls,
+                agent=chosen_agent,
+                stack=stack.stack,
+                stack_file=stack.file,
+                engine=engine,
+                disposable=True,  # our own throw-away clone
+            )
+            for identity in recorded:
+                if identity not in stack.identities:
+                    report.add(
+                        f".eksgitops/{env}.yaml",
+                        f"the layout needs the workload identity {identity}, which stack {stack.stack} "
+                        f"does not define ({stack.file} lists: {', '.join(stack.identities) or 'none'})",
+                    )
+            report.finish()
+        else:
+            provided = set(layout.bridge_vars([*recorded, *identities])) | extra_vars
+            report = verify_tree(
+                co.root, env_path, provided, urls, agent=chosen_agent, engine=engine, disposable=True
+            )
         return report, sha
+
+
+__all__ = ["BootstrapResult", "VerifyRefused", "bootstrap", "scrub_url", "verify"]

@@ -1,7 +1,10 @@
 """`eksgitops fleet …`: scaffold/bootstrap a fleet repository and verify a revision.
 
-Exit codes: 0 done (verify: no findings); 1 runtime failure (git, network, credentials) or
-verify findings; 2 a bad flag value. Messages are one line, never a traceback.
+Exit codes (docs/fleet.md): bootstrap 0 pushed or up to date, 1 refused (verify found errors)
+or a runtime failure, 2 a bad flag value or no kustomize engine. Verify 0 will reconcile,
+1 will not reconcile (errors), 3 will reconcile but with policy findings, 2 a bad flag value
+(or no engine, or no bridge.json for --stack), 4 could not verify (git, network, credentials).
+Messages are one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,8 +17,15 @@ import typer
 
 from eksgitops.fleet import bootstrap as ops
 from eksgitops.fleet import layout
+from eksgitops.fleet.bridge import BridgeError, StackBridge
+from eksgitops.fleet.bridge import load as load_bridge
 from eksgitops.fleet.credentials import CredentialError, Credentials
-from eksgitops.fleet.repo import FleetError, RepoArgumentError, git_check_ref_format
+from eksgitops.fleet.engine import EngineMissing
+from eksgitops.fleet.findings import Report
+from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
+from eksgitops.fleet.substitute import VAR_NAME
+
+VERIFY_ERRORS, VERIFY_USAGE, VERIFY_POLICY, VERIFY_UNVERIFIED = 1, 2, 3, 4
 
 app = typer.Typer(
     name="fleet",
@@ -32,7 +42,11 @@ SshKeyOpt = Annotated[
 ]
 TokenFileOpt = Annotated[
     Path | None,
-    typer.Option("--token-file", help="File holding an HTTPS token (default: $EKSGITOPS_GIT_TOKEN)."),
+    typer.Option(
+        "--token-file",
+        help="File holding an HTTPS token (default: $EKSGITOPS_GIT_TOKEN_FILE, else the token in "
+        "$EKSGITOPS_GIT_TOKEN).",
+    ),
 ]
 
 
@@ -46,17 +60,19 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def _failed(exc: FleetError, creds: Credentials) -> typer.Exit:
-    # A bad --repo path is the user's typo (2); anything else is the world's state (1).
-    return _fail(creds.scrub(str(exc)), 2 if isinstance(exc, RepoArgumentError) else 1)
+def _failed(exc: FleetError, creds: Credentials, runtime_code: int = 1) -> typer.Exit:
+    # A bad --repo path is the user's typo (2); anything else is the world's state.
+    return _fail(creds.scrub(str(exc)), 2 if isinstance(exc, RepoArgumentError) else runtime_code)
 
 
 def _check_env(env: str) -> None:
-    if not layout.DNS1123_LABEL.match(env):
+    if not layout.DNS1123_LABEL.fullmatch(env):
         raise _usage("--env", f"{env!r} is not a DNS-1123 label (lowercase a-z, 0-9 and '-', at most 63)")
 
 
 def _check_path(path: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise _usage("--path", f"{path!r} contains control characters")
     norm = posixpath.normpath(path.replace("\\", "/"))
     if path.startswith("/") or norm in (".", "") or norm.split("/")[0] == ".." or ".." in path.split("/"):
         raise _usage("--path", f"{path!r} must be a relative path inside the repository without '..'")
@@ -70,6 +86,13 @@ def _creds(ssh_key: Path | None, token_file: Path | None) -> Credentials:
         return Credentials.load(ssh_key=ssh_key, token_file=token_file)
     except CredentialError as exc:
         raise _usage("--ssh-key/--token-file", str(exc)) from None
+
+
+def _check_repo(repo: str, creds: Credentials) -> None:
+    try:
+        check_url(repo, creds)
+    except RepoArgumentError as exc:
+        raise _fail(str(exc), 2) from None
 
 
 @app.command()
@@ -87,7 +110,7 @@ def bootstrap(
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
 ) -> None:
-    """Clone the repo (or start an empty one), write the environment's layout, commit, push."""
+    """Clone the repo (or start an empty one), write the environment's layout, verify it, commit, push."""
     _check_env(env)
     if agent not in layout.AGENTS:
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
@@ -97,11 +120,26 @@ def bootstrap(
         raise _usage("--image-automation", "is available with --agent flux only")
     norm_path = _check_path(path) if path is not None else None
     creds = _creds(ssh_key, token_file)
+    _check_repo(repo, creds)
     opts = layout.Options(
         env=env, agent=agent, path=norm_path, branch=branch, image_automation=image_automation
     )
     try:
         ops.bootstrap(repo, opts, creds, echo=typer.echo, dry_run=dry_run, force=force)
+    except EngineMissing as exc:
+        raise _fail(str(exc), 2) from None
+    except ops.VerifyRefused as exc:
+        for finding in exc.report.findings:
+            typer.echo(creds.scrub(str(finding)))
+        if exc.foreign_layers:
+            typer.echo(
+                "note: these layers already existed and were kept as they are: "
+                f"{', '.join(layer + '/' for layer in exc.foreign_layers)}; the findings come from combining "
+                "them with this environment's files. Adapt those layers, or bootstrap with another --path, "
+                "or into an empty repository.",
+                err=True,
+            )
+        raise _fail(str(exc), 1) from None
     except FleetError as exc:
         raise _failed(exc, creds) from None
 
@@ -114,6 +152,16 @@ def verify(
         str | None, typer.Option(help="Branch, tag or commit to check (default: the remote's HEAD).")
     ] = None,
     path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            help="Take variables and identities from build/STACK/bridge.json (run `eksgitops plan STACK`).",
+        ),
+    ] = None,
+    build_dir: Annotated[
+        Path, typer.Option("--build-dir", help="Where `eksgitops plan` wrote build/<STACK>/.")
+    ] = Path("build"),
     var: Annotated[
         list[str] | None, typer.Option("--var", help="Extra substitution variable provided (repeatable).")
     ] = None,
@@ -121,23 +169,98 @@ def verify(
         list[str] | None,
         typer.Option("--identity", help="Workload identity of the stack; adds <identity>_role_arn."),
     ] = None,
+    repo_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--repo-url",
+            help="URL Argo CD Applications use for this repository when --repo is a local path (repeatable).",
+        ),
+    ] = None,
+    agent: Annotated[
+        str | None, typer.Option(help="flux or argocd (default: as bootstrap recorded it, else flux).")
+    ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
 ) -> None:
-    """Tell whether a revision will reconcile: builds, references, variables, secrets, pins."""
+    """Tell whether a revision will reconcile: real kustomize builds, strict schemas, references, pins."""
     _check_env(env)
-    env_path = _check_path(path) if path is not None else f"clusters/{env}"
+    if revision is not None and (
+        not revision.strip() or revision.startswith("-") or not revision.isprintable()
+    ):
+        raise _usage("--revision", f"{revision!r} is not a branch, tag or commit")
+    for name in var or []:
+        if not VAR_NAME.fullmatch(name):
+            raise _usage(
+                "--var", f"{name!r} is not a variable name (letters, digits and _, not first a digit)"
+            )
+    for name in identity or []:
+        if not layout.DNS1123_LABEL.fullmatch(name):
+            raise _usage("--identity", f"{name!r} is not an identity name (a DNS-1123 label)")
+    if agent is not None and agent not in layout.AGENTS:
+        raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
+    if stack is not None and (var or identity):
+        raise _usage("--stack", "takes variables and identities from bridge.json; drop --var/--identity")
+    bridge: StackBridge | None = None
+    if stack is not None:
+        try:
+            bridge = load_bridge(stack, build_dir)
+        except BridgeError as exc:
+            raise _fail(str(exc), 2) from None
+    if path is not None:
+        env_path = _check_path(path)
+    elif bridge is not None:
+        env_path = _check_path(bridge.path)
+    else:
+        env_path = f"clusters/{env}"
     creds = _creds(ssh_key, token_file)
+    _check_repo(repo, creds)
     try:
-        report, sha = ops.verify(repo, env_path, env, revision, list(identity or []), set(var or []), creds)
+        report, sha = ops.verify(
+            repo,
+            env_path,
+            env,
+            revision,
+            list(identity or []),
+            set(var or []),
+            creds,
+            repo_urls=list(repo_url or []),
+            stack=bridge,
+            agent=agent,
+        )
+    except EngineMissing as exc:
+        raise _fail(str(exc), 2) from None
     except FleetError as exc:
-        raise _failed(exc, creds) from None
+        raise _failed(exc, creds, VERIFY_UNVERIFIED) from None
+    raise typer.Exit(code=print_report(report, f"{env_path} at {sha[:7]}", creds))
+
+
+def print_report(report: Report, where: str, creds: Credentials | None = None) -> int:
+    """Findings, what was not checked, and a summary; returns the exit code."""
+
+    def clean(text: str) -> str:
+        return creds.scrub(text) if creds is not None else text
+
     for finding in report.findings:
-        typer.echo(str(finding))
-    where = f"{env_path} at {sha[:7]}"
-    if report.findings:
-        typer.echo(f"verify: {len(report.findings)} finding(s) in {where}", err=True)
-        raise typer.Exit(code=1)
-    typer.echo(
-        f"verify: {where} will reconcile ({report.objects} objects in {report.builds} builds, no findings)"
-    )
+        typer.echo(clean(str(finding)))
+    for line in report.not_checked:
+        typer.echo(clean(f"not checked: {line}"))
+    if report.unvalidated_kinds:
+        typer.echo(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}")
+    built = f"{report.builds} builds, {report.objects} objects, {report.seconds:.1f}s"
+    partial = f"; {len(report.not_checked)} item(s) not checked (listed above)" if report.not_checked else ""
+    if report.errors:
+        typer.echo(
+            f"verify: {where} will not reconcile: {len(report.errors)} error(s), "
+            f"{len(report.policy)} policy finding(s) ({built}{partial})",
+            err=True,
+        )
+        return VERIFY_ERRORS
+    verdict = "will reconcile" if not report.not_checked else "will reconcile as far as built"
+    if report.policy:
+        typer.echo(
+            f"verify: {where} {verdict}, with {len(report.policy)} policy finding(s) ({built}{partial})",
+            err=True,
+        )
+        return VERIFY_POLICY
+    typer.echo(f"verify: {where} {verdict} ({built}, no findings{partial})")
+    return 0

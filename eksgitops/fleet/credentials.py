@@ -2,15 +2,18 @@
 
 HTTPS tokens travel as an `http.extraHeader` set through `GIT_CONFIG_*` environment variables,
 so they are never written to `.git/config` and never appear on a command line; SSH keys go
-through `GIT_SSH_COMMAND`. Every message that might contain a URL or git's stderr is passed
-through `Credentials.scrub` before it is printed.
+through `GIT_SSH_COMMAND` with the path shell-quoted (git runs that variable through a shell, so
+a hostile file name must never become a command). Every message that might contain a URL or
+git's stderr is passed through `Credentials.scrub` before it is printed.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,8 +73,9 @@ class Credentials:
             "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=15",
         }
         if self.ssh_key is not None:
+            key = shlex.quote(str(self.ssh_key))
             env["GIT_SSH_COMMAND"] = (
-                f"ssh -i '{self.ssh_key}' -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15"
+                f"ssh -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15"
             )
         if self.token:
             # GIT_CONFIG_* (git >= 2.31) keeps the header out of argv and out of .git/config.
@@ -95,3 +99,49 @@ def scrub_url(text: str) -> str:
     return _USERINFO.sub(
         lambda m: m.group(0) if m.group("user") == "git" else m.group("scheme") + "***@", text
     )
+
+
+_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?:(?P<userinfo>[^/@]*)@)?(?P<rest>.*)", re.DOTALL)
+ALLOWED_SCHEMES = ("https", "ssh", "git", "http", "file")
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme of a `scheme://` URL, lower-case; None for paths and scp-like `user@host:path`."""
+    match = _URL.fullmatch(url)
+    return match.group("scheme").lower() if match else None
+
+
+def url_userinfo(url: str) -> str | None:
+    match = _URL.fullmatch(url)
+    return match.group("userinfo") if match else None
+
+
+def strip_userinfo(url: str) -> str:
+    """The URL to write into the fleet repository: no password or token, ever.
+
+    HTTP(S) URLs lose their userinfo entirely (Argo CD takes credentials from its repository
+    Secret); SSH URLs keep only the user name, which the SSH server needs (`git@`).
+    """
+    match = _URL.fullmatch(url)
+    if not match or match.group("userinfo") is None:
+        return url
+    scheme, userinfo, rest = match.group("scheme"), match.group("userinfo"), match.group("rest")
+    if scheme.lower() == "ssh":
+        user = userinfo.split(":", 1)[0]
+        return f"{scheme}://{user}@{rest}" if user else f"{scheme}://{rest}"
+    return f"{scheme}://{rest}"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether an http:// URL points at this machine (credentials then never cross a network)."""
+    match = _URL.fullmatch(url)
+    if not match:
+        return False
+    host = match.group("rest").split("/", 1)[0]
+    host = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]", 1)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import git
 
-from eksgitops.fleet.credentials import Credentials
+from eksgitops.fleet.credentials import ALLOWED_SCHEMES, Credentials, is_loopback, url_scheme, url_userinfo
 
 DEFAULT_NAME = "eksgitops"
 DEFAULT_EMAIL = "eksgitops@localhost"
@@ -44,6 +44,8 @@ class Checkout:
     branch: str
     creds: Credentials
     notes: list[str]
+    default_branch: str | None = None
+    """The remote's default branch (None for an empty remote)."""
 
     @property
     def root(self) -> Path:
@@ -56,10 +58,34 @@ class Checkout:
             return None
 
 
+def check_url(repo_arg: str, creds: Credentials) -> None:
+    """Refuse what must never reach git: no repository, odd schemes, credentials sent in clear."""
+    if repo_arg.strip() in ("", ".", "./") or any(ord(c) < 32 for c in repo_arg):
+        raise RepoArgumentError(
+            f"--repo {repo_arg!r}: give a repository URL or the path of a git repository "
+            "(the current directory is never implied)"
+        )
+    scheme = url_scheme(repo_arg)
+    if scheme is None:
+        return
+    if scheme not in ALLOWED_SCHEMES:
+        raise RepoArgumentError(
+            f"--repo {creds.scrub(repo_arg)}: unsupported scheme {scheme}:// "
+            f"(allowed: {', '.join(s + '://' for s in ALLOWED_SCHEMES)}, or user@host:path)"
+        )
+    if scheme == "http" and (url_userinfo(repo_arg) or creds.token) and not is_loopback(repo_arg):
+        raise RepoArgumentError(
+            f"--repo {creds.scrub(repo_arg)}: credentials over plain http:// travel in clear text; "
+            "use https:// or ssh"
+        )
+
+
 def resolve_url(repo_arg: str) -> str:
     """A URL is used as given; a local path must be an existing git repository (bare or not)."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", repo_arg) or re.match(r"^[\w.-]+@[\w.-]+:", repo_arg):
+    if url_scheme(repo_arg) is not None or re.match(r"^[\w.-]+@[\w.-]+:", repo_arg):
         return repo_arg
+    if repo_arg.strip() in ("", ".", "./"):
+        raise RepoArgumentError(f"--repo {repo_arg!r}: give a repository URL or the path of a git repository")
     path = Path(repo_arg).expanduser()
     if not path.exists():
         raise RepoArgumentError(
@@ -121,6 +147,7 @@ def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[
     An empty remote gets an unborn `branch`; a remote without `branch` gets it created from its
     default branch, which is what a user bootstrapping a new environment branch expects.
     """
+    check_url(repo_arg, creds)
     url = resolve_url(repo_arg)
     tmp = Path(tempfile.mkdtemp(prefix="eksgitops-fleet-"))
     env = {**creds.git_env()}
@@ -151,6 +178,7 @@ def _remote_branches(repo: git.Repo) -> dict[str, str]:
 def _switch(co: Checkout) -> None:
     repo, branch = co.repo, co.branch
     remote = _remote_branches(repo)
+    co.default_branch = _default_branch(repo, remote) if remote else None
     if branch in remote:
         repo.git.checkout("-B", branch, f"origin/{branch}")
         return
@@ -232,6 +260,7 @@ def push_with_retries(
             return PushResult(sha, attempt, pushed=True)
         except git.GitCommandError as exc:
             text = f"{exc.stdout}\n{exc.stderr}"
+            _refused(text, co)
             if not _is_rejection(text):
                 raise FleetError(describe_error(exc, co.creds, co.url)) from None
             if attempt == attempts:
@@ -244,10 +273,26 @@ def push_with_retries(
 
 
 def _is_rejection(text: str) -> bool:
+    """The remote moved meanwhile (a race worth redoing), as opposed to a refusal."""
     low = text.lower()
-    return any(
-        s in low for s in ("[rejected]", "non-fast-forward", "fetch first", "stale info", "[remote rejected]")
-    )
+    return any(s in low for s in ("[rejected]", "non-fast-forward", "fetch first", "stale info"))
+
+
+def _refused(text: str, co: Checkout) -> None:
+    """The remote refused the push for a reason retrying never fixes: say which."""
+    low = text.lower()
+    where = co.creds.scrub(co.url)
+    if "checked out" in low or "denycurrentbranch" in low:
+        raise FleetError(
+            f"cannot push {co.branch} to {where}: it is a non-bare repository with {co.branch} checked out; "
+            "push to a bare repository (git clone --bare) or set receive.denyCurrentBranch=updateInstead "
+            "there; nothing was pushed"
+        )
+    match = re.search(r"\[remote rejected\][^(\n]*\(([^)\n]*)\)", text)
+    if match:
+        raise FleetError(
+            f"{where} refused the push of {co.branch}: {co.creds.scrub(match.group(1))}; nothing was pushed"
+        )
 
 
 def _reset_to_remote(co: Checkout) -> None:
@@ -273,6 +318,8 @@ def checkout_revision(co: Checkout, revision: str | None) -> str:
     Without a revision: the remote's HEAD, or `main` when the remote HEAD names no branch (a
     bare repository created with another default), or its only branch.
     """
+    if revision is not None and (not revision.strip() or revision.startswith("-")):
+        raise RepoArgumentError(f"--revision {revision!r}: give a branch, tag or commit")
     if revision is None:
         remote = _remote_branches(co.repo)
         if not remote:

@@ -88,6 +88,9 @@ def plan(root: Path, opts: Options, layout: list[LayoutFile], force: bool = Fals
     for item in layout:
         if item.layer in foreign:
             continue
+        if item.layer is None and in_helm_chart(root, item.path.rsplit("/", 1)[0]):
+            result.protected.append(item.path)
+            continue
         target = root / item.path
         current = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
         new_digest = sha256(item.content)
@@ -119,9 +122,17 @@ def plan(root: Path, opts: Options, layout: list[LayoutFile], force: bool = Fals
 
 def _is_foreign(root: Path, layer: str, recorded: dict[str, str]) -> bool:
     directory = root / layer
+    if in_helm_chart(root, layer):
+        return True
     if not directory.is_dir():
         return False
     return not any(p.startswith(layer + "/") for p in recorded)
+
+
+def in_helm_chart(root: Path, rel_dir: str) -> bool:
+    """Whether `rel_dir` is (inside) an existing Helm chart folder: never written into."""
+    parts = [p for p in rel_dir.split("/") if p]
+    return any((root.joinpath(*parts[:i]) / "Chart.yaml").is_file() for i in range(1, len(parts) + 1))
 
 
 def render_state(opts: Options, record: dict[str, str]) -> str:

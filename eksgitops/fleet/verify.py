@@ -1,116 +1,112 @@
-"""Will this revision reconcile? Static checks over a checkout of the fleet repository.
+"""Will this revision reconcile? Verify builds what the agent would build and checks it strictly.
 
-Starting from the environment's path (what the agent syncs), every Flux Kustomization or
-Argo CD Application that points into this repository is built with the small kustomize in
-`kustomize.py`, recursively, and the objects are checked:
+Starting at the environment's path (what the FluxInstance or the root Application syncs), every
+Flux Kustomization and Argo CD Application whose source is this repository is built with the
+real kustomize engine, applying the Kustomization controller's own steps per Kustomization
+(flux_build.py) and its own `postBuild` variables only. Then every object is checked:
 
-* every kustomization builds; every object has apiVersion, kind and metadata.name;
-* each `dependsOn` and `sourceRef` (and `imageRepositoryRef`, `providerRef`) target exists;
-  the GitRepository `flux-system/flux-system` is provided by the agent (the Flux Operator's
-  FluxInstance creates it), so it counts as existing;
-* every `${var}` is provided by the bridge, by `--var`/`--identity`, or by the manifests
-  (`postBuild.substitute` keys, data of ConfigMaps named in `substituteFrom`);
-* no plaintext Secret: only SOPS-encrypted ones (a `sops` block with a `mac`, ENC[...] values);
-* every HelmRelease (and Argo CD Helm source) pins an exact chart version.
+* strictly against the schema of its kind (schema.py): unknown fields, unserved API versions,
+  missing required fields and wrong types are errors, as server-side apply would refuse them;
+* a namespaced object needs a namespace, and that namespace must be created by the layout
+  (or be one every cluster has, or the agent's own);
+* `dependsOn`, `sourceRef`, `chartRef`, `imageRepositoryRef`, `providerRef`, `substituteFrom`
+  and `healthChecks` must name objects that exist;
+* policy (reconciles, but risky): chart versions that are missing or ranges, plaintext Secrets,
+  variables Flux would substitute with an empty string, objects applied twice.
+
+What verify did not build (sources outside the repository, remote clusters, Helm/jsonnet/plugin
+sources of Argo CD, ApplicationSets) is listed in `Report.not_checked`, never passed silently.
 """
 
 from __future__ import annotations
 
+import base64
+import copy
+import json
 import re
-from collections.abc import Iterator
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eksgitops.fleet.kustomize import Builder, BuildError, Resource
+from eksgitops.fleet import flux_build, yamlio
+from eksgitops.fleet.artifacts import compose
+from eksgitops.fleet.engine import Engine, find_engine
+from eksgitops.fleet.findings import POLICY, Report
+from eksgitops.fleet.schema import CLUSTER_SCOPED_BUILTIN, PLACEHOLDER, SchemaSet, ident, split_api_version
+from eksgitops.fleet.substitute import VAR_NAME, substitute
+from eksgitops.fleet.workspace import Workspace, inside, kustomization_file
 
 FLUX_KS = "kustomize.toolkit.fluxcd.io"
-AGENT_PROVIDED = {("GitRepository", "flux-system", "flux-system")}
-BRIDGE_CONFIGMAP = "cluster-vars"
-# Flux postBuild: ${var} and ${var:=default} (a default satisfies it); $${var} is an escape.
-VAR_RE = re.compile(r"(?<!\$)\$\{([_a-zA-Z][_a-zA-Z0-9]*)(:?[-=][^}]*)?\}")
+FLUX_KS_SERVED = "kustomize.toolkit.fluxcd.io/v1"
+ARGO_APP = "argoproj.io/v1alpha1"
+AGENT_SOURCES = {
+    ("GitRepository", "flux-system", "flux-system"),
+    ("OCIRepository", "flux-system", "flux-system"),
+}
+AGENT_OBJECTS = AGENT_SOURCES | {("Kustomization", "flux-system", "flux-system")}
+BRIDGE_REF = ("ConfigMap", "flux-system", "cluster-vars")
+EVERY_CLUSTER_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+AGENT_NAMESPACE = {"flux": "flux-system", "argocd": "argocd"}
+IN_CLUSTER = {"https://kubernetes.default.svc", "https://kubernetes.default.svc/"}
+LOCAL = ""
+FLUX_KINDS = {
+    "Kustomization",
+    "HelmRelease",
+    "GitRepository",
+    "OCIRepository",
+    "HelmRepository",
+    "HelmChart",
+    "Bucket",
+    "ExternalArtifact",
+    "ArtifactGenerator",
+}
+THIS_REPO = "eksgitops:this-repository"
+EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 ARGO_ANNOTATION_RE = re.compile(r'index\s+\.metadata\.annotations\s+"([^"]+)"')
-EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem, printed as `path: message`."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 @dataclass
-class Report:
-    """All findings plus what was looked at, for the summary line."""
+class Options:
+    """What verify needs besides the checkout."""
 
-    findings: list[Finding] = field(default_factory=list)
-    objects: int = 0
-    builds: int = 0
-    provided: list[str] = field(default_factory=list)
-
-
-def verify_tree(root: Path, env_path: str, provided_vars: set[str], repo_urls: set[str]) -> Report:
-    """Check the checkout at `root` for the environment synced from `env_path`."""
-    report = Report()
-    builder = Builder(root)
-    resources: list[Resource] = []
-    queue: list[tuple[str, str]] = [(env_path.strip("/"), env_path)]
-    seen: set[str] = set()
-    while queue:
-        path, via = queue.pop(0)
-        key = path.strip("./") or "."
-        if key in seen:
-            continue
-        seen.add(key)
-        directory = root / path
-        if not directory.is_dir():
-            report.findings.append(Finding(via, f"path {path} not found in the repository"))
-            continue
-        try:
-            built = builder.build(directory)
-        except BuildError as exc:
-            report.findings.append(Finding(exc.path, f"does not build: {exc.message}"))
-            continue
-        report.builds += 1
-        resources.extend(built)
-        queue.extend(_children(built, repo_urls))
-    report.objects = len(resources)
-    index = _index(resources)
-    provided = set(provided_vars) | _manifest_vars(resources)
-    report.provided = sorted(provided)
-    for res in resources:
-        report.findings.extend(_check_object(res, index, provided))
-    report.findings = sorted(set(report.findings), key=lambda f: (f.path, f.message))
-    return report
+    env_path: str
+    repo_urls: set[str] = field(default_factory=set)
+    agent: str = "flux"
+    bridge: dict[str, str] = field(default_factory=dict)
+    """Variables of flux-system/cluster-vars (values may be PLACEHOLDER)."""
+    stack: str | None = None
+    """Set when the bridge comes from `build/<stack>/bridge.json`: missing variables are errors."""
+    stack_file: str = ""
 
 
-def _children(built: list[Resource], repo_urls: set[str]) -> Iterator[tuple[str, str]]:
-    """Paths in this repository that built objects ask an agent to apply."""
-    for res in built:
-        spec = res.obj.get("spec") or {}
-        if not isinstance(spec, dict):
-            continue
-        api = str(res.obj.get("apiVersion", ""))
-        if res.kind == "Kustomization" and api.startswith(FLUX_KS):
-            ref = spec.get("sourceRef") or {}
-            ns = ref.get("namespace") or res.namespace or "flux-system"
-            if (ref.get("kind"), ns, ref.get("name")) in AGENT_PROVIDED:
-                yield str(spec.get("path") or "."), f"{res.source}: {res.ident()}"
-        elif res.kind == "Application" and api.startswith("argoproj.io/"):
-            sources = [spec["source"]] if isinstance(spec.get("source"), dict) else []
-            sources += [s for s in spec.get("sources") or [] if isinstance(s, dict)]
-            for src in sources:
-                if (
-                    src.get("path") is not None
-                    and not src.get("chart")
-                    and _same_repo(src.get("repoURL"), repo_urls)
-                ):
-                    yield str(src["path"]), f"{res.source}: {res.ident()}"
+@dataclass
+class Applied:
+    """An object the agent would apply, where it came from and who applies it."""
+
+    obj: dict[str, Any]
+    file: str
+    owner: str
+    cluster: str
+    decrypts: bool = False
+    argo: bool = False
+
+
+@dataclass
+class Tree:
+    """Content of a source on disk; `origin` maps composed files back to repository files."""
+
+    root: Path
+    label: str
+    origin: dict[str, str] | None = None
+
+    def display(self, rel: str) -> str:
+        if self.origin is None:
+            return rel
+        if rel in self.origin:
+            return self.origin[rel]
+        return f"{self.label}:{rel}"
 
 
 def normalize_url(url: str) -> str:
@@ -121,159 +117,731 @@ def normalize_url(url: str) -> str:
     return url.removesuffix("/").removesuffix(".git").lower()
 
 
-def _same_repo(url: Any, repo_urls: set[str]) -> bool:
-    return isinstance(url, str) and normalize_url(url) in {normalize_url(u) for u in repo_urls}
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
-def _index(resources: list[Resource]) -> set[tuple[str, str, str]]:
-    return {(r.kind, r.namespace, r.name) for r in resources} | AGENT_PROVIDED
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
-def _manifest_vars(resources: list[Resource]) -> set[str]:
-    names: set[str] = set()
-    referenced: set[str] = set()
-    for res in resources:
-        post = ((res.obj.get("spec") or {}) if isinstance(res.obj.get("spec"), dict) else {}).get("postBuild")
-        if isinstance(post, dict):
-            names.update(str(k) for k in (post.get("substitute") or {}))
-            for ref in post.get("substituteFrom") or []:
-                if ref.get("name") != BRIDGE_CONFIGMAP:
-                    referenced.add(str(ref.get("name")))
-    for res in resources:
-        if res.kind in ("ConfigMap", "Secret") and res.name in referenced:
-            names.update(str(k) for k in (res.obj.get("data") or {}))
-    return names
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    return _dict(obj.get("metadata"))
 
 
-def _check_object(res: Resource, index: set[tuple[str, str, str]], provided: set[str]) -> list[Finding]:
-    obj, out = res.obj, []
-    missing = [k for k in ("apiVersion", "kind") if not obj.get(k)]
-    if not res.name:
-        missing.append("metadata.name")
-    if missing:
-        label = f"{res.kind or 'object'} {res.name or '(unnamed)'}"
-        return [Finding(res.source, f"{label}: missing {', '.join(missing)}")]
-    spec: dict[str, Any] = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
-    chart_field = spec.get("chart")
-    chart = chart_field.get("spec") if isinstance(chart_field, dict) else None
-    api = str(obj.get("apiVersion"))
-    who = res.ident()
-
-    def need(kind: str, name: Any, namespace: Any, what: str) -> None:
-        ns = str(namespace or res.namespace)
-        if (kind, ns, str(name)) not in index:
-            out.append(Finding(res.source, f"{who}: {what} {kind} {ns}/{name} not found"))
-
-    if api.startswith(FLUX_KS) or api.startswith("helm.toolkit.fluxcd.io"):
-        for dep in spec.get("dependsOn") or []:
-            if (res.kind, str(dep.get("namespace") or res.namespace), str(dep.get("name"))) not in index:
-                out.append(Finding(res.source, f"{who}: dependsOn {dep.get('name')} not found"))
-    if "fluxcd.io" in api:
-        refs = [spec.get("sourceRef")]
-        if isinstance(chart, dict):
-            refs.append(chart.get("sourceRef"))
-        refs.append(spec.get("chartRef"))
-        for ref in refs:
-            if isinstance(ref, dict) and ref.get("name"):
-                need(str(ref.get("kind", "GitRepository")), ref["name"], ref.get("namespace"), "sourceRef")
-        for field_name, kind in (("imageRepositoryRef", "ImageRepository"), ("providerRef", "Provider")):
-            ref = spec.get(field_name)
-            if isinstance(ref, dict) and ref.get("name"):
-                need(kind, ref["name"], ref.get("namespace"), field_name)
-    if res.kind == "HelmRelease":
-        out.extend(_check_chart_pin(res, chart if isinstance(chart, dict) else None))
-    if res.kind in ("Application", "ApplicationSet") and api.startswith("argoproj.io/"):
-        out.extend(_check_argo(res, spec, provided))
-    if res.kind == "Secret" and api == "v1":
-        out.extend(_check_secret(res))
-    out.extend(_check_vars(res, provided))
-    return out
+def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    meta = _meta(obj)
+    return (str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
-def _check_chart_pin(res: Resource, chart: dict | None) -> list[Finding]:
-    if chart is None:
-        return []  # chartRef: the OCIRepository/HelmChart carries the pin
-    version = chart.get("version")
-    if version is None or not EXACT_VERSION.match(str(version)):
-        shown = "no version" if version is None else f"version {version!r}"
-        return [Finding(res.source, f"{res.ident()}: chart {chart.get('chart')} {shown} is not pinned")]
-    return []
+class Verifier:
+    """One verify run over a scratch copy of the checkout."""
 
+    def __init__(self, root: Path, opts: Options, engine: Engine, disposable: bool = False) -> None:
+        self.opts = opts
+        self.engine = engine
+        self.ws = Workspace(root, disposable)
+        self.repo = Tree(self.ws.root, "repository")
+        self.urls = {normalize_url(u) for u in opts.repo_urls if u}
+        self._builds: dict[str, flux_build.Built] = {}
+        self._artifacts: dict[tuple[str, str], Tree | None] = {}
+        self.previous: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.current: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.applied: list[Applied] = []
 
-def _check_argo(res: Resource, spec: dict, provided: set[str]) -> list[Finding]:
-    out: list[Finding] = []
-    sources = [spec.get("source"), *(spec.get("sources") or [])]
-    for src in sources:
-        if isinstance(src, dict) and src.get("chart"):
-            rev = str(src.get("targetRevision", ""))
-            if "{{" not in rev and not EXACT_VERSION.match(rev):
-                out.append(
-                    Finding(res.source, f"{res.ident()}: chart {src['chart']} version {rev!r} is not pinned")
+    # -- traversal ------------------------------------------------------------------------------
+    def run(self) -> Report:
+        started = time.monotonic()
+        try:
+            self._walk(Report())  # pass 1: learn every object, so lookups don't depend on order
+            self.previous = dict(self.current)
+            self.current = {}
+            report = Report()
+            applied = self._walk(report)
+            self.applied = applied
+            self._check(applied, report)
+            report.objects = len(applied)
+            report.builds = len(self._builds)
+            for rel in self.ws.ignored:
+                report.notes.append(f"{rel}: left out, as source-controller leaves it out of the artifact")
+            for link in self.ws.symlinks:
+                report.not_checked.append(
+                    f"{link}: symlink dropped (source-controller does not keep symlinks)"
                 )
-    for element in _list_elements(spec.get("generators") or []):
-        version = element.get("version")
-        if element.get("chart") and not EXACT_VERSION.match(str(version or "")):
-            message = f"{res.ident()}: chart {element['chart']} version {version!r} is not pinned"
-            out.append(Finding(res.source, message))
-    if res.kind == "ApplicationSet":
+        finally:
+            self.ws.close()
+        report.seconds = time.monotonic() - started
+        report.finish()
+        return report
+
+    def _lookup(self, kind: str, ns: str, name: str) -> dict[str, Any] | None:
+        key = (kind, ns, name)
+        return self.current.get(key) or self.previous.get(key)
+
+    def _walk(self, report: Report) -> list[Applied]:
+        if self.opts.agent == "argocd":
+            root_obj: dict[str, Any] = {
+                "apiVersion": ARGO_APP,
+                "kind": "Application",
+                "metadata": {"name": "root", "namespace": "argocd"},
+                "spec": {
+                    "source": {"repoURL": THIS_REPO, "path": self.opts.env_path},
+                    "destination": {"server": "https://kubernetes.default.svc"},
+                },
+            }
+        else:
+            root_obj = {
+                "apiVersion": FLUX_KS_SERVED,
+                "kind": "Kustomization",
+                "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                "spec": {
+                    "path": self.opts.env_path,
+                    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+                },
+            }
+        queue: list[tuple[dict[str, Any], str, str]] = [(root_obj, self.opts.env_path, LOCAL)]
+        seen: set[tuple[str, str, str, str]] = set()
+        applied: list[Applied] = []
+        while queue:
+            obj, file, cluster = queue.pop(0)
+            key = (*_key(obj), cluster)
+            if key in seen:
+                continue
+            seen.add(key)
+            if obj.get("kind") == "Kustomization":
+                produced = self._flux(obj, file, cluster, report)
+            else:
+                produced = self._argo(obj, file, report)
+            for item in produced:
+                applied.append(item)
+                if item.cluster == LOCAL:
+                    self.current.setdefault(_key(item.obj), item.obj)
+                api, kind = item.obj.get("apiVersion"), item.obj.get("kind")
+                if item.cluster != LOCAL:
+                    continue
+                if (kind == "Kustomization" and api == FLUX_KS_SERVED) or (
+                    kind == "Application" and api == ARGO_APP
+                ):
+                    queue.append((item.obj, item.file, item.cluster))
+        return applied
+
+    # -- Flux -----------------------------------------------------------------------------------
+    def _flux(self, ks: dict[str, Any], file: str, cluster: str, report: Report) -> list[Applied]:
+        spec = _dict(ks.get("spec"))
+        who = ident(ks)
+        ns = str(_meta(ks).get("namespace") or "flux-system")
+        path = spec.get("path") or "./"
+        if not isinstance(path, str):
+            return []  # the schema check reports it
+        if spec.get("suspend") is True:
+            report.not_checked.append(f"{file}: {who} is suspended; {path} not built")
+            return []
+        target_cluster = cluster
+        if isinstance(spec.get("kubeConfig"), dict):
+            target_cluster = f"the cluster of {who}'s kubeConfig"
+            report.not_checked.append(
+                f"{file}: {who} applies to a remote cluster (kubeConfig): built and validated, but that "
+                "cluster's namespaces and CRDs are not known here"
+            )
+        tree = self._source(_dict(spec.get("sourceRef")), ns, who, file, path, report)
+        if tree is None:
+            return []
+        directory = inside(tree.root, path)
+        if directory is None:
+            report.add(file, f"{who}: spec.path {path} is outside its source")
+            return []
+        if not directory.is_dir():
+            report.add(file, f"{who}: spec.path {path} not found in {tree.label}")
+            return []
+        cache_key = json.dumps(
+            [tree.label, path, {k: spec.get(k) for k in _BUILD_FIELDS}], sort_keys=True, default=str
+        )
+        built = self._builds.get(cache_key)
+        if built is None:
+            built = flux_build.build_path(self.engine, tree.root, directory, spec)
+            self._builds[cache_key] = built
+        if built.error is not None:
+            report.add(tree.display(built.error_path), f"{who}: kustomize build failed: {built.error}")
+            return []
+        values, reads_bridge = self._variables(spec, ns, who, file, report)
+        post = isinstance(spec.get("postBuild"), dict)
+        decrypts = isinstance(spec.get("decryption"), dict)
+        out: list[Applied] = []
+        for raw, origin in built.objects:
+            obj = copy.deepcopy(raw)
+            flux_build.apply_common_metadata(obj, spec)
+            where = tree.display(origin)
+            if post and values:
+                result = substitute(obj, values)
+                if result.error is not None or result.obj is None:
+                    report.add(where, f"{ident(obj)} (applied by {who}): {result.error}")
+                    continue
+                obj = result.obj
+                for name in sorted(result.empty):
+                    self._empty_variable(name, obj, where, who, values, reads_bridge, report)
+            out.append(Applied(obj, where, who, target_cluster, decrypts=decrypts))
+        return out
+
+    def _empty_variable(
+        self,
+        name: str,
+        obj: dict[str, Any],
+        where: str,
+        who: str,
+        values: dict[str, str],
+        reads_bridge: bool,
+        report: Report,
+    ) -> None:
+        hint = ""
+        if name.endswith("_role_arn"):
+            identity = name.removesuffix("_role_arn").replace("_", "-")
+            hint = f" (define the workload identity {identity} in the stack)"
+        if self.opts.stack and reads_bridge:
+            report.add(
+                where,
+                f"{ident(obj)}: ${{{name}}} is not provided by stack {self.opts.stack} "
+                f"({self.opts.stack_file or f'build/{self.opts.stack}/bridge.json'}){hint}",
+            )
+            return
+        provided = ", ".join(sorted(values)) or "none"
+        report.add(
+            where,
+            f"{ident(obj)}: ${{{name}}} has no value under {who}: Flux substitutes an empty string{hint} "
+            f"(provided: {provided})",
+            POLICY,
+        )
+
+    def _variables(
+        self, spec: dict[str, Any], ns: str, who: str, file: str, report: Report
+    ) -> tuple[dict[str, str], bool]:
+        post = spec.get("postBuild")
+        if not isinstance(post, dict):
+            return {}, False
+        values: dict[str, str] = {}
+        reads_bridge = False
+        for ref in _list(post.get("substituteFrom")):
+            if not isinstance(ref, dict):
+                continue
+            kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
+            if (kind, ns, name) == BRIDGE_REF and self.opts.agent == "flux":
+                values.update(self.opts.bridge)
+                reads_bridge = True
+                continue
+            found = self._lookup(kind, ns, name)
+            if found is None:
+                if ref.get("optional") is not True:
+                    report.add(
+                        file,
+                        f"{who}: postBuild.substituteFrom {kind} {ns}/{name} not found "
+                        "(Flux stops this Kustomization until it exists)",
+                    )
+                continue
+            values.update(_data_of(found))
+        for key, value in _dict(post.get("substitute")).items():
+            values[str(key)] = str(value).replace("\n", "")
+        for key in sorted(values):
+            if not VAR_NAME.fullmatch(key):
+                report.add(
+                    file,
+                    f"{who}: postBuild variable name {key!r} is invalid "
+                    "(must match ^[_[:alpha:]][_[:alpha:][:digit:]]*$)",
+                )
+                del values[key]
+        return values, reads_bridge
+
+    def _source(
+        self, ref: dict[str, Any], ns: str, who: str, file: str, path: str, report: Report
+    ) -> Tree | None:
+        kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
+        rns = str(ref.get("namespace") or ns)
+        tree = self._tree(kind, rns, name)
+        if tree is not None:
+            return tree
+        obj = self._lookup(kind, rns, name)
+        if obj is not None or (kind == "ExternalArtifact" and self._generator_of(rns, name)):
+            url = _dict(obj.get("spec")).get("url") if obj else None
+            where = f" ({url})" if isinstance(url, str) else ""
+            report.not_checked.append(
+                f"{file}: {who}: source {kind} {rns}/{name}{where} is not this repository; {path} not built"
+            )
+        # A missing source is reported by the reference checks.
+        return None
+
+    def _tree(self, kind: str, ns: str, name: str) -> Tree | None:
+        """The content of a source when it is this repository (or composed from it)."""
+        if (kind, ns, name) in AGENT_SOURCES or self._fluxinstance_sync(kind, ns, name):
+            return self.repo
+        obj = self._lookup(kind, ns, name)
+        if kind == "GitRepository" and obj is not None:
+            url = _dict(obj.get("spec")).get("url")
+            if isinstance(url, str) and normalize_url(url) in self.urls:
+                return self.repo
+        if kind == "ExternalArtifact":
+            return self._artifact(ns, name)
+        return None
+
+    def _fluxinstance_sync(self, kind: str, ns: str, name: str) -> bool:
+        for key, obj in {**self.previous, **self.current}.items():
+            if key[0] == "FluxInstance" and key[1] == ns:
+                sync = _dict(_dict(obj.get("spec")).get("sync"))
+                if sync.get("kind") == kind and (sync.get("name") or "flux-system") == name:
+                    return True
+        return False
+
+    def _generator_of(self, ns: str, name: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        for key, obj in {**self.previous, **self.current}.items():
+            if key[0] != "ArtifactGenerator" or key[1] != ns:
+                continue
+            for artifact in _list(_dict(obj.get("spec")).get("artifacts")):
+                if isinstance(artifact, dict) and artifact.get("name") == name:
+                    return obj, artifact
+        return None
+
+    def _artifact(self, ns: str, name: str) -> Tree | None:
+        if (ns, name) in self._artifacts:
+            return self._artifacts[(ns, name)]
+        found = self._generator_of(ns, name)
+        if found is None:
+            return None
+        generator, artifact = found
+        aliases: dict[str, tuple[Path, str] | None] = {}
+        for src in _list(_dict(generator.get("spec")).get("sources")):
+            if not isinstance(src, dict) or not isinstance(src.get("alias"), str):
+                continue
+            tree = self._tree(
+                str(src.get("kind") or ""), str(src.get("namespace") or ns), str(src.get("name") or "")
+            )
+            aliases[src["alias"]] = (tree.root, "") if tree is self.repo and tree is not None else None
+        if any(v is None for v in aliases.values()) or not aliases:
+            self._artifacts[(ns, name)] = None
+            return None
+        composed = compose(self.ws.scratch(f"artifact-{ns}-{name}"), artifact, aliases)
+        tree = Tree(composed.root, f"ExternalArtifact {ns}/{name}", composed.origin)
+        self._artifacts[(ns, name)] = tree
+        return tree
+
+    # -- Argo CD --------------------------------------------------------------------------------
+    def _argo(self, app: dict[str, Any], file: str, report: Report) -> list[Applied]:
+        spec = _dict(app.get("spec"))
+        who = ident(app) if app is not None else "Application"
+        dest = _dict(spec.get("destination"))
+        server, dest_name = dest.get("server"), dest.get("name")
+        cluster = LOCAL
+        if (server and server not in IN_CLUSTER) or (dest_name and dest_name != "in-cluster"):
+            cluster = f"the cluster {server or dest_name} of {who}"
+            report.not_checked.append(
+                f"{file}: {who} deploys to {server or dest_name}: its cluster state is not known here"
+            )
+        dest_ns = dest.get("namespace") if isinstance(dest.get("namespace"), str) else None
+        sources = [spec.get("source"), *_list(spec.get("sources"))]
+        out: list[Applied] = []
+        for src in sources:
+            if not isinstance(src, dict) or src.get("chart"):
+                continue
+            url = src.get("repoURL")
+            if url != THIS_REPO and (not isinstance(url, str) or normalize_url(url) not in self.urls):
+                report.not_checked.append(
+                    f"{file}: {who}: source {url} is not this repository (use --repo-url to match it)"
+                )
+                continue
+            path = str(src["path"]) if isinstance(src.get("path"), str) else "."
+            directory = inside(self.ws.root, path)
+            if directory is None or not directory.is_dir():
+                report.add(file, f"{who}: source path {path} not found in the repository")
+                continue
+            if "plugin" in src:
+                report.not_checked.append(
+                    f"{file}: {who}: config management plugin source {path} is not rendered"
+                )
+                continue
+            if "helm" in src or (directory / "Chart.yaml").is_file():
+                report.not_checked.append(f"{file}: {who}: Helm source {path} is not rendered")
+                continue
+            directory_opts = _dict(src.get("directory"))
+            if "jsonnet" in directory_opts or any(directory.glob("*.jsonnet")):
+                report.not_checked.append(f"{file}: {who}: jsonnet source {path} is not rendered")
+                continue
+            if kustomization_file(directory) is not None:
+                key = json.dumps(["argo", path])
+                built = self._builds.get(key)
+                if built is None:
+                    built = flux_build.build_path(
+                        self.engine, self.ws.root, directory, {}, load_restrictor_none=False
+                    )
+                    self._builds[key] = built
+                if built.error is not None:
+                    report.add(built.error_path, f"{who}: kustomize build failed: {built.error}")
+                    continue
+                objects = [(copy.deepcopy(o), f) for o, f in built.objects]
+            else:
+                objects = self._argo_directory(
+                    directory, path, bool(directory_opts.get("recurse")), who, report
+                )
+            for obj, where in objects:
+                meta = _meta(obj)
+                if (
+                    dest_ns
+                    and not meta.get("namespace")
+                    and meta is obj.get("metadata")
+                    and _maybe_namespaced(obj)
+                ):
+                    # Argo CD puts namespaced objects without a namespace into the destination's.
+                    meta["namespace"] = dest_ns
+                out.append(Applied(obj, where, who, cluster, argo=True))
+        return out
+
+    def _argo_directory(
+        self, directory: Path, path: str, recurse: bool, who: str, report: Report
+    ) -> list[tuple[dict[str, Any], str]]:
+        pattern = "**/*" if recurse else "*"
+        self._builds.setdefault(json.dumps(["argo-dir", path, recurse]), flux_build.Built())
+        out: list[tuple[dict[str, Any], str]] = []
+        for file in sorted(directory.glob(pattern)):
+            if not file.is_file() or file.suffix not in (".yaml", ".yml", ".json"):
+                continue
+            rel = file.relative_to(self.ws.root).as_posix()
+            try:
+                docs = yamlio.load_all_strict(file.read_text(encoding="utf-8"))
+            except (yamlio.yaml.YAMLError, UnicodeDecodeError) as exc:
+                report.add(rel, f"{who}: cannot read manifest: {str(exc).splitlines()[0]}")
+                continue
+            for doc in docs:
+                if isinstance(doc, dict):
+                    out.append((doc, rel))
+                elif doc is not None:
+                    report.add(rel, f"{who}: a manifest must be a mapping, not {type(doc).__name__}")
+        return out
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _check(self, applied: list[Applied], report: Report) -> None:
+        crds = [
+            a.obj
+            for a in applied
+            if a.obj.get("kind") == "CustomResourceDefinition"
+            and str(a.obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/")
+        ]
+        schemas = SchemaSet(crds)
+        index: dict[str, dict[tuple[str, str, str], Applied]] = defaultdict(dict)
+        namespaces: dict[str, set[str]] = defaultdict(set)
+        for a in applied:
+            key = _key(a.obj)
+            previous = index[a.cluster].get(key)
+            if previous is not None and previous.owner != a.owner:
+                report.add(
+                    a.file, f"{ident(a.obj)} is applied by both {previous.owner} and {a.owner}", POLICY
+                )
+            index[a.cluster].setdefault(key, a)
+            if key[0] == "Namespace":
+                namespaces[a.cluster].add(key[2])
+            namespaces[a.cluster].update(_created_namespaces(a.obj))
+        unsure = {self._cluster_of(line) for line in report.not_checked}
+        helm_releases = 0
+        for a in applied:
+            obj, where = a.obj, a.file
+            who = f"{ident(obj)}"
+            meta = _meta(obj)
+            api, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
+            if not meta.get("name") and not meta.get("generateName"):
+                report.add(where, f"{who}: metadata.name is missing")
+            if kind == "Secret" and api == "v1" and "sops" in obj:
+                obj = self._sops_secret(a, report)
+            for message in schemas.errors(obj):
+                report.add(where, f"{who}: {message}")
+            if api and kind and not schemas.knows(api, kind):
+                report.unvalidated_kinds.append(f"{api} {kind}")
+            self._check_namespace(a, schemas, namespaces, unsure, report)
+            self._check_refs(a, index, unsure, report)
+            if kind == "HelmRelease":
+                helm_releases += 1
+            self._check_pins(a, report)
+            if kind == "Secret" and api == "v1" and "sops" not in a.obj:
+                report.add(where, f"{who}: plaintext Secret in Git (encrypt it with SOPS)", POLICY)
+            if a.argo and kind == "ApplicationSet":
+                self._check_applicationset(a, report)
+            if kind == "ResourceSet" and api.startswith("fluxcd.controlplane.io/"):
+                report.not_checked.append(f"{where}: {who}: the objects it templates are not rendered")
+        if helm_releases:
+            report.not_checked.append(
+                f"Helm chart contents and values of {helm_releases} HelmRelease(s) "
+                "(charts are not downloaded)"
+            )
+
+    @staticmethod
+    def _cluster_of(line: str) -> str:
+        # Lines about sources that were not built concern the local cluster's object set.
+        return LOCAL if "not built" in line else "?"
+
+    def _sops_secret(self, a: Applied, report: Report) -> dict[str, Any]:
+        if a.argo:
+            report.not_checked.append(
+                f"{a.file}: {ident(a.obj)}: SOPS-encrypted (needs a decryption plugin in Argo CD)"
+            )
+        elif not a.decrypts:
+            report.add(
+                a.file,
+                f"{ident(a.obj)}: SOPS-encrypted Secret, but {a.owner} has no spec.decryption: "
+                "it would be applied encrypted and refused",
+            )
+            return {k: v for k, v in a.obj.items() if k != "sops"}
+        plain = {k: v for k, v in a.obj.items() if k != "sops"}
+        values = {**_dict(a.obj.get("data")), **_dict(a.obj.get("stringData"))}
+        unencrypted = sorted(k for k, v in values.items() if not str(v).startswith("ENC["))
+        if unencrypted:
+            report.add(
+                a.file, f"{ident(a.obj)}: Secret values not SOPS-encrypted: {', '.join(unencrypted)}", POLICY
+            )
+        return plain
+
+    def _check_namespace(
+        self,
+        a: Applied,
+        schemas: SchemaSet,
+        namespaces: dict[str, set[str]],
+        unsure: set[str],
+        report: Report,
+    ) -> None:
+        api, kind = str(a.obj.get("apiVersion") or ""), str(a.obj.get("kind") or "")
+        scope = schemas.scope(api, kind)
+        ns = _meta(a.obj).get("namespace")
+        if scope != "Namespaced":
+            return
+        if not ns and a.argo:
+            return  # Argo CD applies it in the destination's namespace, else `default`
+        if not ns:
+            report.add(
+                a.file,
+                f"{ident(a.obj)}: namespaced {kind} without a namespace "
+                "(set metadata.namespace, or the Kustomization's targetNamespace)",
+            )
+            return
+        if not isinstance(ns, str):
+            return  # the schema check reports it
+        known = namespaces[a.cluster] | EVERY_CLUSTER_NAMESPACES
+        if a.cluster == LOCAL:
+            known = known | {AGENT_NAMESPACE.get(self.opts.agent, "flux-system")}
+        if ns in known or a.cluster != LOCAL:
+            return
+        report.add(a.file, f"{ident(a.obj)}: namespace {ns} is not created by anything in this layout")
+
+    def _exists(
+        self, cluster: str, index: dict[str, dict[tuple[str, str, str], Applied]], key: tuple[str, str, str]
+    ) -> bool:
+        if key in index[cluster]:
+            return True
+        if cluster == LOCAL and (key in AGENT_OBJECTS or self._fluxinstance_sync(*key)):
+            return True
+        return key[0] == "ExternalArtifact" and self._generator_of(key[1], key[2]) is not None
+
+    def _check_refs(
+        self,
+        a: Applied,
+        index: dict[str, dict[tuple[str, str, str], Applied]],
+        unsure: set[str],
+        report: Report,
+    ) -> None:
+        obj = a.obj
+        api, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
+        group, _ = split_api_version(api)
+        if not group.endswith("fluxcd.io"):
+            return
+        spec = _dict(obj.get("spec"))
+        ns = str(_meta(obj).get("namespace") or "")
+        refs: list[tuple[str, Any, Any, Any]] = []  # (what, kind, name, namespace)
+        if kind in ("Kustomization", "HelmRelease"):
+            for dep in _list(spec.get("dependsOn")):
+                if isinstance(dep, dict):
+                    refs.append(("dependsOn", kind, dep.get("name"), dep.get("namespace")))
+        source = _dict(spec.get("sourceRef"))
+        if source.get("name"):
+            refs.append(
+                ("sourceRef", source.get("kind") or "GitRepository", source["name"], source.get("namespace"))
+            )
+        chart_source = _dict(_dict(_dict(spec.get("chart")).get("spec")).get("sourceRef"))
+        if chart_source.get("name"):
+            refs.append(
+                (
+                    "chart.spec.sourceRef",
+                    chart_source.get("kind"),
+                    chart_source["name"],
+                    chart_source.get("namespace"),
+                )
+            )
+        chart_ref = _dict(spec.get("chartRef"))
+        if chart_ref.get("name"):
+            refs.append(("chartRef", chart_ref.get("kind"), chart_ref["name"], chart_ref.get("namespace")))
+        for field_name, ref_kind in (("imageRepositoryRef", "ImageRepository"), ("providerRef", "Provider")):
+            ref = _dict(spec.get(field_name))
+            if ref.get("name"):
+                refs.append((field_name, ref_kind, ref["name"], ref.get("namespace")))
+        if kind == "ArtifactGenerator":
+            for src in _list(spec.get("sources")):
+                if isinstance(src, dict) and src.get("name"):
+                    refs.append(("sources", src.get("kind"), src["name"], src.get("namespace")))
+        for what, ref_kind, name, ref_ns in refs:
+            key = (str(ref_kind), str(ref_ns or ns), str(name))
+            if self._exists(a.cluster, index, key):
+                continue
+            report.add(a.file, f"{ident(obj)}: {what} {key[0]} {key[1]}/{key[2]} not found")
+        if kind == "Kustomization":
+            target_cluster = a.cluster if not isinstance(spec.get("kubeConfig"), dict) else None
+            for check in _list(spec.get("healthChecks")):
+                if not isinstance(check, dict) or target_cluster is None:
+                    continue
+                key = (str(check.get("kind")), str(check.get("namespace") or ""), str(check.get("name")))
+                if self._exists(target_cluster, index, key):
+                    continue
+                # Flux's own objects live in the platform repository; other kinds may come from a
+                # source verify did not build.
+                if target_cluster in unsure and key[0] not in FLUX_KINDS:
+                    report.not_checked.append(
+                        f"{a.file}: {ident(obj)}: healthChecks {key[0]} {key[1]}/{key[2]} "
+                        "(may come from a source not built)"
+                    )
+                    continue
+                report.add(
+                    a.file,
+                    f"{ident(obj)}: healthChecks {key[0]} {key[1]}/{key[2]} "
+                    "is applied by nothing in this layout",
+                )
+
+    def _check_pins(self, a: Applied, report: Report) -> None:
+        obj = a.obj
+        kind = obj.get("kind")
+        spec = _dict(obj.get("spec"))
+        who = ident(obj)
+        if kind == "HelmRelease":
+            chart = _dict(_dict(spec.get("chart")).get("spec"))
+            if chart:
+                _pin(report, a.file, who, str(chart.get("chart")), chart.get("version"))
+            ref = _dict(spec.get("chartRef"))
+            if ref.get("kind") == "OCIRepository":
+                ns = str(ref.get("namespace") or _meta(obj).get("namespace") or "")
+                oci = self._lookup("OCIRepository", ns, str(ref.get("name")))
+                if oci is not None:
+                    oref = _dict(_dict(oci.get("spec")).get("ref"))
+                    if oref.get("digest"):
+                        return
+                    if "semver" in oref:
+                        _pin(report, a.file, who, f"OCIRepository {ns}/{ref.get('name')}", oref.get("semver"))
+                    elif not oref.get("tag") or oref.get("tag") == "latest":
+                        report.add(
+                            a.file,
+                            f"{who}: chart OCIRepository {ns}/{ref.get('name')} follows the latest tag",
+                            POLICY,
+                        )
+        elif kind == "HelmChart" and str(obj.get("apiVersion", "")).startswith("source.toolkit.fluxcd.io/"):
+            _pin(report, a.file, who, str(spec.get("chart")), spec.get("version"))
+        elif kind == "Application" and a.argo:
+            for src in [spec.get("source"), *_list(spec.get("sources"))]:
+                if isinstance(src, dict) and src.get("chart"):
+                    revision = src.get("targetRevision")
+                    if not (isinstance(revision, str) and "{{" in revision):
+                        _pin(report, a.file, who, str(src["chart"]), revision)
+
+    def _check_applicationset(self, a: Applied, report: Report) -> None:
+        spec = _dict(a.obj.get("spec"))
+        who = ident(a.obj)
+        for element in _list_elements(_list(spec.get("generators"))):
+            if element.get("chart"):
+                _pin(report, a.file, who, str(element["chart"]), element.get("version"))
         text = repr(spec.get("template")) + str(spec.get("templatePatch") or "")
+        provided = set(self.opts.bridge)
         for name in sorted(set(ARGO_ANNOTATION_RE.findall(text))):
             if name not in provided:
-                out.append(
-                    Finding(
-                        res.source,
-                        f"{res.ident()}: cluster annotation {name} is not provided by the bridge "
-                        f"(provided: {', '.join(sorted(provided))})",
-                    )
-                )
-    return out
+                source = f"stack {self.opts.stack}" if self.opts.stack else "the bridge"
+                report.add(a.file, f"{who}: cluster annotation {name} is not provided by {source}")
+        report.not_checked.append(f"{a.file}: {who}: the Applications it generates are not rendered")
 
 
-def _list_elements(generators: list[Any]) -> Iterator[dict]:
+_BUILD_FIELDS = ("targetNamespace", "patches", "images", "components", "namePrefix", "nameSuffix")
+
+
+def _pin(report: Report, where: str, who: str, chart: str, version: Any) -> None:
+    if version is None or version == "":
+        report.add(
+            where, f"{who}: chart {chart} has no version: the latest is installed on every reconcile", POLICY
+        )
+    elif not isinstance(version, str) or not EXACT_VERSION.fullmatch(version):
+        report.add(where, f"{who}: chart {chart} version {version!r} is not an exact version", POLICY)
+
+
+def _list_elements(generators: list[Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     for gen in generators:
         if not isinstance(gen, dict):
             continue
-        for element in (gen.get("list") or {}).get("elements") or []:
-            if isinstance(element, dict):
-                yield element
+        found.extend(e for e in _list(_dict(gen.get("list")).get("elements")) if isinstance(e, dict))
         for nested in ("matrix", "merge"):
-            yield from _list_elements((gen.get(nested) or {}).get("generators") or [])
+            found.extend(_list_elements(_list(_dict(gen.get(nested)).get("generators"))))
+    return found
 
 
-def _check_secret(res: Resource) -> list[Finding]:
-    sops = res.obj.get("sops")
-    values = {**(res.obj.get("data") or {}), **(res.obj.get("stringData") or {})}
-    if not isinstance(sops, dict) or not sops.get("mac"):
-        return [Finding(res.source, f"{res.ident()}: plaintext Secret (encrypt it with SOPS)")]
-    plain = sorted(k for k, v in values.items() if not str(v).startswith("ENC["))
-    if plain:
-        return [Finding(res.source, f"{res.ident()}: Secret values not SOPS-encrypted: {', '.join(plain)}")]
-    return []
+def _created_namespaces(obj: dict[str, Any]) -> set[str]:
+    """Namespaces an object creates besides Namespace objects (Helm's createNamespace, Argo's option)."""
+    spec = _dict(obj.get("spec"))
+    found: set[str] = set()
+    if obj.get("kind") == "HelmRelease" and _dict(spec.get("install")).get("createNamespace") is True:
+        target = spec.get("targetNamespace") or _meta(obj).get("namespace")
+        if isinstance(target, str):
+            found.add(target)
+    if obj.get("kind") == "Application":
+        options = _list(_dict(spec.get("syncPolicy")).get("syncOptions"))
+        dest = _dict(spec.get("destination")).get("namespace")
+        if "CreateNamespace=true" in options and isinstance(dest, str):
+            found.add(dest)
+    return found
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield str(k)
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
+def _maybe_namespaced(obj: dict[str, Any]) -> bool:
+    return str(obj.get("kind")) not in CLUSTER_SCOPED_BUILTIN
 
 
-def _check_vars(res: Resource, provided: set[str]) -> list[Finding]:
-    used: set[str] = set()
-    for text in _strings(res.obj):
-        for match in VAR_RE.finditer(text):
-            if match.group(2) is None:  # a default (`${var:=x}`) satisfies it
-                used.add(match.group(1))
-    missing = sorted(v for v in used if v not in provided)
-    return [
-        Finding(
-            res.source,
-            f"{res.ident()}: ${{{name}}} is not provided (provided: {', '.join(sorted(provided))})",
-        )
-        for name in missing
-    ]
+def _data_of(obj: dict[str, Any]) -> dict[str, str]:
+    """Variables from a ConfigMap's or Secret's data (values Flux cannot know offline stay placeholders)."""
+    values: dict[str, str] = {}
+    encrypted = "sops" in obj
+    for key, value in _dict(obj.get("data")).items():
+        if obj.get("kind") == "Secret" and not encrypted:
+            try:
+                value = base64.b64decode(str(value), validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                value = PLACEHOLDER
+        values[str(key)] = PLACEHOLDER if encrypted else str(value).replace("\n", "")
+    for key, value in _dict(obj.get("stringData")).items():
+        values[str(key)] = PLACEHOLDER if encrypted else str(value).replace("\n", "")
+    return values
+
+
+def verify_tree(
+    root: Path,
+    env_path: str,
+    provided_vars: set[str] | dict[str, str],
+    repo_urls: set[str],
+    *,
+    agent: str = "flux",
+    stack: str | None = None,
+    stack_file: str = "",
+    engine: Engine | None = None,
+    disposable: bool = False,
+) -> Report:
+    """Check the checkout at `root` for the environment synced from `env_path`.
+
+    `provided_vars` are the names (or names and values) of the bridge ConfigMap
+    flux-system/cluster-vars; names without a value stand for values only the cluster knows.
+    With `disposable` (a throw-away clone) verify works in `root` itself instead of a copy:
+    symlinks and ignored files are deleted there, kustomization files restored after each build.
+    """
+    if isinstance(provided_vars, dict):
+        bridge = {
+            k: (v if v and "(known after apply" not in v else PLACEHOLDER) for k, v in provided_vars.items()
+        }
+    else:
+        bridge = dict.fromkeys(provided_vars, PLACEHOLDER)
+    opts = Options(env_path.strip("/") or ".", set(repo_urls), agent, bridge, stack, stack_file)
+    engine = engine or find_engine()
+    if not (root / opts.env_path).is_dir():
+        report = Report()
+        report.add(opts.env_path, f"path {opts.env_path} not found in the repository")
+        return report
+    verifier = Verifier(root, opts, engine, disposable)
+    return verifier.run()

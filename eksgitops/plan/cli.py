@@ -27,6 +27,7 @@ from components.spec import (
 )
 from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.insight import analyse, print_insight
+from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
 from eksgitops.plan.render import count_table, print_plan, write_resources_json
 from eksgitops.program import main as default_main
 
@@ -121,6 +122,14 @@ def plan(
             f"eksgitops plan: --out {out}: cannot write {target} ({exc.strerror}); a writable folder"
         ) from None
     console.print(f"Wrote {target} ({len(result.resources)} resources).")
+    bridge = write_bridge(result, spec, out / stack / "bridge.json")
+    manifests = write_manifests(result, out / stack / "manifests")
+    console.print(gitops_summary(bridge, spec), soft_wrap=True)
+    folder = out / stack
+    console.print(
+        f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
+        soft_wrap=True,
+    )
     # The guardrails and the rebuild model end the plan; a mandatory violation fails it.
     insight = analyse(result, spec.policy.waivers, out / stack)
     print_insight(insight, console)

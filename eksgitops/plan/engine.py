@@ -75,6 +75,10 @@ class RecordedResource:
     """The resource option, as registered (or as the program's transforms set it on a synthesized child)."""
     ignore_changes: list[str] = field(default_factory=list)
     """The resource option's property paths, as registered (or as pulumi-eks sets them)."""
+    protect: bool = False
+    """`protect=True`: the engine refuses to delete it."""
+    retain_on_delete: bool = False
+    """`retain_on_delete=True`: deleting it from the stack leaves it in the cloud."""
 
     def plain_inputs(self) -> dict[str, Any]:
         """Inputs with secrets as "[secret]", unknowns as a placeholder and references as URNs."""
@@ -136,6 +140,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     },
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     ignore_changes=list(request.ignoreChanges),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response

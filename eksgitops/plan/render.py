@@ -62,6 +62,22 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "enabledClusterLogTypes",
         "encryptionConfigKeyArn",
     ),
+    # The GitOps agent (components/gitops): what it installs and where it pulls from.
+    "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace"),
+    "kubernetes:core/v1:Namespace": ("metadata.name",),
+    "kubernetes:core/v1:ConfigMap": ("metadata.namespace", "metadata.name", "data"),
+    "kubernetes:core/v1:Secret": ("metadata.namespace", "metadata.name", "stringData"),
+    "kubernetes:fluxcd.controlplane.io/v1:FluxInstance": (
+        "spec.distribution.version",
+        "spec.components",
+        "spec.sync.url",
+        "spec.sync.ref",
+        "spec.sync.path",
+    ),
+    "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver": ("spec.type", "spec.resources"),
+    "kubernetes:argoproj.io/v1alpha1:Application": ("spec.source.repoURL", "spec.source.path"),
+    "aws:eks/capability:Capability": ("type", "capabilityName"),
+    "pulumi:providers:kubernetes": ("kubeconfig",),
     "eks:index:ManagedNodeGroup": (
         "nodeGroupName",
         "instanceTypes",
@@ -116,6 +132,13 @@ def _label(resource: RecordedResource) -> Text:
     label.append(resource.type, style="bold")
     label.append(" ")
     label.append(resource.name, style="cyan")
+    if resource.protect or resource.retain_on_delete:
+        kept = [
+            flag
+            for flag, on in (("protected", resource.protect), ("kept on delete", resource.retain_on_delete))
+            if on
+        ]
+        label.append(f" ({', '.join(kept)})", style="yellow")
     for key, value in key_inputs(resource):
         label.append("\n")
         label.append(f"{key}=", style="dim")
@@ -152,18 +175,21 @@ PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
 def kind_of(resource: RecordedResource) -> str:
-    """`aws` for what the cloud creates, `component` or `provider` for what only Pulumi keeps."""
+    """`aws` for what the cloud creates, `kubernetes` for objects and Helm releases in the
+    cluster, `component` or `provider` for what only Pulumi keeps."""
     if not resource.custom:
         return "component"
     if resource.type.startswith(PROVIDER_TYPE_PREFIX):
         return "provider"
+    if resource.type.startswith("kubernetes:"):
+        return "kubernetes"
     return "aws"
 
 
 def counts(resources: Iterable[RecordedResource]) -> dict[str, int]:
-    """How many AWS resources (synthesized ones included), components and providers."""
+    """How many AWS resources (synthesized ones included), Kubernetes objects, components and providers."""
     found = Counter(kind_of(r) for r in resources)
-    return {kind: found.get(kind, 0) for kind in ("aws", "component", "provider")}
+    return {kind: found.get(kind, 0) for kind in ("aws", "kubernetes", "component", "provider")}
 
 
 def _plural(n: int, word: str) -> str:
@@ -183,7 +209,8 @@ def count_table(resources: Iterable[RecordedResource]) -> Table:
         label = f"{type_} (created by pulumi-eks)" if inside.get(type_) == n else type_
         table.add_row(label, str(n))
     table.caption = (
-        f"plus {_plural(total['component'], 'component')} and {_plural(total['provider'], 'provider')}, "
+        f"plus {_plural(total['kubernetes'], 'Kubernetes object')} in the cluster (Helm releases included), "
+        f"and {_plural(total['component'], 'component')} and {_plural(total['provider'], 'provider')}, "
         "which exist in Pulumi's state only"
     )
     return table
@@ -223,6 +250,8 @@ def write_resources_json(result: PlanResult, path: Path, *, project: str, stack:
                 "delete_before_replace": r.delete_before_replace,
                 "ignore_changes": list(r.ignore_changes),
                 "dependencies": sorted(r.dependencies),
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
                 "inputs": r.plain_inputs(),
             }
             for r in result.resources

@@ -33,6 +33,7 @@ def spec(**overrides: Any) -> EnvironmentSpec:
         "nodeGroups": [{"name": "general"}],
         "identities": IDENTITIES,
         "tags": {"team": "platform"},
+        "gitops": {"repoUrl": "https://github.com/example/fleet.git"},
         **overrides,
     }
     return load_spec(raw, stack="qa", source="stacks/Pulumi.qa.yaml")
@@ -89,6 +90,11 @@ def test_stack_outputs_and_the_secret_kubeconfig(default_plan: PlanResult) -> No
         "nodeRoleArn",
         "vpcId",
         "identityRoleArns",
+        "bridge",
+        "gitopsAgent",
+        "gitopsRepoUrl",
+        "gitopsBranch",
+        "gitopsPath",
     }
     assert default_plan.secret_outputs == {"kubeconfig"}
     assert outputs["identityRoleArns"] == {

@@ -31,11 +31,18 @@ PREFIX = f"{SRC}: eksgitops:"
 GROUP = {"name": "general"}
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 ADMIN_ENTRY = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}
+FLEET = {"repoUrl": "https://github.com/example/fleet.git"}
 
 
 def minimal(**extra: Any) -> dict[str, Any]:
     """The smallest valid raw config, plus overrides."""
-    return {"region": "eu-west-1", "nodeGroups": [dict(GROUP)], "access": {"entries": [ADMIN_ENTRY]}, **extra}
+    return {
+        "region": "eu-west-1",
+        "nodeGroups": [dict(GROUP)],
+        "access": {"entries": [ADMIN_ENTRY]},
+        "gitops": dict(FLEET),
+        **extra,
+    }
 
 
 def errors(raw: dict[str, Any], stack: str = "test") -> list[str]:
@@ -124,7 +131,12 @@ def test_empty_strings_from_project_defaults_mean_unset() -> None:
 
 
 def test_auto_mode_alone_and_with_node_groups() -> None:
-    auto = {"region": "eu-west-1", "autoMode": {"enabled": True}, "access": {"entries": [ADMIN_ENTRY]}}
+    auto = {
+        "region": "eu-west-1",
+        "autoMode": {"enabled": True},
+        "access": {"entries": [ADMIN_ENTRY]},
+        "gitops": dict(FLEET),
+    }
     assert load_spec(auto, stack="test", source=SRC).auto_mode.enabled
     assert load_spec({**auto, "nodeGroups": [GROUP]}, stack="test", source=SRC).node_groups
 
@@ -143,9 +155,13 @@ def test_existing_vpc() -> None:
 
 
 def test_missing_region_and_no_compute() -> None:
-    assert errors({}) == [f"{PREFIX}region: is required; an AWS region such as eu-west-1"]
+    assert errors({}) == [
+        f"{PREFIX}gitops.repoUrl: is required with agent flux; the fleet repository's URL, or agent none",
+        f"{PREFIX}region: is required; an AWS region such as eu-west-1",
+    ]
     # Rules across sections run once the keys they compare are well formed, all together.
-    assert errors({"region": "eu-west-1"}) == [
+    gitops = {"repoUrl": "https://github.com/example/fleet.git"}
+    assert errors({"region": "eu-west-1", "gitops": gitops}) == [
         f"{PREFIX}access.entries: has no cluster-wide AmazonEKSClusterAdminPolicy entry, and the cluster's "
         "creator gets no permanent admin; an entry {principalArn: <the role that runs pulumi up or your "
         "admins' role>} (policy AmazonEKSClusterAdminPolicy is the default, no namespaces)",
@@ -567,6 +583,7 @@ def test_raw_config_from_pulumi_decodes_structured_keys(pulumi_config: None) -> 
             "eksgitops:nodeGroups": json.dumps([GROUP]),
             "eksgitops:access": json.dumps({"entries": [ADMIN_ENTRY]}),
             "eksgitops:tags": '{"team": "platform"}',
+            "eksgitops:gitops": json.dumps(FLEET),
             "aws:region": "eu-west-1",
         }
     )
@@ -577,6 +594,7 @@ def test_raw_config_from_pulumi_decodes_structured_keys(pulumi_config: None) -> 
         "nodeGroups": [GROUP],
         "access": {"entries": [ADMIN_ENTRY]},
         "tags": {"team": "platform"},
+        "gitops": FLEET,
     }
     assert load_spec(raw, stack="test", source=SRC).tags == {"team": "platform"}
 
@@ -587,6 +605,7 @@ def test_raw_config_from_pulumi_reports_bad_json(pulumi_config: None) -> None:
             "eksgitops:region": "eu-west-1",
             "eksgitops:nodeGroups": "[{oops",
             "eksgitops:access": json.dumps({"entries": [ADMIN_ENTRY]}),
+            "eksgitops:gitops": json.dumps(FLEET),
         }
     )
     one_error(raw_config_from_pulumi(), "nodeGroups", "is not valid JSON")
@@ -709,7 +728,12 @@ def test_what_slipped_through_is_one_line(override: dict[str, Any], path: str, p
 
 def test_auto_mode_without_pools_needs_node_groups() -> None:
     auto = {"enabled": True, "nodePools": []}
-    raw = {"region": "eu-west-1", "autoMode": auto, "access": {"entries": [ADMIN_ENTRY]}}
+    raw = {
+        "region": "eu-west-1",
+        "autoMode": auto,
+        "access": {"entries": [ADMIN_ENTRY]},
+        "gitops": {"repoUrl": "https://github.com/example/fleet.git"},
+    }
     one_error(raw, "nodeGroups", "autoMode.nodePools is empty")
     assert load_spec({**raw, "nodeGroups": [GROUP]}, stack="test", source=SRC).auto_mode.node_pools == []
     # Auto Mode runs vpc-cni, kube-proxy and coredns itself: turning the add-ons off is fine.

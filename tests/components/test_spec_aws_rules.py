@@ -29,6 +29,7 @@ def minimal(**extra: Any) -> dict[str, Any]:
         "region": "eu-west-1",
         "nodeGroups": [{"name": "general"}],
         "access": {"entries": [ADMIN_ENTRY]},
+        "gitops": {"repoUrl": "https://github.com/example/fleet.git"},
         **extra,
     }
 

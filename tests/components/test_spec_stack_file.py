@@ -153,7 +153,10 @@ def test_dates_stay_strings_so_iam_versions_and_conditions_work(tmp_path: Path) 
     assert policy["Version"] == "2012-10-17"
     assert policy["Statement"][0]["Condition"]["DateLessThan"]["aws:CurrentTime"] == "2030-01-01T00:00:00Z"
     admin = {"entries": [{"principalArn": "arn:aws:iam::111122223333:role/a"}]}
-    spec = load_spec({**raw, "nodeGroups": [{"name": "g"}], "access": admin}, stack="t", source="s")
+    gitops = {"repoUrl": "https://github.com/example/fleet.git"}
+    spec = load_spec(
+        {**raw, "nodeGroups": [{"name": "g"}], "access": admin, "gitops": gitops}, stack="t", source="s"
+    )
     assert spec.identities[0].policy == policy
 
 

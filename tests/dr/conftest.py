@@ -146,6 +146,13 @@ config:
     agent: flux
     repoUrl: https://git.example.com/platform/fleet.git
     branch: main
+    credentials:
+      type: https
+      username: fleet-bot
+      token:
+        secure: v1:offline-placeholder-ciphertext
+    sops:
+      enabled: true
 """
 
 

@@ -259,6 +259,13 @@ def test_subprocess_verifier_passes_the_contract_flags_and_reads_the_exit_code(t
     )
     script.write_text("import sys\nprint('verify: 2 finding(s)', file=sys.stderr)\nsys.exit(1)\n")
     assert verifier.verify("r", "dev", "b" * 40, "dev") == (False, "verify: 2 finding(s)")
+    # Exit 3: it will reconcile, with policy findings only (an unpinned chart): not a reason to
+    # stop a recovery, but said.
+    script.write_text("import sys\nprint('verify: will reconcile; 1 policy finding')\nsys.exit(3)\n")
+    assert verifier.verify("r", "dev", "c" * 40, "dev") == (True, "verify: will reconcile; 1 policy finding")
+    for code in (2, 4):
+        script.write_text(f"import sys\nsys.exit({code})\n")
+        assert verifier.verify("r", "dev", "d" * 40, "dev") == (False, f"exit {code}")
 
 
 def test_from_escrow_works_while_the_git_host_is_down(aws_env, project, fleet_repo):
@@ -283,3 +290,29 @@ def test_from_escrow_without_a_bundle_names_the_bucket(aws_env, project, fleet_r
     ctx, opts, deps = setup(project, fleet_repo, from_escrow=True, escrow_bucket="missing-escrow")
     row = rows_by_check(run_preflight(ctx, opts, deps))["fleet repository reachable"]
     assert not row.ok and "s3://missing-escrow/fleet/dev.bundle" in row.reason
+
+
+def test_sops_key_is_not_required_when_the_stack_does_not_use_sops(aws_env, project, fleet_repo):
+    good_aws()
+    text = (project / "stacks" / "Pulumi.dev.yaml").read_text()
+    write_stack(project, text.replace("    sops:\n      enabled: true\n", ""))
+    ctx, opts, deps = setup(project, fleet_repo)
+    row = rows_by_check(run_preflight(ctx, opts, deps))["SOPS KMS key"]
+    assert row.ok and "skipped" in row.reason
+
+
+def test_a_drill_checks_the_environments_sops_key_not_a_new_one(aws_env, project, fleet_repo):
+    # The fleet's secrets are encrypted to the environment's key; a drill cluster must use it.
+    from eksgitops.dr.context import load_stack
+    from eksgitops.dr.preflight import sops_key_id
+
+    ctx = load_stack(
+        "dev",
+        stacks_dir=project / "stacks",
+        project_dir=project,
+        build_dir=project / "build",
+        command="drill",
+        drill=True,
+    )
+    assert ctx.spec.cluster_name == "eksgitops-dev-drill"
+    assert sops_key_id(ctx, None) == "alias/eksgitops-dev-sops"

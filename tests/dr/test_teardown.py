@@ -238,7 +238,9 @@ def test_argo_cd_applications_lose_automated_sync(aws_env, project):
     from eksgitops.dr.cluster_api import APPLICATION
 
     text = (project / "stacks" / "Pulumi.dev.yaml").read_text()
-    (project / "stacks" / "Pulumi.dev.yaml").write_text(text.replace("agent: flux", "agent: argocd"))
+    # SOPS decryption is a Flux feature; an Argo CD stack has none.
+    argocd = text.replace("agent: flux", "agent: argocd").replace("    sops:\n      enabled: true\n", "")
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(argocd)
     api = FakeCluster(FakeClock())
     api.add(
         APPLICATION,

@@ -75,7 +75,9 @@ def test_second_environment_leaves_the_first_alone(cli, bare_remote: Path) -> No
     )
 
 
-def test_foreign_layout_gets_only_the_new_environment(cli, bare_remote: Path, tmp_path: Path) -> None:
+def test_foreign_layout_that_would_not_reconcile_is_refused_and_nothing_pushed(
+    cli, bare_remote: Path, tmp_path: Path
+) -> None:
     theirs = tmp_path / "theirs"
     git("init", "-q", "--initial-branch=main", str(theirs))
     foreign = {
@@ -90,15 +92,40 @@ def test_foreign_layout_gets_only_the_new_environment(cli, bare_remote: Path, tm
         commit_file(theirs, rel, content, f"add {rel}")
     git("remote", "add", "origin", str(bare_remote), cwd=theirs)
     git("push", "-q", "origin", "main", cwd=theirs)
+    before = log(bare_remote)
 
     result = invoke(cli, "bootstrap", "--repo", str(bare_remote), "--env", "dev")
-    assert result.exit_code == 0, result.output
-    assert "kept, existing layout not created by eksgitops: infrastructure/controllers/" in result.stdout
-    changed = changed_paths(bare_remote)
-    assert all(status == "A" for status in changed.values()), changed
-    assert all(p.startswith(("clusters/dev/", "apps/dev/", ".eksgitops/")) for p in changed), changed
+    assert result.exit_code == 1, result.output
+    # The overlay patches a Canary their podinfo base does not have; the health checks name
+    # releases their controllers layer does not define. Both are said, and nothing is pushed.
+    assert "no matches for Id Canary.v1beta1.flagger.app/podinfo.podinfo" in result.stdout
+    assert "healthChecks HelmRelease flagger-system/flagger is applied by nothing" in result.stdout
+    assert "these layers already existed and were kept as they are: apps/base/podinfo/" in result.stderr
+    assert result.stderr.strip().endswith(
+        "error: refusing to push: 7 error(s) in the layout; nothing was pushed"
+    )
+    assert log(bare_remote) == before
     for rel, content in foreign.items():
         assert git("--git-dir", str(bare_remote), "show", f"main:{rel}") == content.strip()
+
+
+def test_an_existing_helm_chart_folder_is_never_written_into(cli, bare_remote: Path, tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    git("init", "-q", "--initial-branch=main", str(theirs))
+    commit_file(theirs, "apps/Chart.yaml", "apiVersion: v2\nname: apps\nversion: 0.1.0\n", "a chart")
+    git("remote", "add", "origin", str(bare_remote), cwd=theirs)
+    git("push", "-q", "origin", "main", cwd=theirs)
+    before = log(bare_remote)
+    result = invoke(cli, "bootstrap", "--repo", str(bare_remote), "--env", "dev")
+    assert "kept, existing layout not created by eksgitops: apps/base/podinfo/" in result.stdout
+    assert (
+        "kept, changed since the scaffold wrote it (use --force to overwrite): apps/dev/kustomization.yaml"
+        in (result.stdout)
+    )
+    # Without its overlay the environment's apps Kustomization has nothing to build: refused.
+    assert result.exit_code == 1, result.output
+    assert "apps/dev not found" in result.stdout
+    assert log(bare_remote) == before
 
 
 def test_user_edited_file_is_protected_until_force(cli, bare_remote: Path, tmp_path: Path) -> None:

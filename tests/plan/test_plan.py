@@ -346,7 +346,7 @@ def test_a_token_in_the_repo_url_is_never_printed(tmp_path: Path, monkeypatch: p
         "http://user:TOKEN@github.com/example/fleet.git",
         "ssh://git:TOKEN@github.com/example/fleet.git",
     ):
-        text = dev.replace("ssh://git@github.com/example/fleet.git", url)
+        text = dev.replace("https://github.com/example/fleet.git", url)
         (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(text)
         result = _plan(["dev"], tmp_path, monkeypatch)
         assert result.exit_code == 2

@@ -128,15 +128,22 @@ def test_synthesized_inputs_are_real_pulumi_aws_input_names(dev):
 def test_aws_resources_are_counted_apart_from_components_and_providers(dev):
     document, stdout = dev
     resources = document["resources"]
-    aws_count = sum(1 for r in resources if r["custom"] and not r["type"].startswith("pulumi:providers:"))
+    aws_count = sum(1 for r in resources if r["custom"] and r["type"].startswith("aws:"))
+    kubernetes_count = sum(1 for r in resources if r["custom"] and r["type"].startswith("kubernetes:"))
+    assert kubernetes_count  # the GitOps agent
     assert document["counts"] == {
         "aws": aws_count,
+        "kubernetes": kubernetes_count,
         "component": sum(1 for r in resources if not r["custom"]),
         "provider": sum(1 for r in resources if r["type"].startswith("pulumi:providers:")),
     }
-    assert aws_count == len(resources) - document["counts"]["component"] - document["counts"]["provider"]
+    assert sum(document["counts"].values()) == len(resources)
     assert re.search(rf"total AWS resources\s*│\s*{aws_count} │", stdout)
-    assert f"plus {document['counts']['component']} components and 1 provider," in stdout
+    caption = " ".join(stdout.split())
+    assert (
+        f"plus {kubernetes_count} Kubernetes objects in the cluster (Helm releases included), and "
+        f"{document['counts']['component']} components and 2 providers," in caption
+    )
     assert "aws:eks/cluster:Cluster (created by pulumi-eks)" in stdout
 
 
@@ -159,10 +166,10 @@ def test_values_only_aws_knows_are_marked_never_invented(dev):
 
 
 def test_count_table_of_nothing_is_zero():
-    assert counts([]) == {"aws": 0, "component": 0, "provider": 0}
+    assert counts([]) == {"aws": 0, "kubernetes": 0, "component": 0, "provider": 0}
     console = Console(width=120, record=True)
     console.print(count_table([]))
-    assert "plus 0 components and 0 providers" in " ".join(console.export_text().split())
+    assert "and 0 components and 0 providers" in " ".join(console.export_text().split())
 
 
 def test_the_offline_zones_include_an_opted_in_local_zone_unless_filtered_out():

@@ -1,0 +1,178 @@
+"""Time `fleet verify` on a generated fleet beside the bare kustomize builds of the same folders.
+
+A fleet of ENVS environments x APPS apps (default 50 x 20): `clusters/<env>/` holds one Flux
+Kustomization per app (`apps/<env>/<app>`, an overlay of `apps/base/<app>`: Namespace,
+Deployment, Service, HPA, with postBuild variables). For every environment it prints verify's
+wall time (real kustomize builds, Flux's steps, strict schemas, references) and the time of the
+bare `kubectl kustomize` builds of the same folders, then the totals and their ratio.
+
+Usage: .venv/bin/python benchmarks/fleet_verify.py [--envs 50] [--apps 20] [--show 5]
+Nothing is asserted; the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+
+from eksgitops.fleet.engine import find_engine
+from eksgitops.fleet.verify import verify_tree
+
+BASE = {
+    "kustomization.yaml": (
+        "resources:\n  - namespace.yaml\n  - deployment.yaml\n  - service.yaml\n  - hpa.yaml\n"
+    ),
+    "namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {app}\n",
+    "deployment.yaml": """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {app}
+  namespace: {app}
+spec:
+  selector:
+    matchLabels:
+      app: {app}
+  template:
+    metadata:
+      labels:
+        app: {app}
+    spec:
+      containers:
+        - name: {app}
+          image: ghcr.io/example/{app}:1.0.0
+          env:
+            - name: CLUSTER
+              value: ${{cluster_name}}
+          resources:
+            requests:
+              cpu: 50m
+              memory: 64Mi
+""",
+    "service.yaml": """apiVersion: v1
+kind: Service
+metadata:
+  name: {app}
+  namespace: {app}
+spec:
+  selector:
+    app: {app}
+  ports:
+    - port: 80
+      targetPort: 8080
+""",
+    "hpa.yaml": """apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {app}
+  namespace: {app}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {app}
+  minReplicas: 2
+  maxReplicas: 6
+""",
+}
+OVERLAY = """resources:
+  - ../../base/{app}
+images:
+  - name: ghcr.io/example/{app}
+    newTag: "1.0.{n}"
+"""
+KUSTOMIZATION = """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {app}
+  namespace: flux-system
+spec:
+  interval: 10m
+  prune: true
+  path: ./apps/{env}/{app}
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  postBuild:
+    substituteFrom:
+      - kind: ConfigMap
+        name: cluster-vars
+"""
+
+
+def generate(root: Path, envs: int, apps: int) -> list[str]:
+    names = [f"app{i:02d}" for i in range(apps)]
+    for app in names:
+        for name, text in BASE.items():
+            path = root / "apps/base" / app / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text.format(app=app))
+    environments = [f"env{i:02d}" for i in range(envs)]
+    for n, env in enumerate(environments):
+        cluster = root / "clusters" / env
+        cluster.mkdir(parents=True)
+        (cluster / "kustomization.yaml").write_text(
+            "resources:\n" + "".join(f"  - {app}.yaml\n" for app in names)
+        )
+        for app in names:
+            (cluster / f"{app}.yaml").write_text(KUSTOMIZATION.format(app=app, env=env))
+            overlay = root / "apps" / env / app / "kustomization.yaml"
+            overlay.parent.mkdir(parents=True, exist_ok=True)
+            overlay.write_text(OVERLAY.format(app=app, n=n))
+    return environments
+
+
+def bare_builds(binary: str, root: Path, env: str, apps: int) -> float:
+    folders = [root / "clusters" / env] + [root / "apps" / env / f"app{i:02d}" for i in range(apps)]
+    started = time.monotonic()
+    for folder in folders:
+        subprocess.run(
+            [binary, "kustomize", str(folder), "--load-restrictor", "LoadRestrictionsNone"],
+            check=True,
+            capture_output=True,
+        )
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--envs", type=int, default=50)
+    parser.add_argument("--apps", type=int, default=20)
+    parser.add_argument("--show", type=int, default=0, help="print only the first N environments (0: all)")
+    args = parser.parse_args()
+    engine = find_engine()
+    provided = {"cluster_name", "environment", "region", "account_id", "vpc_id", "oidc_issuer_host"}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        environments = generate(root, args.envs, args.apps)
+        print(f"fleet: {args.envs} environments x {args.apps} apps; engine {engine.binary}")
+        print(
+            f"{'environment':<12} {'verify s':>9} {'builds s':>9} {'ratio':>6} {'objects':>8} {'findings':>9}"
+        )
+        total_verify = total_builds = 0.0
+        for index, env in enumerate(environments):
+            started = time.monotonic()
+            # As `fleet verify` does on its throw-away clone (the clone itself is not timed).
+            report = verify_tree(root, f"clusters/{env}", provided, set(), engine=engine, disposable=True)
+            verify_s = time.monotonic() - started
+            builds_s = bare_builds(engine.binary, root, env, args.apps)
+            total_verify += verify_s
+            total_builds += builds_s
+            if not args.show or index < args.show:
+                print(
+                    f"{env:<12} {verify_s:9.2f} {builds_s:9.2f} {verify_s / builds_s:6.2f} "
+                    f"{report.objects:8d} {len(report.findings):9d}"
+                )
+        print(
+            f"{'total':<12} {total_verify:9.2f} {total_builds:9.2f} {total_verify / total_builds:6.2f}"
+            f"   ({args.envs * (args.apps + 1)} builds each way)"
+        )
+
+
+if __name__ == "__main__":
+    main()

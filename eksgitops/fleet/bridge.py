@@ -1,0 +1,77 @@
+"""The stack's side of the bridge: `build/<stack>/bridge.json`, written by `eksgitops plan STACK`.
+
+Format (one JSON object):
+`{"stack": "dev", "agent": "flux", "repoUrl": "...", "branch": "main", "path": "clusters/dev",
+  "variables": {"environment": "dev", ..., "<identity>_role_arn": "..."}, "identities": [...]}`.
+Values may be plan placeholders such as `(known after apply: x.y)`; only names matter here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from eksgitops.fleet.layout import DNS1123_LABEL
+from eksgitops.fleet.substitute import VAR_NAME
+
+
+class BridgeError(Exception):
+    """bridge.json is missing or malformed: a usage problem (exit 2)."""
+
+
+@dataclass(frozen=True)
+class StackBridge:
+    stack: str
+    agent: str
+    repo_url: str
+    branch: str
+    path: str
+    variables: dict[str, str]
+    identities: tuple[str, ...]
+    file: str
+
+
+def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
+    """Read and check `build_dir/stack/bridge.json`."""
+    if not DNS1123_LABEL.fullmatch(stack):
+        raise BridgeError(f"--stack: {stack!r} is not a stack name (a DNS-1123 label, e.g. dev)")
+    path = build_dir / stack / "bridge.json"
+    shown = path.as_posix()
+    if not path.is_file():
+        raise BridgeError(f"--stack {stack}: {shown} not found; run `eksgitops plan {stack}` first")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BridgeError(
+            f"--stack {stack}: {shown} is not valid JSON ({exc}); run `eksgitops plan {stack}` again"
+        ) from None
+    if not isinstance(data, dict):
+        raise BridgeError(f"--stack {stack}: {shown}: expected a JSON object")
+
+    def text(key: str, default: str | None = None) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str):
+            raise BridgeError(f"--stack {stack}: {shown}: {key} must be a string")
+        return value
+
+    variables = data.get("variables")
+    if not isinstance(variables, dict) or not all(
+        isinstance(k, str) and VAR_NAME.fullmatch(k) and isinstance(v, str) for k, v in variables.items()
+    ):
+        raise BridgeError(f"--stack {stack}: {shown}: variables must map variable names to strings")
+    identities = data.get("identities", [])
+    if not isinstance(identities, list) or not all(
+        isinstance(i, str) and DNS1123_LABEL.fullmatch(i) for i in identities
+    ):
+        raise BridgeError(f"--stack {stack}: {shown}: identities must be a list of identity names")
+    return StackBridge(
+        stack=text("stack", stack),
+        agent=text("agent", "flux"),
+        repo_url=text("repoUrl", ""),
+        branch=text("branch", "main"),
+        path=text("path", f"clusters/{stack}"),
+        variables=dict(variables),
+        identities=tuple(identities),
+        file=shown,
+    )

