@@ -52,6 +52,7 @@ from pydantic_core import InitErrorDetails
 from components.addon_versions import known_addon_versions
 from components.gitops_spec import GitOpsSpec
 from components.iam_documents import RESERVED_ROLE_NAMES
+from components.policy_spec import PolicySpec
 from components.spec_errors import KeyPath, SpecValueError, format_path
 from components.spec_errors import SpecError as SpecError  # re-exported: the public API
 from components.spec_model import SECRET_PLACEHOLDER, SecretValue, SpecModel
@@ -1047,6 +1048,8 @@ class EnvironmentSpec(SpecModel):
     """Workload identities (IAM roles for service accounts)."""
     gitops: GitOpsSpec = Field(default_factory=GitOpsSpec)
     """The GitOps agent's source."""
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    """Waivers of the guardrail rules, each with a reason (components.policy_spec)."""
     tags: Annotated[dict[str, str], AfterValidator(_tags)] = Field(default_factory=dict)
     """AWS tags on every resource (at most 40; no aws: or eksgitops: prefix)."""
     control_plane: ControlPlaneSpec = Field(default_factory=ControlPlaneSpec)
