@@ -104,7 +104,8 @@ class Platform(pulumi.ComponentResource):
         self.identity_role_arns = {
             identity.name: self._identity(name, identity, child) for identity in spec.identities
         }
-        # Durable (protected, retained on delete); the same provider, so the same region and tags.
+        # Durable (protected, retained on delete); the platform's provider, so its default tags,
+        # but the region named on each escrow resource (see escrow_args_from_spec).
         escrow = args.escrow if args.escrow is not None else escrow_args_from_spec(spec)
         self.escrow = FleetEscrow(f"{name}-escrow", escrow, opts=child) if escrow else None
         self.account_id = aws.get_caller_identity_output(

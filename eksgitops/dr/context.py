@@ -140,9 +140,8 @@ def load_stack(
         zones = (raw.get("network") or {}).get("availabilityZones")
         for i, zone in enumerate(zones if isinstance(zones, list) else []):
             overrides[f"eksgitops:network.availabilityZones[{i}]"] = str(zone)
-        pinned = (raw.get("escrow") or {}).get("region") if isinstance(raw.get("escrow"), dict) else None
-        if pinned and pinned != (before.get("escrow") or {}).get("region"):
-            overrides["eksgitops:escrow.region"] = str(pinned)
+        if raw.get("escrow") is not before.get("escrow"):  # _move_region pinned the escrow
+            overrides["eksgitops:escrow.region"] = str(raw["escrow"]["region"])
     escrow = raw.get("escrow")
     drill_escrow = False
     if drill and isinstance(escrow, dict) and escrow.get("enabled") is True:
