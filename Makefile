@@ -16,9 +16,11 @@ $(VENV)/.runtime: $(BIN)/python requirements.txt constraints.txt pyproject.toml
 	$(PIP) install --no-deps -e .
 	touch $@
 
-# Runtime plus tests and linters.
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+# Runtime plus tests and linters; and, for the graph test, the real Mermaid parser (npm, pinned
+# by tests/plan/mermaid/package-lock.json).
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt tests/plan/mermaid/package-lock.json
 	$(PIP) install -r requirements-dev.txt -c constraints.txt
+	npm ci --prefix tests/plan/mermaid --no-audit --no-fund --silent
 	touch $@
 
 plan: $(VENV)/.runtime

@@ -1,7 +1,7 @@
 """`FleetEscrow`: what a rebuild needs when the Git host or the cluster's own secrets are gone.
 
-Two durable resources, both protected and retained on delete, with deterministic names so
-that a rebuild (even from lost Pulumi state, by `pulumi import`) finds them again:
+Two durable resources with deterministic names, so that a rebuild (even from lost Pulumi
+state, by `pulumi import`) finds them again:
 
 - a versioned, private, encrypted S3 bucket that holds `git bundle`s of the fleet
   repository (`eksgitops dr escrow STACK` refreshes it), so a rebuild does not depend on
@@ -10,9 +10,12 @@ that a rebuild (even from lost Pulumi state, by `pulumi import`) finds them agai
   secret, never its value: an operator puts the value with `aws secretsmanager
   put-secret-value`, so the credential never passes through Pulumi inputs or state.
 
-`eksgitops dr teardown` destroys with protected resources excluded, so these stay in the
-stack and the next `up` reuses them; `retain_on_delete` covers a plain `pulumi destroy`
-after someone lifts the protection.
+Every resource here is protected and retained on delete, the bucket's settings too:
+`eksgitops dr teardown` destroys with protected resources excluded, and an unprotected
+`BucketVersioning` would be destroyed with the cluster, which suspends versioning on the
+bucket that is kept. `retain_on_delete` covers a plain `pulumi destroy` after someone lifts
+the protection. Each resource names its region explicitly (pulumi-aws 7's per-resource
+`region`), so the escrow stays where it is when the cluster is rebuilt in another region.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ class FleetEscrowArgs:
 
     environment: str
     """The environment whose fleet is escrowed; names the bucket and the secret."""
+    region: str | None = None
+    """Region of the bucket and the secret; default None is the provider's region."""
     secret_replica_regions: Sequence[str] = field(default_factory=tuple)
     """Regions the Git credentials secret is replicated to, so losing the cluster's region
     does not lose them; default none."""
@@ -81,33 +86,37 @@ class FleetEscrow(pulumi.ComponentResource):
         if args.noncurrent_version_days < 1:
             raise ValueError(f"{name}: noncurrent_version_days must be at least 1")
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
-        # Durable: never deleted by Pulumi, reused by every rebuild of the environment.
+        # Durable, the bucket's settings too: never deleted by Pulumi, reused by every rebuild.
         durable = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
-        child = pulumi.ResourceOptions(parent=self)
+        region = args.region
 
         bucket = aws.s3.Bucket(
             f"{name}-bundles",
+            region=region,
             bucket=account_id.apply(lambda account: escrow_bucket_name(args.environment, account)),
             tags=args.tags,
             opts=durable,
         )
         aws.s3.BucketVersioning(
             f"{name}-bundles",
+            region=region,
             bucket=bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
+            opts=durable,
         )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-bundles",
+            region=region,
             bucket=bucket.id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=durable,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-bundles",
+            region=region,
             bucket=bucket.id,
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
@@ -116,10 +125,11 @@ class FleetEscrow(pulumi.ComponentResource):
                     )
                 )
             ],
-            opts=child,
+            opts=durable,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-bundles",
+            region=region,
             bucket=bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -131,10 +141,11 @@ class FleetEscrow(pulumi.ComponentResource):
                     ),
                 )
             ],
-            opts=child,
+            opts=durable,
         )
         secret = aws.secretsmanager.Secret(
             f"{name}-git-credentials",
+            region=region,
             name=git_credentials_secret_name(args.environment),
             description=f"Git credentials of the {args.environment} fleet repository (escrow for rebuilds)",
             # The longest window: a deleted credential can be restored for a month.

@@ -29,7 +29,24 @@ class PlatformArgs:
     """The validated environment spec (components.spec.load_spec)."""
     escrow: FleetEscrowArgs | None = None
     """Durable escrow of the fleet repository and its Git credentials (see `FleetEscrow`);
-    default None creates none."""
+    default None follows the spec's `escrow` key (`escrow_args_from_spec`)."""
+
+
+def escrow_args_from_spec(spec: EnvironmentSpec) -> FleetEscrowArgs | None:
+    """The escrow a stack asks for with `eksgitops:escrow`, or None when `enabled` is not true.
+
+    The region is always explicit (the escrow's own, else the cluster's): a cluster rebuilt
+    in another region must not move, and so replace, the protected escrow with it.
+    """
+    escrow = spec.escrow
+    if not escrow.enabled:
+        return None
+    return FleetEscrowArgs(
+        environment=spec.environment,
+        region=escrow.region or spec.region,
+        secret_replica_regions=list(escrow.secret_replica_regions),
+        noncurrent_version_days=escrow.bundle_retention_days,
+    )
 
 
 class Platform(pulumi.ComponentResource):
@@ -87,8 +104,10 @@ class Platform(pulumi.ComponentResource):
         self.identity_role_arns = {
             identity.name: self._identity(name, identity, child) for identity in spec.identities
         }
-        # Durable (protected, retained on delete); the same provider, so the same region and tags.
-        self.escrow = FleetEscrow(f"{name}-escrow", args.escrow, opts=child) if args.escrow else None
+        # Durable (protected, retained on delete); the platform's provider, so its default tags,
+        # but the region named on each escrow resource (see escrow_args_from_spec).
+        escrow = args.escrow if args.escrow is not None else escrow_args_from_spec(spec)
+        self.escrow = FleetEscrow(f"{name}-escrow", escrow, opts=child) if escrow else None
         self.account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOptions(parent=self, provider=self.provider)
         ).account_id

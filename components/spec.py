@@ -52,6 +52,7 @@ from pydantic_core import InitErrorDetails
 from components.addon_versions import known_addon_versions
 from components.gitops_spec import GitOpsSpec
 from components.iam_documents import RESERVED_ROLE_NAMES
+from components.policy_spec import PolicySpec
 from components.spec_errors import KeyPath, SpecValueError, format_path
 from components.spec_errors import SpecError as SpecError  # re-exported: the public API
 from components.spec_model import SECRET_PLACEHOLDER, SecretValue, SpecModel
@@ -1012,6 +1013,74 @@ def _tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
+# --- escrow ---------------------------------------------------------------------------
+
+# S3 keeps noncurrent versions for at least a day; ten years bounds a typo (36500).
+MAX_BUNDLE_RETENTION_DAYS = 3650
+# The escrow bucket is `eksgitops-escrow-<12-digit account>-<stack>` (components.fleet_escrow):
+# at most 63 characters leaves 33 for the stack name.
+ESCROW_BUCKET_PREFIX_LENGTH = len("eksgitops-escrow-") + 12 + 1
+
+
+def _escrow_region(value: str, info: ValidationInfo) -> str:
+    _region(value)
+    region = _context(info, "region")
+    if region and region_partition(value) != region_partition(region):
+        raise _fail(
+            f"{fmt(value)} is in partition {region_partition(value)}, the cluster's region {region} "
+            f"in {region_partition(region)}",
+            f"a region of partition {region_partition(region)}",
+        )
+    return value
+
+
+EscrowRegion = Annotated[str, AfterValidator(_escrow_region)]
+
+
+class EscrowSpec(SpecModel):
+    """Durable escrow of the fleet repository (`git bundle`s in S3) and its Git credentials
+    (a Secrets Manager secret), kept when the cluster is torn down (components.fleet_escrow)."""
+
+    enabled: bool = False
+    """Create the escrow bucket and secret (protected, retained on delete)."""
+    region: EscrowRegion | None = None
+    """Region of the bucket and the secret; unset means the cluster's region. Another region
+    keeps the escrow when the cluster's region is lost."""
+    secret_replica_regions: Annotated[list[EscrowRegion], _unique("region")] = Field(default_factory=list)
+    """Regions the Git credentials secret is replicated to (Secrets Manager replicas)."""
+    bundle_retention_days: Annotated[
+        int,
+        _check(
+            lambda v: 1 <= v <= MAX_BUNDLE_RETENTION_DAYS,
+            lambda v: f"{v} is out of range",
+            f"1 to {MAX_BUNDLE_RETENTION_DAYS} days",
+        ),
+    ] = 90
+    """Days a superseded bundle is kept (S3 noncurrent version expiration)."""
+
+    @after
+    def _consistent(self, info: ValidationInfo) -> EscrowSpec:
+        if not self.enabled:
+            for key in ("region", "secret_replica_regions", "bundle_retention_days"):
+                if key in self.model_fields_set:
+                    raise _fail(
+                        "is set but escrow.enabled is not true, so no escrow is created",
+                        "enabled: true, or leave it out",
+                        _alias(key),
+                    )
+            return self
+        home = self.region or _context(info, "region")
+        for i, replica in enumerate(self.secret_replica_regions):
+            if replica == home:
+                raise _fail(
+                    f"{fmt(replica)} is the escrow's own region",
+                    "other regions (Secrets Manager replicates a secret to regions other than its own)",
+                    "secretReplicaRegions",
+                    i,
+                )
+        return self
+
+
 class EnvironmentSpec(SpecModel):
     """One stack's validated configuration; build it with `load_spec`."""
 
@@ -1047,16 +1116,35 @@ class EnvironmentSpec(SpecModel):
     """Workload identities (IAM roles for service accounts)."""
     gitops: GitOpsSpec = Field(default_factory=GitOpsSpec)
     """The GitOps agent's source."""
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    """Waivers of the guardrail rules, each with a reason (components.policy_spec)."""
     tags: Annotated[dict[str, str], AfterValidator(_tags)] = Field(default_factory=dict)
     """AWS tags on every resource (at most 40; no aws: or eksgitops: prefix)."""
     control_plane: ControlPlaneSpec = Field(default_factory=ControlPlaneSpec)
     """Deletion protection, upgrade policy and control-plane log retention."""
+    escrow: EscrowSpec = Field(default_factory=EscrowSpec)
+    """Durable escrow of the fleet repository and its Git credentials (off unless enabled)."""
 
     def enabled_addons(self) -> dict[str, AddonSpec]:
         """All five managed add-ons unless a stack turns one off; each with its pin."""
         names: tuple[str, ...] = get_args(AddonName)
         chosen = {name: self.addons.get(name, AddonSpec()) for name in names}  # type: ignore[call-overload]
         return {name: addon for name, addon in chosen.items() if addon.enabled}
+
+    @after
+    def _escrow_names_fit(self) -> EnvironmentSpec:
+        # The bucket name carries the stack name; S3 takes 3-63 of a-z, 0-9 and '-'.
+        longest = 63 - ESCROW_BUCKET_PREFIX_LENGTH
+        env = self.environment
+        if self.escrow.enabled and (len(env) > longest or not DNS_LABEL.fullmatch(env)):
+            raise _fail(
+                f"the stack name {fmt(env)} makes no valid escrow bucket name "
+                f"(eksgitops-escrow-<account>-{env})",
+                f"a stack name of at most {longest} of a-z, 0-9 and '-', or enabled: false",
+                "escrow",
+                "enabled",
+            )
+        return self
 
     @after
     def _works_on_aws(self) -> EnvironmentSpec:

@@ -1,29 +1,79 @@
-"""The `eksgitops` command: the offline plan and the fleet-repo tooling.
+"""The `eksgitops` command: the offline plan, the fleet-repo tooling and the DR runbook.
 
 Every mistake on the command line or in a stack file ends in a message that names the
 flag or key, with exit code 2 and no traceback.
+
+Each subcommand's module is imported only when that subcommand runs (or help lists it):
+`plan` never pays for GitPython, the fleet tooling or the DR clients, `fleet` never for the
+Pulumi SDKs.
 """
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import Any
 
-from eksgitops.dr.cli import app as dr_app
-from eksgitops.fleet.cli import app as fleet_app
-from eksgitops.plan.cli import plan
+import typer
+from typer.core import TyperGroup
+
+# name -> (module, attribute): a Typer app, or a function that becomes a single command.
+SUBCOMMANDS = {
+    "dr": ("eksgitops.dr.cli", "app"),
+    "fleet": ("eksgitops.fleet.cli", "app"),
+    "plan": ("eksgitops.plan.cli", "plan"),
+}
+
+
+def _settings() -> dict:
+    return {
+        "add_completion": False,
+        "pretty_exceptions_enable": False,
+        # Plain click errors: one "Error: ..." line naming the flag, not a drawn box.
+        "rich_markup_mode": None,
+    }
+
+
+class LazySubcommands(TyperGroup):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in SUBCOMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = SUBCOMMANDS[cmd_name]
+        target = getattr(importlib.import_module(module), attribute)
+        if not isinstance(target, typer.Typer):
+            single = typer.Typer(**_settings())
+            single.command(name=cmd_name)(target)
+            target = single
+        command = typer.main.get_command(target)
+        command.name = cmd_name
+        _plain(command)
+        return command
+
+
+def _plain(command: Any) -> None:
+    """Plain click help and errors for a subcommand tree, as for the root (no drawn boxes)."""
+    if hasattr(command, "rich_markup_mode"):
+        command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain(sub)
+
 
 app = typer.Typer(
     name="eksgitops",
     help="Bootstrap AWS EKS clusters for GitOps: offline plan, fleet repo tooling.",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    # Plain click errors: one "Error: ..." line naming the flag, not a drawn box.
-    rich_markup_mode=None,
+    cls=LazySubcommands,
+    **_settings(),
 )
-app.command(name="plan")(plan)
-app.add_typer(fleet_app, name="fleet")
-app.add_typer(dr_app, name="dr")
+
+
+@app.callback()
+def _root() -> None:
+    """Bootstrap AWS EKS clusters for GitOps: offline plan, fleet repo tooling."""
 
 
 def main() -> None:

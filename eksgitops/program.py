@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.platform import Platform, PlatformArgs
+from components.platform import Platform, PlatformArgs, escrow_args_from_spec
 from components.spec import SpecError, spec_from_pulumi
 
 
@@ -19,6 +19,7 @@ def main() -> Platform:
     except SpecError as err:
         # RunError ends the program with just this message: no traceback, no program text.
         raise pulumi.RunError(str(err)) from None
-    platform = Platform(spec.cluster_name, PlatformArgs(spec=spec))
+    # eksgitops:escrow: the durable bucket and secret, only when the stack turns them on.
+    platform = Platform(spec.cluster_name, PlatformArgs(spec=spec, escrow=escrow_args_from_spec(spec)))
     platform.export_stack_outputs()
     return platform

@@ -114,12 +114,16 @@ EscrowOpt = Annotated[
 ]
 EscrowBucketOpt = Annotated[
     str | None,
-    typer.Option("--escrow-bucket", help="Escrow bucket (default eksgitops-escrow-<account>-<env>)."),
+    typer.Option(
+        "--escrow-bucket",
+        help="Escrow bucket (default: the stack's escrow, eksgitops-escrow-<account>-<env>).",
+    ),
 ]
 SecretOpt = Annotated[
     str | None,
     typer.Option(
-        "--credentials-secret", help="Escrowed Git credentials (default eksgitops/<env>/git-credentials)."
+        "--credentials-secret",
+        help="Git credentials secret, read in the target region (default: the stack's escrow).",
     ),
 ]
 SopsOpt = Annotated[
@@ -178,6 +182,18 @@ def _check_revision(command: str, revision: str | None) -> None:
         )
 
 
+def _check_escrow(command: str, ctx: StackContext, wanted: bool, bucket: str | None) -> None:
+    """Reading or writing the escrow needs one: the stack's (`eksgitops:escrow`) or --escrow-bucket."""
+    if wanted and not ctx.escrow.enabled and not bucket:
+        flag = "STACK" if command == "escrow" else "--from-escrow"
+        raise _usage(
+            DrUsageError(
+                f"eksgitops dr {command}: {flag}: stack {ctx.environment} has no escrow "
+                "(eksgitops:escrow.enabled is not true); turn it on and pulumi up, or give --escrow-bucket"
+            )
+        )
+
+
 def _creds(world: World, command: str) -> Credentials:
     try:
         return world.creds()
@@ -226,6 +242,7 @@ def _preflight_phase(
         plan=world.plan(ctx.project_dir, stacks_dir, out),
         fleet=world.fleet(ctx.project_dir),
         creds=creds,
+        regional=world.aws,
     )
     with report.phase("preflight") as phase:
         result = run_preflight(ctx, opts, deps)
@@ -258,6 +275,7 @@ def preflight(
     """Check everything a rebuild needs before anything is created; exit 1 if any check fails."""
     _check_revision("preflight", revision)
     ctx = _load(stack, stacks_dir, out, "preflight", region)
+    _check_escrow("preflight", ctx, from_escrow, escrow_bucket)
     world = default_world()
     creds = _creds(world, "preflight")
     opts = PreflightOptions(
@@ -300,6 +318,7 @@ def rebuild(
     """Preflight, `pulumi up` with live progress, then wait for the agent and workloads at the revision."""
     _check_revision("rebuild", revision)
     ctx = _load(stack, stacks_dir, out, "rebuild", region)
+    _check_escrow("rebuild", ctx, from_escrow, escrow_bucket)
     world = default_world()
     creds = _creds(world, "rebuild")
     opts = PreflightOptions(
@@ -427,6 +446,7 @@ def drill(
     """Rebuild into STACK-drill (its own cluster), verify, report, tear down; safe to schedule monthly."""
     _check_revision("drill", revision)
     ctx = _load(stack, stacks_dir, out, "drill", region, drill=True)
+    _check_escrow("drill", ctx, from_escrow, escrow_bucket)
     world = default_world()
     creds = _creds(world, "drill")
     opts = PreflightOptions(
@@ -464,6 +484,7 @@ def escrow(
 ) -> None:
     """Refresh the escrowed `git bundle` of the fleet repository in the versioned S3 bucket."""
     ctx = _load(stack, stacks_dir, out, "escrow")
+    _check_escrow("escrow", ctx, True, escrow_bucket)
     url = repo_url or ctx.spec.gitops.repo_url
     if not url:
         raise _usage(
@@ -474,8 +495,9 @@ def escrow(
     report = DrReport("escrow", ctx.stack, world.clock, ctx.model())
     with _reported(report, out, "escrow"):
         with report.phase("bundle") as phase:
+            # The escrow's own region: it may differ from the cluster's (eksgitops:escrow.region).
             stored = store_bundle(
-                url, world.aws(ctx.spec.region), ctx.environment, bucket=escrow_bucket, creds=creds
+                url, world.aws(ctx.escrow_region), ctx.environment, bucket=escrow_bucket, creds=creds
             )
             phase.detail = (
                 f"s3://{stored.bucket}/{stored.key} version {stored.version_id} "

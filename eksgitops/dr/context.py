@@ -15,6 +15,7 @@ from typing import Any
 from components.spec import (
     DNS_LABEL,
     EnvironmentSpec,
+    EscrowSpec,
     SpecError,
     load_spec,
     project_config_defaults,
@@ -57,6 +58,18 @@ class StackContext:
     """What the command changed on the way (a region move), for the report."""
     overrides: dict[str, str] = field(default_factory=dict)
     """Pulumi config to set on the stack before `up` ({"eksgitops:region": ...}, path syntax)."""
+    environment_escrow: EscrowSpec | None = None
+    """The environment's escrow when it differs from `spec.escrow` (a drill creates none)."""
+
+    @property
+    def escrow(self) -> EscrowSpec:
+        """The environment's escrow settings (`eksgitops:escrow`): where its bundle and secret are."""
+        return self.environment_escrow or self.spec.escrow
+
+    @property
+    def escrow_region(self) -> str:
+        """The region of the environment's escrow bucket and secret."""
+        return self.escrow.region or self.spec.region
 
     @property
     def environment(self) -> str:
@@ -120,12 +133,24 @@ def load_stack(
     overrides: dict[str, str] = {}
     target_stack = stack + DRILL_SUFFIX if drill else stack
     if region is not None and region != raw.get("region"):
+        before = raw
         raw, moved = _move_region(raw, region, prefix)
         notes += moved
         overrides.update({"eksgitops:region": region, "aws:region": region})
         zones = (raw.get("network") or {}).get("availabilityZones")
         for i, zone in enumerate(zones if isinstance(zones, list) else []):
             overrides[f"eksgitops:network.availabilityZones[{i}]"] = str(zone)
+        if raw.get("escrow") is not before.get("escrow"):  # _move_region pinned the escrow
+            overrides["eksgitops:escrow.region"] = str(raw["escrow"]["region"])
+    escrow = raw.get("escrow")
+    drill_escrow = False
+    if drill and isinstance(escrow, dict) and escrow.get("enabled") is True:
+        # The escrow is the environment's, named after it: the drill reads it (preflight, a
+        # rebuild from escrow) but must not create a second, protected one of its own.
+        raw = {**raw, "escrow": {**escrow, "enabled": False}}
+        overrides["eksgitops:escrow.enabled"] = "false"
+        drill_escrow = True
+        notes.append("the drill uses the environment's escrow and creates none")
     if drill:
         # Its own cluster (and so its own role names), beside the real one.
         base = raw.get("clusterName") or f"eksgitops-{stack}"
@@ -142,6 +167,7 @@ def load_stack(
         spec = load_spec(raw, stack=target_stack, source=str(stack_file))
     except SpecError as err:
         raise DrUsageError(err.lines) from None
+    environment_escrow = spec.escrow.model_copy(update={"enabled": True}) if drill_escrow else None
     return StackContext(
         stack=target_stack,
         spec=spec,
@@ -152,6 +178,7 @@ def load_stack(
         source_stack=stack,
         notes=notes,
         overrides=overrides,
+        environment_escrow=environment_escrow,
     )
 
 
@@ -176,6 +203,12 @@ def _move_region(raw: dict[str, Any], region: str, prefix: str) -> tuple[dict[st
             ]
             moved["network"] = {**network, "availabilityZones": new_zones}
             notes.append(f"zones {', '.join(map(str, zones))} -> {', '.join(map(str, new_zones))}")
+    escrow = raw.get("escrow")
+    if isinstance(escrow, dict) and escrow.get("enabled") is True and not escrow.get("region"):
+        # The escrow stays where it is (in the old region, or its replicas): moving it with the
+        # cluster would replace the protected bucket and secret, and `up` would stop.
+        moved["escrow"] = {**escrow, "region": old}
+        notes.append(f"the escrow stays in {old}")
     key = raw.get("secretsKmsKeyArn")
     if isinstance(key, str) and key and f":{region}:" not in key:
         raise DrUsageError(

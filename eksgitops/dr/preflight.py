@@ -26,7 +26,7 @@ from components.fleet_escrow import git_credentials_secret_name
 from components.gitops.sops_key import sops_alias_name
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.context import DRILL_SUFFIX, StackContext
-from eksgitops.dr.escrow import EscrowError, fetch_bundle
+from eksgitops.dr.escrow import EscrowError, escrow_location, fetch_bundle
 from eksgitops.dr.fleet_check import FleetVerifier, GitCheckError, has_path, mirror, resolve
 from eksgitops.dr.report import CheckRow
 from eksgitops.fleet.credentials import Credentials
@@ -97,9 +97,15 @@ class PreflightDeps:
     """The world, as preflight reaches it."""
 
     aws: AwsClients
+    """Clients of the region the cluster is (re)built in."""
     plan: PlanRunner
     fleet: FleetVerifier
     creds: Credentials = field(default_factory=Credentials)
+    regional: Callable[[str], AwsClients] = AwsClients
+    """Clients of another region (the escrow's and its replicas')."""
+
+    def clients(self, region: str) -> AwsClients:
+        return self.aws if region == self.aws.region else self.regional(region)
 
 
 @dataclass
@@ -118,7 +124,8 @@ def run_preflight(ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps
     rows.append(_policies(ctx, deps.plan))
     sha, git_rows = _git_checks(ctx, opts, deps)
     rows += git_rows
-    rows.append(_escrowed_credentials(ctx, opts, deps.aws))
+    rows.append(_escrowed_bundle(ctx, opts, deps))
+    rows.append(_escrowed_credentials(ctx, opts, deps))
     rows.append(_sops_key(ctx, opts, deps.aws))
     rows.append(_state_backend(ctx, opts, deps.aws))
     rows.append(_zones(ctx, deps.aws))
@@ -158,7 +165,10 @@ def _git_checks(
         if opts.from_escrow:
             try:
                 bundle, where = fetch_bundle(
-                    deps.aws, ctx.environment, Path(tmp) / "fleet.bundle", bucket=opts.escrow_bucket
+                    deps.clients(ctx.escrow_region),
+                    ctx.environment,
+                    Path(tmp) / "fleet.bundle",
+                    bucket=opts.escrow_bucket,
                 )
             except EscrowError as exc:
                 return None, [CheckRow("fleet repository reachable", False, str(exc), "git")]
@@ -198,25 +208,80 @@ def _git_checks(
         return rev.sha, rows
 
 
-def _escrowed_credentials(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> CheckRow:
-    check = "escrowed Git credentials"
-    if ctx.spec.gitops.credentials is None and not opts.credentials_secret:
-        return CheckRow(check, True, "skipped: the stack reads a public repository", "aws")
-    secret_id = opts.credentials_secret or git_credentials_secret_name(ctx.environment)
+ESCROW_OFF = "skipped: the stack has no escrow (eksgitops:escrow.enabled is not true)"
+
+
+def _escrowed_bundle(ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps) -> CheckRow:
+    """The escrow bucket keeps versions and holds the environment's bundle (`dr escrow` ran)."""
+    check = "escrowed fleet bundle"
+    if not ctx.escrow.enabled and not opts.escrow_bucket:
+        return CheckRow(check, True, ESCROW_OFF, "aws")
+    aws = deps.clients(ctx.escrow_region)
 
     def body() -> CheckRow:
-        sm = aws.client("secretsmanager")
-        described = sm.describe_secret(SecretId=secret_id)
-        if described.get("DeletedDate"):
-            return CheckRow(check, False, f"{secret_id} is scheduled for deletion; restore-secret it", "aws")
-        value = sm.get_secret_value(SecretId=secret_id)
-        if not (value.get("SecretString") or value.get("SecretBinary")):
-            return CheckRow(check, False, f"{secret_id} has an empty value; put the credentials", "aws")
+        try:
+            bucket, key = escrow_location(aws, ctx.environment, opts.escrow_bucket)
+        except EscrowError as exc:
+            return CheckRow(check, False, str(exc), "aws")
+        s3 = aws.client("s3")
+        status = s3.get_bucket_versioning(Bucket=bucket).get("Status", "never enabled")
+        if status != "Enabled":
+            return CheckRow(
+                check, False, f"s3://{bucket} has versioning {status}; Enabled (pulumi up restores it)", "aws"
+            )
+        try:
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            return CheckRow(
+                check,
+                False,
+                f"no bundle at s3://{bucket}/{key} ({error_text(exc)}); "
+                f"run eksgitops dr escrow {ctx.environment}",
+                "aws",
+            )
+        stored = head["LastModified"].strftime("%Y-%m-%d %H:%M UTC")
         return CheckRow(
-            check, True, f"{secret_id} is readable (version {value.get('VersionId', '?')[:8]})", "aws"
+            check, True, f"s3://{bucket}/{key}: {head['ContentLength']} bytes, stored {stored}", "aws"
         )
 
     return _guard(check, "aws", body)
+
+
+def _escrowed_credentials(ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps) -> CheckRow:
+    """The escrowed Git credentials are readable: in the escrow's region, else in a replica's."""
+    check = "escrowed Git credentials"
+    if opts.credentials_secret:
+        places = [(opts.credentials_secret, deps.aws.region)]
+    elif not ctx.escrow.enabled:
+        return CheckRow(check, True, ESCROW_OFF, "aws")
+    elif ctx.spec.gitops.credentials is None:
+        return CheckRow(check, True, "skipped: the stack reads a public repository", "aws")
+    else:
+        name = git_credentials_secret_name(ctx.environment)
+        regions = [ctx.escrow_region, *ctx.escrow.secret_replica_regions]
+        places = [(name, region) for region in dict.fromkeys(regions)]
+
+    def read(secret_id: str, region: str) -> tuple[bool, str]:
+        sm = deps.clients(region).client("secretsmanager")
+        described = sm.describe_secret(SecretId=secret_id)
+        if described.get("DeletedDate"):
+            return False, f"{secret_id} in {region} is scheduled for deletion; restore-secret it"
+        value = sm.get_secret_value(SecretId=secret_id)
+        if not (value.get("SecretString") or value.get("SecretBinary")):
+            return False, f"{secret_id} in {region} has an empty value; put the credentials"
+        return True, f"{secret_id} is readable in {region} (version {value.get('VersionId', '?')[:8]})"
+
+    # A rebuild needs one readable copy: the primary, or a replica when its region is lost.
+    failures: list[str] = []
+    for secret_id, region in places:
+        try:
+            ok, said = read(secret_id, region)
+        except Exception as exc:
+            ok, said = False, f"{secret_id} in {region}: {error_text(exc)}"
+        if ok:
+            return CheckRow(check, True, "; ".join([said, *failures]), "aws")
+        failures.append(said)
+    return CheckRow(check, False, "; ".join(failures), "aws")
 
 
 def sops_key_id(ctx: StackContext, explicit: str | None) -> str | None:

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from components.spec import (
     PROJECT,
+    EnvironmentSpec,
     SpecError,
     config_for_pulumi,
     load_spec,
@@ -25,6 +26,7 @@ from components.spec import (
     raw_config_from_stack_file,
 )
 from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.insight import analyse, print_insight
 from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
 from eksgitops.plan.render import count_table, print_plan, write_resources_json
 from eksgitops.program import main as default_main
@@ -48,6 +50,13 @@ def run_plan(stack: str, *, stacks_dir: Path, project_dir: Path) -> PlanResult:
 
     Raises SpecError (every mistake, one line each) before anything is registered.
     """
+    return run_plan_with_spec(stack, stacks_dir=stacks_dir, project_dir=project_dir)[1]
+
+
+def run_plan_with_spec(
+    stack: str, *, stacks_dir: Path, project_dir: Path
+) -> tuple[EnvironmentSpec, PlanResult]:
+    """`run_plan`, also returning the validated spec (the plan needs its policy waivers)."""
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
     # Pulumi lays the stack file over the defaults Pulumi.yaml declares; so does the plan.
     project_file = project_dir / "Pulumi.yaml"
@@ -58,7 +67,7 @@ def run_plan(stack: str, *, stacks_dir: Path, project_dir: Path) -> PlanResult:
     # The program resolves names relative to the project, as `pulumi up` would.
     sys.path.insert(0, str(project_dir))
     try:
-        return run_program(
+        return spec, run_program(
             _program(project_dir),
             project=PROJECT,
             stack=stack,
@@ -95,11 +104,7 @@ def plan(
             f"eksgitops plan: --out {out}: is a file, not a folder; a folder (created if missing)"
         )
     try:
-        result = run_plan(stack, stacks_dir=stacks_dir, project_dir=Path("."))
-        # Already validated by run_plan; the bridge file and summary read names from it.
-        defaults = project_config_defaults(Path("Pulumi.yaml")) if Path("Pulumi.yaml").is_file() else {}
-        raw = {**defaults, **raw_config_from_stack_file(stack_file)}
-        spec = load_spec(raw, stack=stack, source=str(stack_file))
+        spec, result = run_plan_with_spec(stack, stacks_dir=stacks_dir, project_dir=Path("."))
     except SpecError as err:
         raise _usage_error("\n".join(err.lines)) from None
 
@@ -125,3 +130,8 @@ def plan(
         f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
         soft_wrap=True,
     )
+    # The guardrails and the rebuild model end the plan; a mandatory violation fails it.
+    insight = analyse(result, spec.policy.waivers, out / stack)
+    print_insight(insight, console)
+    if insight.report.failed:
+        raise typer.Exit(code=1)

@@ -65,6 +65,8 @@ class RecordedResource:
     inputs: dict[str, Any]
     """Inputs in wire form (JSON from the protobuf Struct): secrets, unknowns and
     resource references keep Pulumi's signature markers; see `plain()`."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Per input, the URNs its value came from (how a policy links a key ARN to its key)."""
     synthesized: bool = False
     """True for a resource a packaged component creates inside itself (the mocks never see
     those): added by the plan from the component's inputs, with the real type token and the
@@ -133,6 +135,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     transforms=len(request.transforms),
                     inputs=json_format.MessageToDict(request.object),
+                    property_dependencies={
+                        key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    },
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     ignore_changes=list(request.ignoreChanges),
                     protect=bool(request.protect),

@@ -153,6 +153,8 @@ config:
         secure: v1:offline-placeholder-ciphertext
     sops:
       enabled: true
+  eksgitops:escrow:
+    enabled: true
 """
 
 

@@ -18,7 +18,6 @@ from eksgitops.dr.context import load_stack
 from eksgitops.dr.preflight import SubprocessPlanRunner
 from eksgitops.fleet.credentials import Credentials
 from tests.dr.conftest import (
-    REGION,
     UP_EVENTS,
     FakeClock,
     FakeWorkspace,
@@ -104,7 +103,7 @@ def test_preflight_on_a_good_setup_passes_with_the_real_plan(aws_env, project, f
         phase["startedAt"].endswith("Z") and phase["endedAt"].endswith("Z") and phase["seconds"] is not None
     )
     assert report["modeledSeconds"] is None and report["model"] == "no model"
-    assert len(report["checks"]) == 12
+    assert len(report["checks"]) == 13
     md = next((project / "build" / "dr").glob("dev-*.md")).read_text()
     assert "| preflight |" in md and "modeled infrastructure time: no model" in md
 
@@ -122,19 +121,17 @@ def test_preflight_on_a_bad_setup_names_each_broken_prerequisite_and_exits_1(aws
     )
     assert result.exit_code == 1
     fails = [line for line in result.stdout.splitlines() if "FAIL" in line]
-    failed_checks = {
-        c
-        for c in ("fleet repository reachable", "escrowed Git credentials", "SOPS KMS key", "state backend")
-        if any(c in line for line in fails)
-    }
-    assert failed_checks == {
+    expected = {
         "fleet repository reachable",
+        "escrowed fleet bundle",
         "escrowed Git credentials",
         "SOPS KMS key",
         "state backend",
     }
+    failed_checks = {c for c in expected if any(c in line for line in fails)}
+    assert failed_checks == expected
     assert (
-        "eksgitops dr preflight dev: stopped in phase preflight: 4 preflight check(s) failed" in result.stderr
+        "eksgitops dr preflight dev: stopped in phase preflight: 5 preflight check(s) failed" in result.stderr
     )
     assert "fleet repository reachable: git://127.0.0.1" in result.stderr
     [report] = reports(project)
@@ -322,7 +319,12 @@ def test_drill_rebuilds_a_parallel_stack_verifies_and_tears_down(aws_env, projec
     assert verb == "select" and detail == {
         "stack": "dev-drill",
         "copy_config_from": "dev",
-        "config": {"eksgitops:clusterName": "eksgitops-dev-drill", "eksgitops:gitops.path": "clusters/dev"},
+        "config": {
+            "eksgitops:clusterName": "eksgitops-dev-drill",
+            "eksgitops:gitops.path": "clusters/dev",
+            # The drill uses dev's escrow and must not create a second, protected one.
+            "eksgitops:escrow.enabled": "false",
+        },
     }
     assert world.workspace.calls[-1] == ("destroy", {"keep_protected": True})
     [report] = reports(project)
@@ -371,11 +373,9 @@ def test_a_failed_drill_still_tears_down_and_says_where_it_stopped(aws_env, proj
 
 def test_escrow_stores_a_bundle_in_the_versioned_bucket(aws_env, project, fleet_repo, world):
     from tests.dr.conftest import client
+    from tests.dr.test_preflight import escrow_bucket
 
-    account = client("sts").get_caller_identity()["Account"]
-    bucket = f"eksgitops-escrow-{account}-dev"
-    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    bucket = escrow_bucket()
     for _ in range(2):
         result = run("dr", "escrow", "dev", "--repo-url", str(fleet_repo.bare))
         assert result.exit_code == 0, result.stderr

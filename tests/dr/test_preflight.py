@@ -37,11 +37,30 @@ class FakeVerifier:
         return self.ok, self.said
 
 
-def good_aws() -> dict[str, Any]:
-    """Everything a rebuild of dev needs, in moto."""
+def escrow_bucket(region: str = REGION, env: str = "dev") -> str:
+    """The environment's escrow bucket, as FleetEscrow makes it: versioned, in its region."""
+    account = client("sts").get_caller_identity()["Account"]
+    bucket = f"eksgitops-escrow-{account}-{env}"
+    s3 = client("s3", region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return bucket
+
+
+def good_aws(fleet: FleetRepo | None = None) -> dict[str, Any]:
+    """Everything a rebuild of dev needs, in moto: the escrow (bucket with a bundle, credentials),
+    the SOPS key and the state bucket."""
     client("secretsmanager").create_secret(
         Name="eksgitops/dev/git-credentials", SecretString='{"token": "t0k3n"}'
     )
+    bucket = escrow_bucket()
+    if fleet is not None:
+        store_bundle(str(fleet.bare), AwsClients(REGION), "dev", bucket=None, creds=Credentials())
+    else:
+        client("s3").put_object(Bucket=bucket, Key="fleet/dev.bundle", Body=b"# v2 git bundle\n")
     kms = client("kms")
     key = kms.create_key(Description="sops")["KeyMetadata"]
     kms.create_alias(AliasName="alias/eksgitops-dev-sops", TargetKeyId=key["KeyId"])
@@ -85,6 +104,7 @@ def test_good_setup_passes_every_check(aws_env, project, fleet_repo):
         "revision exists",
         "environment path",
         "fleet verify",
+        "escrowed fleet bundle",
         "escrowed Git credentials",
         "SOPS KMS key",
         "state backend",
@@ -272,8 +292,6 @@ def test_from_escrow_works_while_the_git_host_is_down(aws_env, project, fleet_re
     good_aws()
     account = client("sts").get_caller_identity()["Account"]
     bucket = f"eksgitops-escrow-{account}-dev"
-    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     stored = store_bundle(str(fleet_repo.bare), AwsClients(REGION), "dev", bucket=None, creds=Credentials())
     assert stored.bucket == bucket and stored.version_id and stored.heads == 2  # main and the tag
     ctx, opts, deps = setup(project, fleet_repo, from_escrow=True)

@@ -179,5 +179,7 @@ def test_region_move_is_set_on_the_stack_before_up(project):
             "aws:region": "eu-central-1",
             "eksgitops:network.availabilityZones[0]": "eu-central-1a",
             "eksgitops:network.availabilityZones[1]": "eu-central-1b",
+            # The protected escrow stays in the old region instead of being replaced.
+            "eksgitops:escrow.region": "eu-west-1",
         },
     }

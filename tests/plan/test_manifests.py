@@ -250,8 +250,21 @@ def test_a_bad_gitops_section_stops_the_plan_before_anything_is_written(
 def test_a_relaxed_lockdown_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stacks = stack_with_gitops(tmp_path, {"repoUrl": FLEET_HTTPS, "crossNamespaceRefs": True})
     result = run_plan_cli(["dev", "--stacks-dir", str(stacks), "--out", str(tmp_path / "build")], monkeypatch)
-    assert result.exit_code == 0, result.output
     assert "FLUX-LOCKDOWN relaxed: cross-namespace references allowed" in result.stdout
+    # Relaxing a guardrail takes a waiver with its reason (docs/policy.md); without one the plan fails.
+    assert result.exit_code == 1, result.output
+    assert (
+        "FLUX-LOCKDOWN eksgitops-dev-gitops-flux-instance: cross-namespace references allowed"
+        in result.stdout
+    )
+    stack_file = stacks / "Pulumi.dev.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    reason = "a tenant's HelmReleases use charts from flux-system"
+    document["config"]["eksgitops:policy"] = {"waivers": [{"rule": "FLUX-LOCKDOWN", "reason": reason}]}
+    stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+    result = run_plan_cli(["dev", "--stacks-dir", str(stacks), "--out", str(tmp_path / "build")], monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert f"Waiver FLUX-LOCKDOWN (every resource): {reason}" in result.stdout
     # ...and handed to `fleet verify --stack`, which then accepts cross-namespace references.
     assert json.loads((tmp_path / "build" / "dev" / "bridge.json").read_text())["crossNamespaceRefs"] is True
 

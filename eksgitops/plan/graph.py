@@ -1,0 +1,150 @@
+"""The resource graph of a plan: parents, dependency edges, and its Mermaid drawing (graph.mmd).
+
+Edges come from what the program registered: each resource's `dependencies` (explicit
+`depends_on` and the resources its inputs came from; the SDK already expands a dependency on
+a local component into its children) and the parent/child relation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+# Types whose creation waits for pods (so for nodes), and the node group types.
+WORKLOAD_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+NODE_GROUP_TYPES = ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
+
+
+@dataclass(frozen=True)
+class Node:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    remote: bool
+
+
+class ResourceGraph:
+    """Nodes by URN, their dependencies (inside the plan) and their children."""
+
+    def __init__(self, records: Iterable[Any]):
+        self.nodes: dict[str, Node] = {}
+        raw_deps: dict[str, list[str]] = {}
+        for r in records:
+            self.nodes[r.urn] = Node(r.urn, r.type, r.name, r.parent, bool(r.custom), bool(r.remote))
+            raw_deps[r.urn] = list(r.dependencies)
+        self.dependencies: dict[str, list[str]] = {
+            urn: sorted({d for d in deps if d in self.nodes and d != urn and d != self.nodes[urn].parent})
+            for urn, deps in raw_deps.items()
+        }
+        self.children: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            if node.parent in self.nodes:
+                self.children.setdefault(node.parent, []).append(node.urn)
+        # A Helm release waits for its pods to be Ready, and pods need nodes: it cannot finish
+        # before the node groups, whether or not the program says so. These edges are implied.
+        groups = [n.urn for n in self.nodes.values() if n.type in NODE_GROUP_TYPES]
+        self.implied: dict[str, list[str]] = {
+            urn: [g for g in groups if g not in self.dependencies[urn] and urn not in self.dependencies[g]]
+            for urn, n in self.nodes.items()
+            if n.type in WORKLOAD_TYPES
+        }
+
+        # The engine answers a remote component's registration once everything it created
+        # exists: depending on it means waiting for its children (when the plan shows them).
+        self.remote_children: dict[str, list[str]] = {
+            urn: list(self._descendants(urn)) for urn, n in self.nodes.items() if n.remote
+        }
+
+    def _descendants(self, urn: str) -> list[str]:
+        found: list[str] = []
+        for child in self.children.get(urn, []):
+            found += [child, *self._descendants(child)]
+        return found
+
+    def before(self, urn: str) -> list[str]:
+        """What must exist before `urn` starts: its dependencies (a remote component's with its
+        children) and the implied edges."""
+        direct = self.dependencies[urn] + self.implied.get(urn, [])
+        return direct + [c for d in direct for c in self.remote_children.get(d, []) if c != urn]
+
+    def edges(self) -> list[tuple[str, str]]:
+        """(dependency, dependent) pairs: the first is created before the second."""
+        return [(d, urn) for urn, deps in sorted(self.dependencies.items()) for d in deps]
+
+    def topological_order(self) -> list[str]:
+        """Every URN after its dependencies and its parent (ties in URN order)."""
+        before: dict[str, set[str]] = {
+            urn: set(self.before(urn)) | ({n.parent} if n.parent in self.nodes else set())
+            for urn, n in self.nodes.items()
+        }
+        after: dict[str, list[str]] = {}
+        for urn, preds in before.items():
+            for p in preds:
+                after.setdefault(p, []).append(urn)
+        ready = sorted(u for u, p in before.items() if not p)
+        order: list[str] = []
+        waiting = {u: len(p) for u, p in before.items()}
+        while ready:
+            urn = ready.pop(0)
+            order.append(urn)
+            for nxt in sorted(after.get(urn, [])):
+                waiting[nxt] -= 1
+                if waiting[nxt] == 0:
+                    ready.append(nxt)
+        if len(order) != len(self.nodes):  # a cycle cannot be registered; keep going regardless
+            order += sorted(set(self.nodes) - set(order))
+        return order
+
+
+def _label(node: Node) -> str:
+    text = f"{node.type}<br/>{node.name}"
+    return text.replace('"', "#quot;")
+
+
+def mermaid(graph: ResourceGraph, critical: Sequence[str] = ()) -> str:
+    """A Mermaid flowchart: components as subgraphs, resources as nodes, dependency edges,
+    and the critical path's resources and edges highlighted."""
+    ids = {urn: f"n{i}" for i, urn in enumerate(sorted(graph.nodes))}
+    lines = ["flowchart LR"]
+
+    def emit(urn: str, depth: int) -> None:
+        node = graph.nodes[urn]
+        pad = "  " * depth
+        kids = sorted(graph.children.get(urn, []))
+        if kids or not node.custom:
+            lines.append(f'{pad}subgraph {ids[urn]}["{_label(node)}"]')
+            for kid in kids:
+                emit(kid, depth + 1)
+            lines.append(f"{pad}end")
+        else:
+            lines.append(f'{pad}{ids[urn]}["{_label(node)}"]')
+
+    for urn in sorted(u for u, n in graph.nodes.items() if n.parent not in graph.nodes):
+        emit(urn, 1)
+    edges = graph.edges()
+    on_path = set(critical)
+    chain_pairs = set(pairwise(critical))
+    highlighted = []
+    for index, (dep, urn) in enumerate(edges):
+        lines.append(f"  {ids[dep]} --> {ids[urn]}")
+        if (dep, urn) in chain_pairs:
+            highlighted.append(index)
+    for urn, groups in sorted(graph.implied.items()):
+        for group in groups:  # implied: a release's pods need the nodes
+            lines.append(f"  {ids[group]} -.-> {ids[urn]}")
+    lines.append("  classDef critical fill:#ffd8a8,stroke:#e8590c,stroke-width:3px")
+    if on_path:
+        lines.append("  class " + ",".join(ids[u] for u in critical if u in ids) + " critical")
+    if highlighted:
+        lines.append("  linkStyle " + ",".join(map(str, highlighted)) + " stroke:#e8590c,stroke-width:3px")
+    return "\n".join(lines) + "\n"
+
+
+def write_mermaid(graph: ResourceGraph, target: Path, critical: Sequence[str] = ()) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(mermaid(graph, critical))
