@@ -176,6 +176,7 @@ def verify(
     repo_urls: list[str] | None = None,
     stack: StackBridge | None = None,
     agent: str | None = None,
+    cross_namespace_refs: bool | None = None,
     engine: Engine | None = None,
 ) -> tuple[Report, str]:
     """Clone, detach at `revision` (default: the remote's HEAD) and verify `env_path`.
@@ -183,6 +184,8 @@ def verify(
     Without a stack: the bridge provides its keys, `<identity>_role_arn` for the identities given
     and those recorded in `.eksgitops/<env>.yaml`, and `extra_vars`. With a stack: exactly what
     `build/<stack>/bridge.json` lists, and every identity the layout recorded must be in it.
+    FLUX-LOCKDOWN comes from the stack too; without one, from `cross_namespace_refs` (None: not
+    assumed, cross-namespace references are listed as not checked).
     """
     engine = engine or find_engine()
     with checkout(repo_arg, None, creds) as co:
@@ -191,6 +194,8 @@ def verify(
         recorded = [str(i) for i in state.get("identities") or []]
         urls = {co.url, repo_arg, _public_url(co), *(repo_urls or [])}
         chosen_agent = agent or str(state.get("agent") or (stack.agent if stack else "flux"))
+        if chosen_agent == "eks-argocd":
+            chosen_agent = "argocd"  # AWS's managed Argo CD syncs the same layout
         if chosen_agent not in layout.AGENTS:
             chosen_agent = "flux"
         if stack is not None:
@@ -203,6 +208,7 @@ def verify(
                 agent=chosen_agent,
                 stack=stack.stack,
                 stack_file=stack.file,
+                cross_namespace_refs=stack.cross_namespace_refs,
                 engine=engine,
                 disposable=True,  # our own throw-away clone
             )
@@ -217,7 +223,14 @@ def verify(
         else:
             provided = set(layout.bridge_vars([*recorded, *identities])) | extra_vars
             report = verify_tree(
-                co.root, env_path, provided, urls, agent=chosen_agent, engine=engine, disposable=True
+                co.root,
+                env_path,
+                provided,
+                urls,
+                agent=chosen_agent,
+                cross_namespace_refs=cross_namespace_refs,
+                engine=engine,
+                disposable=True,
             )
         return report, sha
 

@@ -2,8 +2,11 @@
 
 Format (one JSON object):
 `{"stack": "dev", "agent": "flux", "repoUrl": "...", "branch": "main", "path": "clusters/dev",
-  "variables": {"environment": "dev", ..., "<identity>_role_arn": "..."}, "identities": [...]}`.
+  "variables": {"environment": "dev", ..., "<identity>_role_arn": "..."}, "identities": [...],
+  "crossNamespaceRefs": false}`.
 Values may be plan placeholders such as `(known after apply: x.y)`; only names matter here.
+`crossNamespaceRefs` is the stack's `gitops.crossNamespaceRefs`: false (also when absent, as in
+files written before it existed) means the Flux controllers run with `--no-cross-namespace-refs`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class StackBridge:
     variables: dict[str, str]
     identities: tuple[str, ...]
     file: str
+    cross_namespace_refs: bool = False
+    """True when the stack relaxes FLUX-LOCKDOWN (`gitops.crossNamespaceRefs: true`)."""
 
 
 def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
@@ -65,6 +70,9 @@ def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
         isinstance(i, str) and DNS1123_LABEL.fullmatch(i) for i in identities
     ):
         raise BridgeError(f"--stack {stack}: {shown}: identities must be a list of identity names")
+    cross_namespace_refs = data.get("crossNamespaceRefs", False)
+    if not isinstance(cross_namespace_refs, bool):
+        raise BridgeError(f"--stack {stack}: {shown}: crossNamespaceRefs must be true or false")
     return StackBridge(
         stack=text("stack", stack),
         agent=text("agent", "flux"),
@@ -74,4 +82,5 @@ def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
         variables=dict(variables),
         identities=tuple(identities),
         file=shown,
+        cross_namespace_refs=cross_namespace_refs,
     )

@@ -179,6 +179,14 @@ def verify(
     agent: Annotated[
         str | None, typer.Option(help="flux or argocd (default: as bootstrap recorded it, else flux).")
     ] = None,
+    lockdown: Annotated[
+        bool | None,
+        typer.Option(
+            "--no-cross-namespace-refs/--cross-namespace-refs",
+            help="Assume the Flux controllers refuse (FLUX-LOCKDOWN, the agent's default) or allow "
+            "cross-namespace references (default: from --stack, else not assumed and listed).",
+        ),
+    ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
 ) -> None:
@@ -200,6 +208,11 @@ def verify(
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
     if stack is not None and (var or identity):
         raise _usage("--stack", "takes variables and identities from bridge.json; drop --var/--identity")
+    if stack is not None and lockdown is not None:
+        raise _usage(
+            "--stack",
+            "takes FLUX-LOCKDOWN from bridge.json; drop --no-cross-namespace-refs/--cross-namespace-refs",
+        )
     bridge: StackBridge | None = None
     if stack is not None:
         try:
@@ -226,6 +239,7 @@ def verify(
             repo_urls=list(repo_url or []),
             stack=bridge,
             agent=agent,
+            cross_namespace_refs=None if lockdown is None else not lockdown,
         )
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None

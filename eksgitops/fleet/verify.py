@@ -11,6 +11,8 @@ real kustomize engine, applying the Kustomization controller's own steps per Kus
   (or be one every cluster has, or the agent's own);
 * `dependsOn`, `sourceRef`, `chartRef`, `imageRepositoryRef`, `providerRef`, `substituteFrom`
   and `healthChecks` must name objects that exist;
+* FLUX-LOCKDOWN: the cross-namespace references `--no-cross-namespace-refs` refuses are errors
+  when the controllers run with it (the stack says so), listed as not checked when unknown;
 * policy (reconciles, but risky): chart versions that are missing or ranges, plaintext Secrets,
   variables Flux would substitute with an empty string, objects applied twice.
 
@@ -66,6 +68,21 @@ THIS_REPO = "eksgitops:this-repository"
 EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 ARGO_ANNOTATION_RE = re.compile(r'index\s+\.metadata\.annotations\s+"([^"]+)"')
 
+# What `--no-cross-namespace-refs=true` refuses, per controller (read in the controllers' sources,
+# Flux 2.x: kustomize-controller getSource, helm-controller internal/acl, image-reflector-controller
+# getImageRepository, image-automation-controller, notification-controller's event and receiver
+# servers). `dependsOn` of Kustomizations and HelmReleases, `healthChecks`, `targetNamespace` and
+# `storageNamespace` are not affected; source-watcher would refuse cross-namespace ArtifactGenerator
+# sources too, but the agent does not give it the flag.
+LOCKDOWN_EFFECT = {
+    "Kustomization": "kustomize-controller stops it (AccessDenied)",
+    "HelmRelease": "helm-controller stops it (AccessDenied)",
+    "ImagePolicy": "image-reflector-controller stops it (AccessDenied)",
+    "ImageUpdateAutomation": "image-automation-controller stops it (AccessDenied)",
+    "Alert": "notification-controller discards that namespace's events",
+    "Receiver": "notification-controller refuses to trigger it",
+}
+
 
 @dataclass
 class Options:
@@ -79,6 +96,9 @@ class Options:
     stack: str | None = None
     """Set when the bridge comes from `build/<stack>/bridge.json`: missing variables are errors."""
     stack_file: str = ""
+    cross_namespace_refs: bool | None = None
+    """FLUX-LOCKDOWN: False when the controllers run with `--no-cross-namespace-refs` (the agent's
+    default), True when the stack allows cross-namespace references, None when unknown."""
 
 
 @dataclass
@@ -551,6 +571,7 @@ class Verifier:
                 report.unvalidated_kinds.append(f"{api} {kind}")
             self._check_namespace(a, schemas, namespaces, unsure, report)
             self._check_refs(a, index, unsure, report)
+            self._check_lockdown(a, report)
             if kind == "HelmRelease":
                 helm_releases += 1
             self._check_pins(a, report)
@@ -704,6 +725,34 @@ class Verifier:
                     "is applied by nothing in this layout",
                 )
 
+    def _check_lockdown(self, a: Applied, report: Report) -> None:
+        """FLUX-LOCKDOWN: the references `--no-cross-namespace-refs` refuses."""
+        if self.opts.agent != "flux" or a.cluster != LOCAL or a.argo or self.opts.cross_namespace_refs:
+            return
+        own = str(a.obj.get("kind"))
+        for what, kind, ns, name in cross_namespace_refs(a.obj):
+            ref = f"{ident(a.obj)}: {what} {kind} {ns}/{name} is in another namespace"
+            if self.opts.cross_namespace_refs is None:
+                report.not_checked.append(
+                    f"{a.file}: {ref}, which the controllers refuse with --no-cross-namespace-refs "
+                    "(FLUX-LOCKDOWN, the agent's default); not assumed here (pass --stack STACK, or "
+                    "--no-cross-namespace-refs)"
+                )
+                continue
+            if self.opts.stack:
+                why = f"stack {self.opts.stack} runs the controllers with --no-cross-namespace-refs"
+                allow = "gitops.crossNamespaceRefs: true in the stack"
+            else:
+                why, allow = "assumed --no-cross-namespace-refs", "--cross-namespace-refs"
+            remedy = (
+                f"one {own} per namespace" if own in ("Alert", "Receiver") else "keep both in one namespace"
+            )
+            report.add(
+                a.file,
+                f"{ref}: refused under FLUX-LOCKDOWN ({why}): {LOCKDOWN_EFFECT[own]}; {remedy}, "
+                f"or allow it with {allow}",
+            )
+
     def _check_pins(self, a: Applied, report: Report) -> None:
         obj = a.obj
         kind = obj.get("kind")
@@ -765,6 +814,41 @@ def _pin(report: Report, where: str, who: str, chart: str, version: Any) -> None
         report.add(where, f"{who}: chart {chart} version {version!r} is not an exact version", POLICY)
 
 
+def cross_namespace_refs(obj: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(field, kind, namespace, name) of each reference `--no-cross-namespace-refs` refuses in `obj`.
+
+    Only Flux kinds whose controller checks the flag (LOCKDOWN_EFFECT); a reference without a
+    namespace is in the object's own and never listed.
+    """
+    kind = str(obj.get("kind") or "")
+    group, _ = split_api_version(str(obj.get("apiVersion") or ""))
+    if kind not in LOCKDOWN_EFFECT or not group.endswith(".toolkit.fluxcd.io"):
+        return []
+    ns = _meta(obj).get("namespace")
+    spec = _dict(obj.get("spec"))
+    refs: list[tuple[str, Any]] = []
+    if kind in ("Kustomization", "ImageUpdateAutomation"):
+        refs.append(("sourceRef", spec.get("sourceRef")))
+    elif kind == "HelmRelease":
+        refs.append(("chart.spec.sourceRef", _dict(_dict(spec.get("chart")).get("spec")).get("sourceRef")))
+        refs.append(("chartRef", spec.get("chartRef")))
+    elif kind == "ImagePolicy":
+        refs.append(("imageRepositoryRef", spec.get("imageRepositoryRef")))
+    elif kind == "Alert":
+        refs.extend(("eventSources", s) for s in _list(spec.get("eventSources")))
+    else:
+        refs.extend(("resources", r) for r in _list(spec.get("resources")))
+    found: list[tuple[str, str, str, str]] = []
+    for what, ref in refs:
+        if not isinstance(ref, dict):
+            continue
+        ref_ns = ref.get("namespace")
+        if isinstance(ref_ns, str) and ref_ns and ref_ns != ns:
+            ref_kind = str(ref.get("kind") or ("ImageRepository" if kind == "ImagePolicy" else ""))
+            found.append((what, ref_kind, ref_ns, str(ref.get("name") or "")))
+    return found
+
+
 def _list_elements(generators: list[Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for gen in generators:
@@ -821,6 +905,7 @@ def verify_tree(
     agent: str = "flux",
     stack: str | None = None,
     stack_file: str = "",
+    cross_namespace_refs: bool | None = None,
     engine: Engine | None = None,
     disposable: bool = False,
 ) -> Report:
@@ -828,6 +913,8 @@ def verify_tree(
 
     `provided_vars` are the names (or names and values) of the bridge ConfigMap
     flux-system/cluster-vars; names without a value stand for values only the cluster knows.
+    `cross_namespace_refs`: False when the Flux controllers refuse cross-namespace references
+    (FLUX-LOCKDOWN; they are errors), True when allowed, None when unknown (listed as not checked).
     With `disposable` (a throw-away clone) verify works in `root` itself instead of a copy:
     symlinks and ignored files are deleted there, kustomization files restored after each build.
     """
@@ -837,7 +924,9 @@ def verify_tree(
         }
     else:
         bridge = dict.fromkeys(provided_vars, PLACEHOLDER)
-    opts = Options(env_path.strip("/") or ".", set(repo_urls), agent, bridge, stack, stack_file)
+    opts = Options(
+        env_path.strip("/") or ".", set(repo_urls), agent, bridge, stack, stack_file, cross_namespace_refs
+    )
     engine = engine or find_engine()
     if not (root / opts.env_path).is_dir():
         report = Report()

@@ -108,6 +108,8 @@ def bridge_document(result: PlanResult, spec: EnvironmentSpec) -> dict[str, Any]
         "path": plain(outputs.get("gitopsPath", spec.gitops.path or "")),
         "variables": variables,
         "identities": [identity.name for identity in spec.identities],
+        # FLUX-LOCKDOWN as the FluxAgent applies it: false = --no-cross-namespace-refs.
+        "crossNamespaceRefs": spec.gitops.cross_namespace_refs,
     }
 
 

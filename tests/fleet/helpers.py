@@ -55,6 +55,7 @@ def run(
     provided: set[str] | dict[str, str] | None = None,
     urls: set[str] | None = None,
     stack: str | None = None,
+    cross_namespace_refs: bool | None = None,
 ) -> Report:
     return verify_tree(
         root,
@@ -63,6 +64,7 @@ def run(
         {REPO_URL} if urls is None else urls,
         agent=agent,
         stack=stack,
+        cross_namespace_refs=cross_namespace_refs,
     )
 
 

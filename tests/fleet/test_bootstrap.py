@@ -99,7 +99,7 @@ def test_foreign_layout_that_would_not_reconcile_is_refused_and_nothing_pushed(
     # The overlay patches a Canary their podinfo base does not have; the health checks name
     # releases their controllers layer does not define. Both are said, and nothing is pushed.
     assert "no matches for Id Canary.v1beta1.flagger.app/podinfo.podinfo" in result.stdout
-    assert "healthChecks HelmRelease flagger-system/flagger is applied by nothing" in result.stdout
+    assert "healthChecks HelmRelease flux-system/flagger is applied by nothing" in result.stdout
     assert "these layers already existed and were kept as they are: apps/base/podinfo/" in result.stderr
     assert result.stderr.strip().endswith(
         "error: refusing to push: 7 error(s) in the layout; nothing was pushed"

@@ -68,7 +68,7 @@ def test_an_identity_removed_from_the_stack_is_reported(cli, bare_remote: Path, 
     )
     assert (
         "error: infrastructure/controllers/aws-load-balancer-controller.yaml: HelmRelease "
-        "kube-system/aws-load-balancer-controller: ${aws_load_balancer_controller_role_arn} is not provided "
+        "flux-system/aws-load-balancer-controller: ${aws_load_balancer_controller_role_arn} is not provided "
         "by stack "
         f"dev ({build}/dev/bridge.json) (define the workload identity aws-load-balancer-controller in the "
         "stack)" in out
@@ -137,3 +137,22 @@ def test_a_malformed_bridge_is_a_one_line_usage_error(
     )
     assert result.exit_code == 2
     assert problem in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_eks_argocd_stack_is_verified_as_argo_cd(cli, bare_remote: Path, tmp_path: Path) -> None:
+    # Without the state file bootstrap wrote, the agent comes from the stack: EKS's managed Argo CD
+    # syncs the same layout as Argo CD, so it must not be read as Flux.
+    assert (
+        invoke(cli, "bootstrap", "--repo", str(bare_remote), "--env", "dev", "--agent", "argocd").exit_code
+        == 0
+    )
+    work = clone(bare_remote, tmp_path / "work")
+    git("rm", "-q", ".eksgitops/dev.yaml", cwd=work)
+    git("commit", "-q", "-m", "no state", cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+    build = bridge(tmp_path, agent="eks-argocd")
+    result = invoke(
+        cli, "verify", "--repo", str(bare_remote), "--env", "dev", "--stack", "dev", "--build-dir", str(build)
+    )
+    assert result.exit_code == 0, result.output
+    assert "will reconcile" in result.stdout

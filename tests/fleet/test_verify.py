@@ -122,7 +122,7 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
             "helm.toolkit.fluxcd.io/v2",
             "helm.toolkit.fluxcd.io/v2beta1",
         ),
-        "HelmRelease kube-system/metrics-server: apiVersion helm.toolkit.fluxcd.io/v2beta1 of HelmRelease "
+        "HelmRelease flux-system/metrics-server: apiVersion helm.toolkit.fluxcd.io/v2beta1 of HelmRelease "
         "is not served",
         ERROR,
     ),
@@ -138,14 +138,14 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
     ),
     "missing required field": (
         lambda r: edit(r, "infrastructure/controllers/metrics-server.yaml", "  interval: 1h\n", ""),
-        "HelmRelease kube-system/metrics-server: spec.interval: required field missing",
+        "HelmRelease flux-system/metrics-server: spec.interval: required field missing",
         ERROR,
     ),
     "unquoted chart version read as a float": (
         lambda r: edit(
             r, "infrastructure/controllers/metrics-server.yaml", 'version: "3.13.1"', "version: 3.13"
         ),
-        "HelmRelease kube-system/metrics-server: spec.chart.spec.version: 3.13 is not of type string",
+        "HelmRelease flux-system/metrics-server: spec.chart.spec.version: 3.13 is not of type string",
         ERROR,
     ),
     "configMapGenerator with a missing file": (
@@ -228,8 +228,8 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
         lambda r: edit(
             r,
             "infrastructure/controllers/metrics-server.yaml",
-            "namespace: kube-system",
-            "namespace: metrics",
+            "  namespace: flux-system\n",
+            "  namespace: metrics\n",
         ),
         "HelmRelease metrics/metrics-server: namespace metrics is not created by anything in this layout",
         ERROR,
@@ -239,7 +239,7 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
             r, "clusters/dev/infrastructure.yaml", "      name: flagger\n", "      name: flager\n"
         ),
         "Kustomization flux-system/infrastructure-controllers: healthChecks HelmRelease "
-        "flagger-system/flager is "
+        "flux-system/flager is "
         "applied by nothing in this layout",
         ERROR,
     ),
@@ -255,10 +255,10 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
         lambda r: edit(
             r,
             "infrastructure/controllers/metrics-server.yaml",
-            "name: metrics-server\n        namespace",
-            "name: ms\n        namespace",
+            "kind: HelmRepository\n        name: metrics-server\n",
+            "kind: HelmRepository\n        name: ms\n",
         ),
-        "HelmRelease kube-system/metrics-server: chart.spec.sourceRef HelmRepository flux-system/ms not "
+        "HelmRelease flux-system/metrics-server: chart.spec.sourceRef HelmRepository flux-system/ms not "
         "found",
         ERROR,
     ),
@@ -293,12 +293,12 @@ CASES: dict[str, tuple[Breakage, str, str]] = {
     ),
     "ranged chart version": (
         lambda r: edit(r, "infrastructure/controllers/flagger.yaml", 'version: "1.43.0"', 'version: "1.x"'),
-        "HelmRelease flagger-system/flagger: chart flagger version '1.x' is not an exact version",
+        "HelmRelease flux-system/flagger: chart flagger version '1.x' is not an exact version",
         POLICY,
     ),
     "chart without a version": (
         lambda r: edit(r, "infrastructure/controllers/metrics-server.yaml", '      version: "3.13.1"\n', ""),
-        "HelmRelease kube-system/metrics-server: chart metrics-server has no version",
+        "HelmRelease flux-system/metrics-server: chart metrics-server has no version",
         POLICY,
     ),
 }

@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 from components.spec import load_spec, raw_config_from_stack_file
 from components.spec_model import SecretValue
 from eksgitops.cli import app
+from eksgitops.fleet.schema import SchemaSet, validate
 from eksgitops.plan.engine import run_program
 from eksgitops.plan.manifests import write_bridge, write_manifests
 from eksgitops.plan.render import write_resources_json
 from eksgitops.program import main as program_main
 from tests.gitops_support import FLEET_HTTPS, IDC_INSTANCE, raw_config
-from tests.kube_schemas import validate_object
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_STACK = ROOT / "stacks" / "Pulumi.dev.yaml"
@@ -50,13 +50,20 @@ def manifests(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def validate_all(found: dict[str, dict[str, Any]]) -> list[str]:
+    """Every object through the product's strict validator (the one `fleet verify` uses).
+
+    Returns `apiVersion kind` of each object judged. A kind with no shipped schema is a finding
+    of its own (`validate`'s default), so nothing passes unjudged. Helm release files are not
+    Kubernetes objects: their shape is checked here, their values are the chart's business.
+    """
     judged = []
     for name, document in found.items():
         if "helmRelease" in document:
             release = document["helmRelease"]
             assert {"name", "namespace", "chart", "version", "values"} <= set(release), name
         else:
-            judged.append(validate_object(document))
+            assert [str(f) for f in validate(document)] == [], name
+            judged.append(f"{document['apiVersion']} {document['kind']}")
     return judged
 
 
@@ -81,13 +88,23 @@ def test_plan_dev_shows_flux_and_writes_valid_manifests_and_the_bridge(
         "fluxinstance-flux-system-flux.yaml",
     }
     judged = validate_all(found)
-    assert "crd fluxcd.controlplane.io/v1 FluxInstance" in judged
+    assert "fluxcd.controlplane.io/v1 FluxInstance" in judged
     instance = found["fluxinstance-flux-system-flux.yaml"]
     assert instance["spec"]["sync"]["path"] == "clusters/dev"
     assert found["helmrelease-flux-system-flux-operator.yaml"]["helmRelease"]["version"] == "0.58.1"
 
     bridge = json.loads((out / "dev" / "bridge.json").read_text())
-    assert list(bridge) == ["stack", "agent", "repoUrl", "branch", "path", "variables", "identities"]
+    assert list(bridge) == [
+        "stack",
+        "agent",
+        "repoUrl",
+        "branch",
+        "path",
+        "variables",
+        "identities",
+        "crossNamespaceRefs",
+    ]
+    assert bridge["crossNamespaceRefs"] is False  # FLUX-LOCKDOWN on, as the FluxAgent runs it
     assert (bridge["stack"], bridge["agent"], bridge["branch"], bridge["path"]) == (
         "dev",
         "flux",
@@ -152,7 +169,7 @@ def test_plan_of_an_argo_cd_stack(
     found = manifests(out / "dev" / "manifests")
     assert set(found) == expected_files
     judged = validate_all(found)
-    assert "crd argoproj.io/v1alpha1 Application" in judged
+    assert "argoproj.io/v1alpha1 Application" in judged
     root = found["application-argocd-root.yaml"]
     assert root["spec"]["source"]["path"] == "clusters/dev"
     assert json.loads((out / "dev" / "bridge.json").read_text())["agent"] == gitops["agent"]
@@ -181,7 +198,7 @@ def test_secure_credentials_in_a_stack_never_reach_build(
             assert ciphertext not in path.read_text(), path
     secret = yaml.safe_load((out / "dev" / "manifests" / "secret-flux-system-flux-system.yaml").read_text())
     assert secret["stringData"] == {"password": "[secret]", "username": "[secret]"}
-    validate_object(secret)
+    assert validate(secret) == []
 
 
 def test_plaintext_from_pulumi_up_stays_secret_to_the_files(tmp_path: Path) -> None:
@@ -242,12 +259,14 @@ def test_a_relaxed_lockdown_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     stack_file = stacks / "Pulumi.dev.yaml"
     document = yaml.safe_load(stack_file.read_text())
-    reason = "the fleet's HelmReleases still use charts from flux-system"
+    reason = "a tenant's HelmReleases use charts from flux-system"
     document["config"]["eksgitops:policy"] = {"waivers": [{"rule": "FLUX-LOCKDOWN", "reason": reason}]}
     stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
     result = run_plan_cli(["dev", "--stacks-dir", str(stacks), "--out", str(tmp_path / "build")], monkeypatch)
     assert result.exit_code == 0, result.output
     assert f"Waiver FLUX-LOCKDOWN (every resource): {reason}" in result.stdout
+    # ...and handed to `fleet verify --stack`, which then accepts cross-namespace references.
+    assert json.loads((tmp_path / "build" / "dev" / "bridge.json").read_text())["crossNamespaceRefs"] is True
 
 
 def test_the_prod_sops_key_shows_as_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -260,3 +279,96 @@ def test_the_prod_sops_key_shows_as_kept(tmp_path: Path, monkeypatch: pytest.Mon
         r for r in resources if r["name"] == "eksgitops-prod-gitops-sops" and r["type"] == "aws:kms/key:Key"
     )
     assert key["protect"] is True and key["retainOnDelete"] is True
+
+
+SECURE = {"secure": "AAABAOFFLINECIPHERTEXT"}
+# Each agent flavour with every option that adds objects to the plan.
+FLAVOURS: dict[str, dict[str, Any] | None] = {
+    "dev": None,
+    "staging": None,
+    "prod": None,
+    "flux-everything": {
+        "repoUrl": FLEET_HTTPS,
+        "credentials": {"type": "https", "username": "bot", "token": SECURE, "readOnly": False},
+        "webhookReceiver": True,
+        "webhookToken": SECURE,
+        "imageAutomation": True,
+        "artifactGenerators": True,
+        "sops": {"enabled": True},
+        "notifications": {"type": "slack", "address": SECURE},
+    },
+    "flux-oci": {
+        "source": "oci",
+        "repoUrl": "oci://111122223333.dkr.ecr.eu-west-1.amazonaws.com/fleet/dev",
+        "ociTag": "dev",
+    },
+    "argocd": {
+        "agent": "argocd",
+        "repoUrl": FLEET_HTTPS,
+        "credentials": {"type": "https", "username": "bot", "token": SECURE},
+        "argocdSso": {"issuer": "https://idp.example.com", "clientId": "argocd", "clientSecret": SECURE},
+    },
+    "eks-argocd": {
+        "agent": "eks-argocd",
+        "repoUrl": FLEET_HTTPS,
+        "eksArgocd": {"identityCenterInstanceArn": IDC_INSTANCE},
+    },
+}
+# Kinds the plan writes for which no schema is shipped, so `fleet verify`'s validator cannot judge
+# them; listed here so a new one fails this test instead of passing unjudged.
+NO_SCHEMA_SHIPPED: list[str] = []
+
+
+@pytest.mark.parametrize("flavour", sorted(FLAVOURS))
+def test_every_object_the_plan_writes_passes_the_strict_validator(
+    flavour: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gitops = FLAVOURS[flavour]
+    stack = flavour if gitops is None else "dev"
+    args = [stack, "--quiet", "--out", str(tmp_path / "build")]
+    if gitops is not None:
+        args += ["--stacks-dir", str(stack_with_gitops(tmp_path, gitops))]
+    result = run_plan_cli(args, monkeypatch)
+    assert result.exit_code == 0, result.output
+    found = manifests(tmp_path / "build" / stack / "manifests")
+    objects = {name: doc for name, doc in found.items() if "helmRelease" not in doc}
+    assert objects
+    schemas = SchemaSet()
+    unjudged = sorted(
+        {
+            f"{d['apiVersion']} {d['kind']}"
+            for d in objects.values()
+            if not schemas.knows(d["apiVersion"], d["kind"])
+        }
+    )
+    assert unjudged == NO_SCHEMA_SHIPPED
+    for name, document in objects.items():
+        assert [str(f) for f in validate(document, unknown_kind="")] == [], name
+    kinds = {d["kind"] for d in objects.values()}
+    if flavour == "flux-everything":
+        assert {"FluxInstance", "Receiver", "Secret", "ConfigMap", "Namespace"} <= kinds
+    elif flavour in ("argocd", "eks-argocd"):
+        assert {"Application", "Secret"} <= kinds
+    else:
+        assert "FluxInstance" in kinds
+
+
+def test_the_validator_judges_the_plans_objects_for_real() -> None:
+    # The same validator refuses what the API server would: an unknown field, an unserved version.
+    instance = {
+        "apiVersion": "fluxcd.controlplane.io/v1",
+        "kind": "FluxInstance",
+        "metadata": {"name": "flux", "namespace": "flux-system"},
+        "spec": {
+            "distribution": {"version": "2.9.4", "registry": "ghcr.io/fluxcd"},
+            "cluster": {"typ": "aws"},
+        },
+    }
+    assert [str(f) for f in validate(instance)] == [
+        "error: FluxInstance flux-system/flux: spec.cluster.typ: field not declared in schema"
+    ]
+    assert "is not served" in str(validate({**instance, "apiVersion": "fluxcd.controlplane.io/v1beta1"})[0])
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert [str(f) for f in validate(unknown)] == [
+        "error: Widget w: no schema shipped for example.com/v1 Widget"
+    ]

@@ -10,6 +10,7 @@ import pytest
 from components.gitops.argocd_agent import ARGOCD_CHART_REPO
 from components.gitops.bridge import FIXED_KEYS
 from components.spec_model import SecretValue
+from eksgitops.fleet.schema import validate
 from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.manifests import manifest_document
 from tests.gitops_support import (
@@ -23,7 +24,6 @@ from tests.gitops_support import (
     plan,
     spec_for,
 )
-from tests.kube_schemas import validate_object
 
 SSH = {"type": "ssh", "privateKey": SecretValue("argo-test-ssh-key"), "knownHosts": KNOWN_HOSTS}
 SSO = {
@@ -88,7 +88,7 @@ def test_the_root_application_syncs_the_stacks_path(argocd_plan: PlanResult) -> 
     assert spec["source"] == {"repoURL": FLEET_SSH, "targetRevision": "main", "path": "clusters/qa-eu"}
     assert spec["destination"]["server"] == "https://kubernetes.default.svc"
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-    validate_object(root.plain_inputs())
+    assert validate(root.plain_inputs()) == []
     # The Application CRD comes with the chart; the credentials and bridge must be there first.
     for dependency in (
         argocd_plan.one("kubernetes:helm.sh/v3:Release"),
@@ -105,7 +105,7 @@ def test_the_repository_secret_keeps_the_key_secret(argocd_plan: PlanResult) -> 
     assert is_secret(repository.inputs["stringData"])
     assert set(repository.inputs["stringData"]["value"]) == {"type", "url", "sshPrivateKey"}
     assert "argo-test-ssh-key" not in json.dumps([r.plain_inputs() for r in argocd_plan.resources])
-    validate_object(manifest_document(repository))
+    assert validate(manifest_document(repository)) == []
 
 
 def test_the_cluster_secret_carries_the_bridge_and_addon_labels(argocd_plan: PlanResult) -> None:
@@ -118,7 +118,7 @@ def test_the_cluster_secret_carries_the_bridge_and_addon_labels(argocd_plan: Pla
     assert labels["eksgitops.io/environment"] == "qa"
     assert labels["enable_vpc_cni"] == labels["enable_aws_ebs_csi_driver"] == "true"
     assert set(cluster.inputs["stringData"]["value"]) == {"name", "server"}
-    validate_object(manifest_document(cluster))
+    assert validate(manifest_document(cluster)) == []
 
 
 def test_no_flux_objects_with_argo_cd(argocd_plan: PlanResult) -> None:
@@ -163,7 +163,7 @@ def test_eks_argocd_registers_the_cluster_by_arn_and_syncs_the_path(eks_argocd_p
     assert spec["destination"]["server"] == cluster_arn
     assert spec["source"]["path"] == "clusters/qa"
     assert eks_argocd_plan.one("aws:eks/capability:Capability").urn in root.dependencies
-    validate_object(root.plain_inputs())
+    assert validate(root.plain_inputs()) == []
     assert cluster.plain_inputs()["metadata"]["annotations"] == eks_argocd_plan.outputs["bridge"]
 
 
@@ -195,4 +195,4 @@ def test_each_credential_type_in_the_repository_secret(
     assert set(repository.inputs["stringData"]["value"]) == {"type", "url", *keys}
     plain = json.dumps([r.plain_inputs() for r in result.resources])
     assert "argo-token" not in plain and "argo-app-key" not in plain
-    validate_object(manifest_document(repository))
+    assert validate(manifest_document(repository)) == []

@@ -10,6 +10,7 @@ import pytest
 from components.gitops.bridge import FIXED_KEYS
 from components.gitops.flux_agent import FLUX_OPERATOR_CHART
 from components.spec_model import SecretValue
+from eksgitops.fleet.schema import validate
 from eksgitops.plan.engine import PlanResult, RecordedResource
 from eksgitops.plan.manifests import manifest_document
 from tests.gitops_support import (
@@ -24,7 +25,6 @@ from tests.gitops_support import (
     spec_for,
     wire_text,
 )
-from tests.kube_schemas import validate_object
 
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nssh-test-key-material\n-----END OPENSSH PRIVATE KEY-----"
 TOKEN = "ghp_testtokenvalue0123456789"
@@ -101,7 +101,7 @@ def test_the_instance_syncs_the_stacks_path_hardened(flux_plan: tuple[str, PlanR
         "kustomize-controller|helm-controller|notification-controller"
         in patches["--no-cross-namespace-refs=true"]
     )
-    validate_object(k8s(result, "FluxInstance", "flux").plain_inputs())
+    assert validate(k8s(result, "FluxInstance", "flux").plain_inputs()) == []
 
 
 def test_the_instance_waits_for_the_operator_the_bridge_and_the_credentials(
@@ -189,7 +189,7 @@ def test_the_bridge_holds_exactly_the_documented_keys_equal_to_the_outputs(
         k8s(result, "ConfigMap", "cluster-vars").plain_inputs(),
         k8s(result, "Namespace", "flux-system").plain_inputs(),
     ):
-        validate_object(document)
+        assert validate(document) == []
 
 
 def test_image_automation_adds_the_controllers_and_their_ecr_identity() -> None:
@@ -206,7 +206,7 @@ def test_image_automation_adds_the_controllers_and_their_ecr_identity() -> None:
         "image-reflector-controller",
         "image-automation-controller",
     ]
-    validate_object(k8s(result, "FluxInstance", "flux").plain_inputs())
+    assert validate(k8s(result, "FluxInstance", "flux").plain_inputs()) == []
     association = next(
         r.plain_inputs()
         for r in result.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
@@ -223,7 +223,7 @@ def test_image_automation_adds_the_controllers_and_their_ecr_identity() -> None:
 def test_artifact_generators_add_source_watcher() -> None:
     result = plan(spec_for({"repoUrl": FLEET_HTTPS, "artifactGenerators": True}))
     assert instance_spec(result)["components"][-1] == "source-watcher"
-    validate_object(k8s(result, "FluxInstance", "flux").plain_inputs())
+    assert validate(k8s(result, "FluxInstance", "flux").plain_inputs()) == []
 
 
 def test_source_oci_pulls_with_the_clusters_own_identity() -> None:
@@ -239,7 +239,7 @@ def test_source_oci_pulls_with_the_clusters_own_identity() -> None:
         "interval": "1m",
     }
     assert not [r for r in result.resources if r.type == "kubernetes:core/v1:Secret"]
-    validate_object(k8s(result, "FluxInstance", "flux").plain_inputs())
+    assert validate(k8s(result, "FluxInstance", "flux").plain_inputs()) == []
     policies = [
         json.loads(r.plain_inputs()["policy"])
         for r in result.by_type("aws:iam/rolePolicy:RolePolicy")
@@ -307,7 +307,7 @@ def test_receiver_and_notifications() -> None:
         )
     )
     receiver = k8s(result, "Receiver", "flux-system")
-    validate_object(receiver.plain_inputs())
+    assert validate(receiver.plain_inputs()) == []
     assert receiver.plain_inputs()["spec"]["type"] == "github"
     instance = k8s(result, "FluxInstance", "flux")
     assert instance.urn in receiver.dependencies
@@ -316,7 +316,7 @@ def test_receiver_and_notifications() -> None:
     for name in ("webhook-token", "alerts-webhook"):
         secret = k8s(result, "Secret", name)
         assert is_secret(secret.inputs["stringData"])
-        validate_object(manifest_document(secret))
+        assert validate(manifest_document(secret)) == []
     assert k8s(result, "Secret", "alerts-webhook").urn in k8s(result, "FluxInstance", "flux").dependencies
     plain = json.dumps([r.plain_inputs() for r in result.resources])
     assert "hmac-test-token" not in plain and "hooks.slack.test" not in plain
