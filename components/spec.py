@@ -24,11 +24,11 @@ How it is used:
   `config_for_pulumi(raw)` is the inverse, for `pulumi.runtime.set_all_config` offline.
 - Credentials: a field typed `SecretValue` holds a credential and takes only a Pulumi
   secret; a secret anywhere else is refused. Secrets are never printed.
-- Defaults pass every rule of the security checklist: private endpoint only, all five
-  control-plane log types, a new KMS key with rotation for secrets, API authentication
-  mode, IMDSv2 with hop limit 1, one NAT gateway per AZ. Posture rules (marked
-  "posture:" below: public endpoint allow-list, no 0.0.0.0/0, IMDS hop limit, no
-  full-admin identity, the cluster-admin entry) will move to policy rules.
+- The spec refuses what AWS itself would reject (or what would leave a cluster nobody can
+  manage); posture (an open endpoint, an IMDS hop limit above 1, an admin-equivalent
+  policy, a version outside standard support) is judged once, by the rules in
+  eksgitops/policy over what the program registers, where a stack can waive it with a
+  reason. Defaults pass every rule of the security checklist.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args, get_origin
@@ -71,10 +72,23 @@ def _data(name: str) -> dict[str, Any]:
     return json.loads(resources.files("components").joinpath(f"data/{name}").read_text())
 
 
-def supported_kubernetes_versions() -> list[str]:
-    """Kubernetes minor versions in EKS standard support, oldest first (data/kubernetes_versions.json)."""
-    versions = [v["version"] for v in _data("kubernetes_versions.json")["versions"]]
-    return sorted(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
+def offered_kubernetes_versions(today: date | None = None) -> list[str]:
+    """Kubernetes minor versions EKS still offers (standard or extended support), oldest first.
+
+    From data/kubernetes_versions.json; a version past its end of extended support is gone
+    (EKS creates no cluster on it). Standard support is the EKS-VERSION rule's business.
+    """
+    today = today or date.today()
+    versions = _data("kubernetes_versions.json")["versions"]
+    offered = [v["version"] for v in versions if date.fromisoformat(v["endOfExtendedSupport"]) >= today]
+    return sorted(offered, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
+def supported_kubernetes_versions(today: date | None = None) -> list[str]:
+    """The offered versions still in EKS standard support (what EKS-VERSION passes), oldest first."""
+    today = today or date.today()
+    ends = {v["version"]: v["endOfStandardSupport"] for v in _data("kubernetes_versions.json")["versions"]}
+    return [v for v in offered_kubernetes_versions(today) if date.fromisoformat(ends[v]) >= today]
 
 
 def default_kubernetes_version() -> str:
@@ -467,11 +481,8 @@ def _alias(field: str) -> str:
 
 
 def _public_cidr(value: str) -> str:
-    if _ipv4(value, "an IPv4 CIDR such as 203.0.113.0/24").prefixlen == 0:
-        # posture: the API server must not be open to the whole internet (EKS-ENDPOINT).
-        raise _fail(
-            "0.0.0.0/0 opens the API server to the whole internet", "the specific CIDRs that need access"
-        )
+    # Only the syntax: how far the endpoint is open is EKS-ENDPOINT's (and a waiver's) business.
+    _ipv4(value, "an IPv4 CIDR such as 203.0.113.0/24")
     return value
 
 
@@ -485,7 +496,7 @@ class EndpointSpec(SpecModel):
     public_access_cidrs: Annotated[list[Annotated[str, AfterValidator(_public_cidr)]], _unique("CIDR")] = (
         Field(default_factory=list)
     )
-    """Allow-list for the public endpoint; required (non-empty, no 0.0.0.0/0) when it is on."""
+    """Allow-list for the public endpoint; empty means 0.0.0.0/0 to EKS (EKS-ENDPOINT fails it)."""
 
     @after
     def _reachable(self) -> EndpointSpec:
@@ -493,12 +504,6 @@ class EndpointSpec(SpecModel):
             raise _fail(
                 "privateAccess and publicAccess are both off, so nothing can reach the API server",
                 "privateAccess: true (publicAccess optional, with an allow-list)",
-            )
-        if self.public_access and not self.public_access_cidrs:  # posture: EKS-ENDPOINT
-            raise _fail(
-                "is empty while publicAccess is on, which EKS reads as 0.0.0.0/0",
-                "the CIDRs allowed to reach the public endpoint, e.g. [203.0.113.0/24]",
-                "publicAccessCidrs",
             )
         return self
 
@@ -669,11 +674,11 @@ class NodeGroupSpec(SpecModel):
         ),
     ] = "AL2023_x86_64_STANDARD"
     """EKS AMI type (AMI_TYPES): AL2023_* or BOTTLEROCKET_*."""
-    # posture: NODE-IMDSV2, a hop limit above 2 lets any container reach the node's role.
     imds_hop_limit: Annotated[
-        int, _check(lambda v: v in (1, 2), lambda v: f"the number {v} is not allowed", "one of 1, 2")
+        int,
+        _check(lambda v: 1 <= v <= 64, lambda v: f"the number {v} is out of range", "1 to 64 (EC2's range)"),
     ] = 1
-    """IMDSv2 hop limit: 1 keeps pods off the node's credentials; 2 only if pods need IMDS."""
+    """IMDSv2 hop limit: 1 keeps pods off the node's credentials; above 1 fails NODE-IMDSV2 unless waived."""
 
     @after
     def _consistent(self) -> NodeGroupSpec:
@@ -840,14 +845,6 @@ class PolicyStatement(SpecModel):
                             operator,
                             key,
                         )
-        actions = [self.action] if isinstance(self.action, str) else self.action or []
-        resources = [self.resource] if isinstance(self.resource, str) else self.resource or []
-        if self.effect == "Allow" and "*" in actions and "*" in resources:  # posture: no admin identities
-            raise _fail(
-                'allows "*" on Resource "*" (full admin)',
-                "the actions and resources the workload needs",
-                "Action",
-            )
         return self
 
 
@@ -960,13 +957,13 @@ def _region(value: str) -> str:
     return value
 
 
+def _versions_allowed() -> str:
+    return "one of " + ", ".join(f'"{v}"' for v in offered_kubernetes_versions()) + " (offered by EKS)"
+
+
 def _kubernetes_version(value: str) -> str:
-    supported = supported_kubernetes_versions()
-    if value not in supported:
-        raise _fail(
-            f"{fmt(value)} is not a Kubernetes version in EKS standard support",
-            "one of " + ", ".join(f'"{v}"' for v in supported) + " (EKS standard support)",
-        )
+    if value not in offered_kubernetes_versions():
+        raise _fail(f"{fmt(value)} is not a Kubernetes version EKS offers", _versions_allowed())
     return value
 
 
@@ -1091,7 +1088,8 @@ class EnvironmentSpec(SpecModel):
     cluster_name: Annotated[str, _dns("cluster name")]
     """EKS cluster name (DNS-1123 label); defaults to eksgitops-<stack>."""
     kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)]
-    """Kubernetes minor version in EKS standard support (components/data/kubernetes_versions.json)."""
+    """Kubernetes minor version EKS offers (components/data/kubernetes_versions.json); EKS-VERSION
+    fails one outside standard support."""
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     """New or existing VPC."""
     endpoint: EndpointSpec = Field(default_factory=EndpointSpec)
@@ -1227,8 +1225,8 @@ class EnvironmentSpec(SpecModel):
                 "endpoint",
                 "privateAccess",
             )
-        # posture (EKS-ACCESS): the cluster is created without the creator's implicit admin entry, so
-        # a stack without a cluster-wide admin entry would build a cluster nobody can manage.
+        # Not posture (no rule covers it): the cluster is created without the creator's implicit
+        # admin entry, so a stack without a cluster-wide admin entry builds a cluster nobody can manage.
         if not any(
             e.policy.rsplit("/", 1)[-1] == CLUSTER_ADMIN_POLICY and not e.namespaces
             for e in self.access.entries
@@ -1458,9 +1456,7 @@ def load_spec(raw: Mapping[str, Any], *, stack: str, source: str) -> Environment
             Problem(
                 ("kubernetesVersion",),
                 f"is the number {version} (an unquoted {guess}?): quote it",
-                "one of "
-                + ", ".join(f'"{v}"' for v in supported_kubernetes_versions())
-                + " (EKS standard support)",
+                _versions_allowed(),
             )
         )
         data["kubernetesVersion"] = default_kubernetes_version()
