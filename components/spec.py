@@ -210,18 +210,22 @@ def _dns(what: str) -> AfterValidator:
     )
 
 
-def _unique(what: str, key: Callable[[Any], Any] = lambda v: v) -> AfterValidator:
-    """No item twice: `lists <item> twice; each <what> once`."""
+def _no_repeats(key: Callable[[Any], Any], what: Callable[[Any], str], allowed: str) -> AfterValidator:
+    """No two items with the same `key`: `what(key)` and `allowed` for the first repeat."""
 
     def validate(items: list[Any]) -> list[Any]:
-        seen: set[Any] = set()
-        for item in items:
-            if key(item) in seen:
-                raise _fail(f"lists {key(item)} twice", f"each {what} once")
-            seen.add(key(item))
+        keys = [key(item) for item in items]
+        repeat = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if repeat is not None:
+            raise _fail(what(repeat), allowed)
         return items
 
     return AfterValidator(validate)
+
+
+def _unique(what: str) -> AfterValidator:
+    """No item twice: `lists <item> twice; each <what> once`."""
+    return _no_repeats(lambda v: v, lambda v: f"lists {v} twice", f"each {what} once")
 
 
 def _ipv4(value: str, allowed: str) -> ipaddress.IPv4Network:
@@ -562,22 +566,18 @@ class AccessEntrySpec(SpecModel):
         return f"arn:aws:eks::aws:cluster-access-policy/{self.policy}"
 
 
-def _one_entry_each(entries: list[AccessEntrySpec]) -> list[AccessEntrySpec]:
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.principal_arn in seen:
-            raise _fail(f"has two entries for {entry.principal_arn}", "one access entry per principal")
-        seen.add(entry.principal_arn)
-    return entries
-
-
 class AccessSpec(SpecModel):
     """How people authenticate to the cluster (checklist EKS-ACCESS)."""
 
     authentication_mode: Literal["API"] = "API"
     """API: access entries only. API_AND_CONFIG_MAP is refused: pulumi-eks would write the
     aws-auth ConfigMap with the deployer's credentials (docs/configuration.md)."""
-    entries: Annotated[list[AccessEntrySpec], AfterValidator(_one_entry_each)] = Field(default_factory=list)
+    entries: Annotated[
+        list[AccessEntrySpec],
+        _no_repeats(
+            lambda e: e.principal_arn, "has two entries for {}".format, "one access entry per principal"
+        ),
+    ] = Field(default_factory=list)
     """Admins and other principals, each through an explicit access entry."""
 
 
@@ -815,21 +815,12 @@ class PolicyStatement(SpecModel):
             raise _fail("is missing or empty", actions, "Action")
         if self.resource is None and self.not_resource is None:
             raise _fail("is missing", "a resource ARN or list of ARNs", "Resource")
+        arns = "* or ARNs (arn:<partition>:<service>:<region>:<account>:<resource>)"
         for key, test, what, allowed in (
             ("Action", ACTION, "an action (service:Action)", actions),
             ("NotAction", ACTION, "an action (service:Action)", actions),
-            (
-                "Resource",
-                RESOURCE,
-                "* or an ARN",
-                "* or ARNs (arn:<partition>:<service>:<region>:<account>:<resource>)",
-            ),
-            (
-                "NotResource",
-                RESOURCE,
-                "* or an ARN",
-                "* or ARNs (arn:<partition>:<service>:<region>:<account>:<resource>)",
-            ),
+            ("Resource", RESOURCE, "* or an ARN", arns),
+            ("NotResource", RESOURCE, "* or an ARN", arns),
         ):
             value = getattr(self, _snake(key))
             if value is not None:
@@ -838,13 +829,8 @@ class PolicyStatement(SpecModel):
             for key, value in test.items():
                 for item in value if isinstance(value, list) else [value]:
                     if not isinstance(item, str | int | float | bool):
-                        raise _fail(
-                            f"holds {_describe(item)}",
-                            "strings, numbers or booleans",
-                            "Condition",
-                            operator,
-                            key,
-                        )
+                        at = ("Condition", operator, key)
+                        raise _fail(f"holds {_describe(item)}", "strings, numbers or booleans", *at)
         return self
 
 
@@ -921,31 +907,6 @@ class IdentitySpec(SpecModel):
         if not self.managed_policy_arns and self.policy_document is None:
             raise _fail("grants nothing", "managedPolicyArns, an inline policy, or both")
         return self
-
-
-def _unique_identities(identities: list[IdentitySpec]) -> list[IdentitySpec]:
-    names: set[str] = set()
-    accounts: set[tuple[str, str]] = set()
-    for ident in identities:
-        if ident.name in names:
-            raise _fail(f"has two identities named {ident.name}", "unique identity names")
-        account = (ident.namespace, ident.service_account)
-        if account in accounts:
-            raise _fail(
-                f"has two identities for service account {account[0]}/{account[1]}",
-                "one identity per namespace and service account",
-            )
-        names.add(ident.name)
-        accounts.add(account)
-    return identities
-
-
-def _unique_groups(groups: list[NodeGroupSpec]) -> list[NodeGroupSpec]:
-    names = [g.name for g in groups]
-    dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
-    if dup is not None:
-        raise _fail(f"has two node groups named {dup}", "unique node group names")
-    return groups
 
 
 # --- scalars and tags -----------------------------------------------------------------
@@ -1102,15 +1063,24 @@ class EnvironmentSpec(SpecModel):
     """Existing KMS key for secrets envelope encryption; unset creates one with rotation on."""
     access: AccessSpec = Field(default_factory=AccessSpec)
     """Authentication mode and access entries."""
-    node_groups: Annotated[list[NodeGroupSpec], AfterValidator(_unique_groups)] = Field(default_factory=list)
+    node_groups: Annotated[
+        list[NodeGroupSpec],
+        _no_repeats(lambda g: g.name, "has two node groups named {}".format, "unique node group names"),
+    ] = Field(default_factory=list)
     """Managed node groups (at least one, unless Auto Mode with built-in node pools is on)."""
     auto_mode: AutoModeSpec = Field(default_factory=AutoModeSpec)
     """EKS Auto Mode."""
     addons: dict[AddonName, AddonSpec] = Field(default_factory=dict)
     """Per-add-on overrides (enabled, version pin); see enabled_addons()."""
-    identities: Annotated[list[IdentitySpec], AfterValidator(_unique_identities)] = Field(
-        default_factory=list
-    )
+    identities: Annotated[
+        list[IdentitySpec],
+        _no_repeats(lambda i: i.name, "has two identities named {}".format, "unique identity names"),
+        _no_repeats(
+            lambda i: f"{i.namespace}/{i.service_account}",
+            "has two identities for service account {}".format,
+            "one identity per namespace and service account",
+        ),
+    ] = Field(default_factory=list)
     """Workload identities (IAM roles for service accounts)."""
     gitops: GitOpsSpec = Field(default_factory=GitOpsSpec)
     """The GitOps agent's source."""
@@ -1556,71 +1526,55 @@ def _pydantic_problems(exc: ValidationError, model: type[BaseModel]) -> list[Pro
         if path != loc:  # a mapping's key: the mapping's key type
             annotation = _strip_optional(get_args(annotation)[0]) if get_origin(annotation) is dict else None
         if isinstance(value, SecretValue) and kind != "plaintext_credential":
-            problems.append(
-                Problem(
-                    path, "is a Pulumi secret (secure:), but this key holds no credentials", "a plain value"
-                )
-            )
+            what, allowed = "is a Pulumi secret (secure:), but this key holds no credentials", "a plain value"
         elif isinstance(value, InvalidJson):
-            problems.append(
-                Problem(
-                    path,
-                    f"is not valid JSON ({value.error})",
-                    "a mapping or list, which Pulumi passes as JSON",
-                )
+            what, allowed = (
+                f"is not valid JSON ({value.error})",
+                "a mapping or list, which Pulumi passes as JSON",
             )
         elif kind == "plaintext_credential":
-            what = (
-                "is a plain value, but it holds a credential"
-                if value is not None
-                else "is empty, but it holds a credential"
-            )
-            problems.append(
-                Problem(
-                    path,
-                    what,
-                    "set it as a secret: pulumi config set --secret --path "
-                    f"'{PROJECT}:{format_path(path)}' <value>",
-                )
-            )
+            what = f"is {'a plain value' if value is not None else 'empty'}, but it holds a credential"
+            key = f"'{PROJECT}:{format_path(path)}'"
+            allowed = f"set it as a secret: pulumi config set --secret --path {key} <value>"
         elif kind == "extra_forbidden":
-            allowed = _allowed_keys(model, path[:-1])
-            problems.append(
-                Problem(
-                    path,
-                    "unknown key" + _did_you_mean(str(path[-1]), allowed),
-                    "allowed keys here: " + ", ".join(allowed),
-                )
+            keys = _allowed_keys(model, path[:-1])
+            what, allowed = (
+                "unknown key" + _did_you_mean(str(path[-1]), keys),
+                "allowed keys here: " + ", ".join(keys),
             )
         elif kind == "missing":
-            hint = _REQUIRED_HINTS.get(str(path[-1]), "set it (see docs/configuration.md)")
-            problems.append(Problem(path, "is required", hint))
+            what, allowed = (
+                "is required",
+                _REQUIRED_HINTS.get(str(path[-1]), "set it (see docs/configuration.md)"),
+            )
         elif kind == "literal_error":
-            options = [str(o) for o in get_args(annotation)] if annotation is not None else []
-            literal_types = {type(o) for o in get_args(annotation)} if annotation is not None else set()
+            options = get_args(annotation) if annotation is not None else ()
+            allowed = "one of " + ", ".join(str(o) for o in options)
+            literal_types = {type(o) for o in options}
             if type(value) not in literal_types:
                 # The right words in the wrong type: "1" for 1, 2.0 or true for 2.
                 kinds = {str: "a string", int: "a whole number"}
-                expected = " or ".join(sorted(kinds.get(t, t.__name__) for t in literal_types))
-                problems.append(
-                    Problem(path, f"is {_describe(value)}, not {expected}", "one of " + ", ".join(options))
+                what = f"is {_describe(value)}, not " + " or ".join(
+                    sorted(kinds.get(t, t.__name__) for t in literal_types)
                 )
             else:
-                what = f"{_describe(value)} is not allowed" + _did_you_mean(str(value), options)
-                problems.append(Problem(path, what, "one of " + ", ".join(options)))
+                what = f"{_describe(value)} is not allowed" + _did_you_mean(
+                    str(value), [str(o) for o in options]
+                )
         elif kind in _EXPECTED:
             expected, allowed = _EXPECTED[kind]
             if kind == "string_type" and isinstance(value, int | float | bool):
                 # YAML turned an unquoted 1.30, 8080 or true into a number or boolean.
                 allowed = "a string: quote the value in YAML"
-            problems.append(Problem(path, f"is {_describe(value)}, not {expected}", allowed))
+            what = f"is {_describe(value)}, not {expected}"
         elif kind == "value_error" and isinstance(
             spec_error := err.get("ctx", {}).get("error"), SpecValueError
         ):
-            problems.append(Problem((*path, *spec_error.at), spec_error.what, spec_error.allowed))
+            path, what, allowed = (*path, *spec_error.at), spec_error.what, spec_error.allowed
         else:
             message = str(err["msg"]).replace("Input should be", "should be").replace("Value error, ", "")
-            problems.append(Problem(path, message[:1].lower() + message[1:], "see docs/configuration.md"))
+            what, allowed = message[:1].lower() + message[1:], "see docs/configuration.md"
+        problems.append(Problem(path, what, allowed))
     return problems
 
 
