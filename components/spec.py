@@ -56,7 +56,7 @@ from components.iam_documents import RESERVED_ROLE_NAMES
 from components.policy_spec import PolicySpec
 from components.spec_errors import KeyPath, SpecValueError, format_path
 from components.spec_errors import SpecError as SpecError  # re-exported: the public API
-from components.spec_model import SECRET_PLACEHOLDER, SecretValue, SpecModel
+from components.spec_model import SECRET_PLACEHOLDER, SecretValue, SpecModel, check
 from components.stack_file import PROJECT
 from components.stack_file import project_config_defaults as project_config_defaults  # re-exported
 from components.stack_file import raw_config_from_stack_file as raw_config_from_stack_file  # re-exported
@@ -193,19 +193,8 @@ def _fail(what: str, allowed: str, *at: str | int) -> SpecValueError:
     return SpecValueError(what, allowed, at)
 
 
-def _check(test: Callable[[Any], bool], what: Callable[[Any], str], allowed: str) -> AfterValidator:
-    """An Annotated check: `what(value)` and `allowed` when `test(value)` is false."""
-
-    def validate(value: Any) -> Any:
-        if not test(value):
-            raise _fail(what(value), allowed)
-        return value
-
-    return AfterValidator(validate)
-
-
 def _dns(what: str) -> AfterValidator:
-    return _check(
+    return check(
         lambda v: bool(DNS_LABEL.fullmatch(v)), lambda v: f"{fmt(v)} is not a valid {what}", DNS_LABEL_ALLOWED
     )
 
@@ -324,7 +313,7 @@ def subnets_fit(vpc: ipaddress.IPv4Network, zones: int, private: int, public: in
 
 SubnetId = Annotated[
     str,
-    _check(
+    check(
         lambda v: bool(SUBNET_ID.fullmatch(v)),
         lambda v: f"{fmt(v)} is not a subnet id",
         "subnet- and 8 or 17 hex digits",
@@ -351,7 +340,7 @@ class NetworkSpec(SpecModel):
     """Kubernetes service CIDR; must not overlap the VPC. Unset lets EKS choose."""
     vpc_id: Annotated[
         str | None,
-        _check(
+        check(
             lambda v: v is None or bool(VPC_ID.fullmatch(v)),
             lambda v: f"{fmt(v)} is not a VPC id",
             "vpc- and 8 or 17 hex digits",
@@ -623,14 +612,14 @@ class TaintSpec(SpecModel):
 def _size(low: int, high: int) -> AfterValidator:
     what = {0: "is negative", 1: "is below 1"}.get(low, f"is below {low}")
     allowed = f"{low} to {high} (AWS's per-group bound)"
-    return _check(
+    return check(
         lambda v: low <= v <= high, lambda v: f"{v} {what}" if v < low else f"{v} is above {high}", allowed
     )
 
 
 InstanceType = Annotated[
     str,
-    _check(
+    check(
         lambda v: bool(INSTANCE_TYPE.fullmatch(v)),
         lambda v: f"{fmt(v)} is not an EC2 instance type",
         "family.size, e.g. m6i.large or c7g.xlarge",
@@ -645,7 +634,7 @@ class NodeGroupSpec(SpecModel):
     """DNS-1123 label; unique in the stack."""
     instance_types: Annotated[
         list[InstanceType],
-        _check(bool, lambda v: "is empty", "at least one instance type, e.g. [m6i.large]"),
+        check(bool, lambda v: "is empty", "at least one instance type, e.g. [m6i.large]"),
         _unique("instance type"),
     ] = Field(default_factory=lambda: ["m6i.large"])
     """EC2 instance types (family.size), all of the AMI's architecture; several help spot."""
@@ -658,7 +647,7 @@ class NodeGroupSpec(SpecModel):
     max_size: Annotated[int, _size(1, MAX_GROUP_NODES)] = 3
     """Most nodes (1 to 1000; AWS's default quota is 450 per group)."""
     disk_size: Annotated[
-        int, _check(lambda v: 20 <= v <= 16384, lambda v: f"{v} GiB is out of range", "20 to 16384 GiB")
+        int, check(lambda v: 20 <= v <= 16384, lambda v: f"{v} GiB is out of range", "20 to 16384 GiB")
     ] = 50
     """Root volume size in GiB (gp3, encrypted), 20-16384."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
@@ -667,7 +656,7 @@ class NodeGroupSpec(SpecModel):
     """Kubernetes taints on every node."""
     ami_type: Annotated[
         str,
-        _check(
+        check(
             lambda v: v in AMI_TYPES,
             lambda v: f"{fmt(v)} is not a supported AMI type",
             "one of " + ", ".join(AMI_TYPES),
@@ -676,7 +665,7 @@ class NodeGroupSpec(SpecModel):
     """EKS AMI type (AMI_TYPES): AL2023_* or BOTTLEROCKET_*."""
     imds_hop_limit: Annotated[
         int,
-        _check(lambda v: 1 <= v <= 64, lambda v: f"the number {v} is out of range", "1 to 64 (EC2's range)"),
+        check(lambda v: 1 <= v <= 64, lambda v: f"the number {v} is out of range", "1 to 64 (EC2's range)"),
     ] = 1
     """IMDSv2 hop limit: 1 keeps pods off the node's credentials; above 1 fails NODE-IMDSV2 unless waived."""
 
@@ -720,7 +709,7 @@ class AddonSpec(SpecModel):
     """Install the add-on (all five are on unless a stack turns one off)."""
     version: Annotated[
         str | None,
-        _check(
+        check(
             lambda v: v is None or bool(ADDON_VERSION.fullmatch(v)),
             lambda v: f"{fmt(v)} is not an EKS add-on version",
             "v<major>.<minor>.<patch>-eksbuild.<n>, e.g. v1.19.2-eksbuild.1",
@@ -1008,7 +997,7 @@ class EscrowSpec(SpecModel):
     """Regions the Git credentials secret is replicated to (Secrets Manager replicas)."""
     bundle_retention_days: Annotated[
         int,
-        _check(
+        check(
             lambda v: 1 <= v <= MAX_BUNDLE_RETENTION_DAYS,
             lambda v: f"{v} is out of range",
             f"1 to {MAX_BUNDLE_RETENTION_DAYS} days",
