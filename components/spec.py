@@ -295,10 +295,9 @@ def _az_count(value: int, info: ValidationInfo) -> int:
     return value
 
 
-def _prefix(value: int) -> int:
-    if not 16 <= value <= 28:
-        raise _fail(f"/{value} is not a valid subnet prefix", "16 to 28")
-    return value
+SubnetPrefix = Annotated[
+    int, check(lambda v: 16 <= v <= 28, lambda v: f"/{v} is not a valid subnet prefix", "16 to 28")
+]
 
 
 def subnets_fit(vpc: ipaddress.IPv4Network, zones: int, private: int, public: int) -> bool:
@@ -332,9 +331,9 @@ class NetworkSpec(SpecModel):
     """How many AZs a new VPC spans (2-6, at most the region's zones)."""
     nat_gateways: Literal["one-per-az", "single"] = "one-per-az"
     """One NAT gateway per AZ (survives an AZ outage) or a single one (cheaper)."""
-    private_subnet_prefix: Annotated[int, AfterValidator(_prefix)] = 19
+    private_subnet_prefix: SubnetPrefix = 19
     """Prefix length of each private (node) subnet."""
-    public_subnet_prefix: Annotated[int, AfterValidator(_prefix)] = 24
+    public_subnet_prefix: SubnetPrefix = 24
     """Prefix length of each public (load balancer) subnet."""
     service_cidr: Annotated[str | None, AfterValidator(_service_cidr)] = None
     """Kubernetes service CIDR; must not overlap the VPC. Unset lets EKS choose."""
@@ -524,15 +523,6 @@ def _same_partition(partition: str, info: ValidationInfo) -> None:
         )
 
 
-def _access_policy(value: str) -> str:
-    if not (value in ACCESS_POLICIES or ACCESS_POLICY_ARN.fullmatch(value)):
-        raise _fail(
-            f"{fmt(value)} is not an EKS access policy",
-            "one of " + ", ".join(ACCESS_POLICIES) + " or arn:aws:eks::aws:cluster-access-policy/<Name>",
-        )
-    return value
-
-
 Namespace = Annotated[str, _dns("namespace")]
 
 
@@ -541,7 +531,14 @@ class AccessEntrySpec(SpecModel):
 
     principal_arn: Annotated[str, AfterValidator(_principal_arn)]
     """IAM role or user ARN granted access."""
-    policy: Annotated[str, AfterValidator(_access_policy)] = CLUSTER_ADMIN_POLICY
+    policy: Annotated[
+        str,
+        check(
+            lambda v: v in ACCESS_POLICIES or bool(ACCESS_POLICY_ARN.fullmatch(v)),
+            lambda v: f"{fmt(v)} is not an EKS access policy",
+            "one of " + ", ".join(ACCESS_POLICIES) + " or arn:aws:eks::aws:cluster-access-policy/<Name>",
+        ),
+    ] = CLUSTER_ADMIN_POLICY
     """EKS access policy: a short name (AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy,
     AmazonEKSEditPolicy, AmazonEKSViewPolicy) or its full arn:aws:eks::aws:cluster-access-policy/ ARN."""
     namespaces: Annotated[list[Namespace], _unique("namespace")] = Field(default_factory=list)
@@ -858,19 +855,18 @@ def _policy_arn(value: str, info: ValidationInfo) -> str:
     return value
 
 
-def _identity_name(value: str) -> str:
-    if value in RESERVED_ROLE_NAMES:
-        raise _fail(
-            f"{fmt(value)} is the name of the platform's own <cluster>-{value} role",
-            "any other name (reserved: " + ", ".join(RESERVED_ROLE_NAMES) + ")",
-        )
-    return value
-
-
 class IdentitySpec(SpecModel):
     """An IAM role for one Kubernetes service account (Pod Identity or IRSA)."""
 
-    name: Annotated[str, _dns("identity name"), AfterValidator(_identity_name)]
+    name: Annotated[
+        str,
+        _dns("identity name"),
+        check(
+            lambda v: v not in RESERVED_ROLE_NAMES,
+            lambda v: f"{fmt(v)} is the name of the platform's own <cluster>-{v} role",
+            "any other name (reserved: " + ", ".join(RESERVED_ROLE_NAMES) + ")",
+        ),
+    ]
     """DNS-1123 label; becomes `<name>_role_arn` in the GitOps bridge."""
     namespace: Namespace
     """Namespace of the service account (DNS-1123 label)."""
