@@ -9,13 +9,13 @@ secrets (`{secure: …}`), and the components turn them into `pulumi.Output.secr
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.spec_errors import SpecValueError
-from components.spec_model import SecretValue, SpecModel
+from components.spec_model import SecretValue, SpecModel, check
 
 SSH_SCP = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/)[^\s]+")
 SSH_URL = re.compile(r"ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?/[^\s]+")
@@ -40,6 +40,25 @@ ARGOCD_CHART_VERSION = "10.1.1"
 """The argo-helm `argo-cd` chart."""
 
 Agent = Literal["flux", "argocd", "eks-argocd", "none"]
+
+
+def _matches(pattern: str | re.Pattern[str], what: str, allowed: str) -> AfterValidator:
+    """An `Annotated` check that a string (or None) fully matches: `the string "…" is not <what>`."""
+    return check(
+        lambda v: v is None or bool(re.fullmatch(pattern, v)),
+        lambda v: f'the string "{v}" is not {what}',
+        allowed,
+    )
+
+
+ExactVersion = Annotated[
+    str,
+    _matches(
+        EXACT_VERSION,
+        "an exact version",
+        "an exact version such as 2.9.4 (a rebuild must install what was tested)",
+    ),
+]
 
 
 def valid_ref_name(name: str) -> bool:
@@ -125,22 +144,12 @@ class GitCredentialsSpec(SpecModel):
 class VersionsSpec(SpecModel):
     """Pinned versions of what the agent installs (exact versions; no ranges, no latest)."""
 
-    flux_operator: str = FLUX_OPERATOR_CHART_VERSION
+    flux_operator: ExactVersion = FLUX_OPERATOR_CHART_VERSION
     """Flux Operator Helm chart (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator)."""
-    flux: str = FLUX_VERSION
+    flux: ExactVersion = FLUX_VERSION
     """Flux distribution the FluxInstance installs."""
-    argocd_chart: str = ARGOCD_CHART_VERSION
+    argocd_chart: ExactVersion = ARGOCD_CHART_VERSION
     """argo-helm argo-cd chart."""
-
-    @field_validator("flux_operator", "flux", "argocd_chart")
-    @classmethod
-    def _exact(cls, version: str) -> str:
-        if not EXACT_VERSION.fullmatch(version):
-            raise SpecValueError(
-                f'the string "{version}" is not an exact version',
-                "an exact version such as 2.9.4 (a rebuild must install what was tested)",
-            )
-        return version
 
 
 class SopsSpec(SpecModel):
@@ -148,20 +157,15 @@ class SopsSpec(SpecModel):
 
     enabled: bool = False
     """Let kustomize-controller decrypt with the key (through its Pod Identity)."""
-    kms_key_arn: str | None = None
+    kms_key_arn: Annotated[
+        str | None,
+        _matches(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+",
+            "a KMS key ARN",
+            "arn:aws:kms:<region>:<account>:key/<key id> (an alias ARN does not grant decrypt)",
+        ),
+    ] = None
     """An existing KMS key ARN; unset creates one with the platform (kept on delete)."""
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _arn(cls, arn: str | None) -> str | None:
-        if arn is not None and not re.fullmatch(
-            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", arn
-        ):
-            raise SpecValueError(
-                f'the string "{arn}" is not a KMS key ARN',
-                "arn:aws:kms:<region>:<account>:key/<key id> (an alias ARN does not grant decrypt)",
-            )
-        return arn
 
 
 class NotificationsSpec(SpecModel):
@@ -194,7 +198,14 @@ class ArgoCdSsoSpec(SpecModel):
 class EksArgoCdSpec(SpecModel):
     """AWS's managed Argo CD (EKS capability): sign-in through IAM Identity Center."""
 
-    identity_center_instance_arn: str | None = None
+    identity_center_instance_arn: Annotated[
+        str | None,
+        _matches(
+            r"arn:aws[a-z-]*:sso:::instance/ssoins-[a-f0-9]{16}",
+            "an IAM Identity Center instance ARN",
+            "arn:aws:sso:::instance/ssoins-<16 hex digits>",
+        ),
+    ] = None
     """arn:aws:sso:::instance/ssoins-…; required with agent eks-argocd."""
     identity_center_region: str | None = None
     """Region of the Identity Center instance; unset means the cluster's region."""
@@ -202,16 +213,6 @@ class EksArgoCdSpec(SpecModel):
     """Identity Center group ids mapped to Argo CD's ADMIN role."""
     viewer_group_ids: list[str] = Field(default_factory=list)
     """Identity Center group ids mapped to Argo CD's VIEWER role."""
-
-    @field_validator("identity_center_instance_arn")
-    @classmethod
-    def _instance_arn(cls, arn: str | None) -> str | None:
-        if arn is not None and not re.fullmatch(r"arn:aws[a-z-]*:sso:::instance/ssoins-[a-f0-9]{16}", arn):
-            raise SpecValueError(
-                f'the string "{arn}" is not an IAM Identity Center instance ARN',
-                "arn:aws:sso:::instance/ssoins-<16 hex digits>",
-            )
-        return arn
 
 
 class GitOpsSpec(SpecModel):
@@ -224,18 +225,27 @@ class GitOpsSpec(SpecModel):
     """The fleet: https://… or SSH (git@host:path, ssh://…); with source oci an ECR address
     oci://<account>.dkr.ecr.<region>.amazonaws.com/<repo>. No credentials in the URL.
     Required unless agent is none."""
-    branch: str = "main"
+    branch: Annotated[
+        str,
+        check(
+            valid_ref_name,
+            lambda v: f'the string "{v}" is not a valid Git branch name',
+            "a name git check-ref-format accepts, e.g. main or release/1.2",
+        ),
+    ] = "main"
     """Branch the agent follows (a valid Git ref name)."""
     path: str | None = None
     """Relative path in the fleet repo; load_spec fills in clusters/<stack> when unset."""
     source: Literal["git", "oci"] = "git"
     """git (default) or oci: an OCI artifact in ECR pulled with the cluster's IAM identity
     (Flux only), so no Git credentials live in the cluster."""
-    oci_tag: str = "latest"
+    oci_tag: Annotated[str, _matches(OCI_TAG, "an OCI tag", "e.g. latest, main or v1.2.3")] = "latest"
     """source oci: the artifact tag the agent follows."""
     credentials: GitCredentialsSpec | None = None
     """How to authenticate to a private repository; unset for a public one."""
-    interval: str = "1m"
+    interval: Annotated[
+        str, _matches(GO_DURATION, "a duration", "a Go duration such as 30s, 1m or 1h30m")
+    ] = "1m"
     """How often the agent checks the source (Go duration: 30s, 1m, 1h30m)."""
     webhook_receiver: bool = False
     """Flux: a Receiver so a push reconciles in seconds rather than at the next interval."""
@@ -279,16 +289,6 @@ class GitOpsSpec(SpecModel):
             )
         return url
 
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, branch: str) -> str:
-        if not valid_ref_name(branch):
-            raise SpecValueError(
-                f'the string "{branch}" is not a valid Git branch name',
-                "a name git check-ref-format accepts, e.g. main or release/1.2",
-            )
-        return branch
-
     @field_validator("path")
     @classmethod
     def _path(cls, path: str | None) -> str | None:
@@ -300,22 +300,6 @@ class GitOpsSpec(SpecModel):
         if ".." in parts:
             raise SpecValueError(f'the string "{path}" climbs out with ..', "a path inside the repo")
         return path
-
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, interval: str) -> str:
-        if not GO_DURATION.fullmatch(interval):
-            raise SpecValueError(
-                f'the string "{interval}" is not a duration', "a Go duration such as 30s, 1m or 1h30m"
-            )
-        return interval
-
-    @field_validator("oci_tag")
-    @classmethod
-    def _oci_tag(cls, tag: str) -> str:
-        if not OCI_TAG.fullmatch(tag):
-            raise SpecValueError(f'the string "{tag}" is not an OCI tag', "e.g. latest, main or v1.2.3")
-        return tag
 
     @model_validator(mode="after")
     def _consistent(self) -> GitOpsSpec:

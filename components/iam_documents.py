@@ -148,10 +148,10 @@ def validate_service_account(service_account: str) -> None:
 
 
 def validate_policy_document(document: Any, what: str = "inline policy") -> None:
-    """Raise ValueError unless `document` is a policy dict with statements and no admin wildcard.
+    """Raise ValueError unless `document` has the shape IAM accepts: a dict with statements.
 
-    Values that are Outputs (a key ARN known after apply) are skipped: only what is
-    already known can be judged here.
+    What the statements grant is not judged here: IAM-NO-WILDCARD-ADMIN judges every policy
+    the program registers (eksgitops/policy), where a stack can waive it with a reason.
     """
     if not isinstance(document, Mapping):
         raise ValueError(f"{what} must be a dict (an IAM policy document), got {type(document).__name__}")
@@ -163,20 +163,3 @@ def validate_policy_document(document: Any, what: str = "inline policy") -> None
     for index, statement in enumerate(statements):
         if not isinstance(statement, Mapping):
             raise ValueError(f"{what}: Statement[{index}] must be a dict")
-        if is_wildcard_admin(statement):
-            raise ValueError(
-                f"{what}: Statement[{index}] allows Action '*' on Resource '*' (IAM-NO-WILDCARD-ADMIN)"
-            )
-
-
-def is_wildcard_admin(statement: Mapping[str, Any]) -> bool:
-    """True for an Allow statement granting every action on every resource."""
-
-    def has_star(value: Any) -> bool:
-        return value == "*" or (isinstance(value, list) and "*" in value)
-
-    return (
-        statement.get("Effect", "Allow") == "Allow"
-        and has_star(statement.get("Action"))
-        and has_star(statement.get("Resource"))
-    )

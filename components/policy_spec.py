@@ -8,10 +8,11 @@ kept here too (`RULE_IDS`); a test checks they equal the rules the package defin
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Annotated
 
-from components.spec_errors import SpecValueError
-from components.spec_model import SpecModel
+from pydantic import AfterValidator, Field
+
+from components.spec_model import SpecModel, check
 
 # One id per line of the security checklist (docs/policy.md), in its order.
 RULE_IDS: tuple[str, ...] = (
@@ -39,34 +40,27 @@ RULE_IDS: tuple[str, ...] = (
 class WaiverSpec(SpecModel):
     """One rule a stack relaxes, and why."""
 
-    rule: str
+    rule: Annotated[
+        str,
+        check(lambda v: v in RULE_IDS, lambda v: f'"{v}" is not a rule id', "one of " + ", ".join(RULE_IDS)),
+    ]
     """A rule id from docs/policy.md, e.g. NODE-IMDSV2."""
-    reason: str
+    reason: Annotated[
+        str,
+        AfterValidator(str.strip),
+        check(bool, lambda _: "is empty", "a sentence saying why this stack needs the waiver"),
+    ]
     """Why the stack needs it (printed by every plan); must not be empty."""
-    resource: str | None = None
+    resource: Annotated[
+        str | None,
+        check(
+            lambda v: v is None or bool(v.strip()),
+            lambda _: "is empty",
+            "a resource name or URN from the plan, or leave resource out",
+        ),
+    ] = None
     """Only this resource: its name as the plan shows it, or its URN; unset waives the rule for
     every resource of the stack."""
-
-    @field_validator("rule")
-    @classmethod
-    def _known_rule(cls, rule: str) -> str:
-        if rule not in RULE_IDS:
-            raise SpecValueError(f'"{rule}" is not a rule id', "one of " + ", ".join(RULE_IDS))
-        return rule
-
-    @field_validator("reason")
-    @classmethod
-    def _has_reason(cls, reason: str) -> str:
-        if not reason.strip():
-            raise SpecValueError("is empty", "a sentence saying why this stack needs the waiver")
-        return reason.strip()
-
-    @field_validator("resource")
-    @classmethod
-    def _resource_named(cls, resource: str | None) -> str | None:
-        if resource is not None and not resource.strip():
-            raise SpecValueError("is empty", "a resource name or URN from the plan, or leave resource out")
-        return resource
 
 
 class PolicySpec(SpecModel):

@@ -24,11 +24,11 @@ How it is used:
   `config_for_pulumi(raw)` is the inverse, for `pulumi.runtime.set_all_config` offline.
 - Credentials: a field typed `SecretValue` holds a credential and takes only a Pulumi
   secret; a secret anywhere else is refused. Secrets are never printed.
-- Defaults pass every rule of the security checklist: private endpoint only, all five
-  control-plane log types, a new KMS key with rotation for secrets, API authentication
-  mode, IMDSv2 with hop limit 1, one NAT gateway per AZ. Posture rules (marked
-  "posture:" below: public endpoint allow-list, no 0.0.0.0/0, IMDS hop limit, no
-  full-admin identity, the cluster-admin entry) will move to policy rules.
+- The spec refuses what AWS itself would reject (or what would leave a cluster nobody can
+  manage); posture (an open endpoint, an IMDS hop limit above 1, an admin-equivalent
+  policy, a version outside standard support) is judged once, by the rules in
+  eksgitops/policy over what the program registers, where a stack can waive it with a
+  reason. Defaults pass every rule of the security checklist.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args, get_origin
@@ -55,7 +56,7 @@ from components.iam_documents import RESERVED_ROLE_NAMES
 from components.policy_spec import PolicySpec
 from components.spec_errors import KeyPath, SpecValueError, format_path
 from components.spec_errors import SpecError as SpecError  # re-exported: the public API
-from components.spec_model import SECRET_PLACEHOLDER, SecretValue, SpecModel
+from components.spec_model import SECRET_PLACEHOLDER, SecretValue, SpecModel, check
 from components.stack_file import PROJECT
 from components.stack_file import project_config_defaults as project_config_defaults  # re-exported
 from components.stack_file import raw_config_from_stack_file as raw_config_from_stack_file  # re-exported
@@ -71,10 +72,23 @@ def _data(name: str) -> dict[str, Any]:
     return json.loads(resources.files("components").joinpath(f"data/{name}").read_text())
 
 
-def supported_kubernetes_versions() -> list[str]:
-    """Kubernetes minor versions in EKS standard support, oldest first (data/kubernetes_versions.json)."""
-    versions = [v["version"] for v in _data("kubernetes_versions.json")["versions"]]
-    return sorted(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
+def offered_kubernetes_versions(today: date | None = None) -> list[str]:
+    """Kubernetes minor versions EKS still offers (standard or extended support), oldest first.
+
+    From data/kubernetes_versions.json; a version past its end of extended support is gone
+    (EKS creates no cluster on it). Standard support is the EKS-VERSION rule's business.
+    """
+    today = today or date.today()
+    versions = _data("kubernetes_versions.json")["versions"]
+    offered = [v["version"] for v in versions if date.fromisoformat(v["endOfExtendedSupport"]) >= today]
+    return sorted(offered, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
+def supported_kubernetes_versions(today: date | None = None) -> list[str]:
+    """The offered versions still in EKS standard support (what EKS-VERSION passes), oldest first."""
+    today = today or date.today()
+    ends = {v["version"]: v["endOfStandardSupport"] for v in _data("kubernetes_versions.json")["versions"]}
+    return [v for v in offered_kubernetes_versions(today) if date.fromisoformat(ends[v]) >= today]
 
 
 def default_kubernetes_version() -> str:
@@ -179,35 +193,28 @@ def _fail(what: str, allowed: str, *at: str | int) -> SpecValueError:
     return SpecValueError(what, allowed, at)
 
 
-def _check(test: Callable[[Any], bool], what: Callable[[Any], str], allowed: str) -> AfterValidator:
-    """An Annotated check: `what(value)` and `allowed` when `test(value)` is false."""
-
-    def validate(value: Any) -> Any:
-        if not test(value):
-            raise _fail(what(value), allowed)
-        return value
-
-    return AfterValidator(validate)
-
-
 def _dns(what: str) -> AfterValidator:
-    return _check(
+    return check(
         lambda v: bool(DNS_LABEL.fullmatch(v)), lambda v: f"{fmt(v)} is not a valid {what}", DNS_LABEL_ALLOWED
     )
 
 
-def _unique(what: str, key: Callable[[Any], Any] = lambda v: v) -> AfterValidator:
-    """No item twice: `lists <item> twice; each <what> once`."""
+def _no_repeats(key: Callable[[Any], Any], what: Callable[[Any], str], allowed: str) -> AfterValidator:
+    """No two items with the same `key`: `what(key)` and `allowed` for the first repeat."""
 
     def validate(items: list[Any]) -> list[Any]:
-        seen: set[Any] = set()
-        for item in items:
-            if key(item) in seen:
-                raise _fail(f"lists {key(item)} twice", f"each {what} once")
-            seen.add(key(item))
+        keys = [key(item) for item in items]
+        repeat = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if repeat is not None:
+            raise _fail(what(repeat), allowed)
         return items
 
     return AfterValidator(validate)
+
+
+def _unique(what: str) -> AfterValidator:
+    """No item twice: `lists <item> twice; each <what> once`."""
+    return _no_repeats(lambda v: v, lambda v: f"lists {v} twice", f"each {what} once")
 
 
 def _ipv4(value: str, allowed: str) -> ipaddress.IPv4Network:
@@ -288,10 +295,9 @@ def _az_count(value: int, info: ValidationInfo) -> int:
     return value
 
 
-def _prefix(value: int) -> int:
-    if not 16 <= value <= 28:
-        raise _fail(f"/{value} is not a valid subnet prefix", "16 to 28")
-    return value
+SubnetPrefix = Annotated[
+    int, check(lambda v: 16 <= v <= 28, lambda v: f"/{v} is not a valid subnet prefix", "16 to 28")
+]
 
 
 def subnets_fit(vpc: ipaddress.IPv4Network, zones: int, private: int, public: int) -> bool:
@@ -306,7 +312,7 @@ def subnets_fit(vpc: ipaddress.IPv4Network, zones: int, private: int, public: in
 
 SubnetId = Annotated[
     str,
-    _check(
+    check(
         lambda v: bool(SUBNET_ID.fullmatch(v)),
         lambda v: f"{fmt(v)} is not a subnet id",
         "subnet- and 8 or 17 hex digits",
@@ -325,15 +331,15 @@ class NetworkSpec(SpecModel):
     """How many AZs a new VPC spans (2-6, at most the region's zones)."""
     nat_gateways: Literal["one-per-az", "single"] = "one-per-az"
     """One NAT gateway per AZ (survives an AZ outage) or a single one (cheaper)."""
-    private_subnet_prefix: Annotated[int, AfterValidator(_prefix)] = 19
+    private_subnet_prefix: SubnetPrefix = 19
     """Prefix length of each private (node) subnet."""
-    public_subnet_prefix: Annotated[int, AfterValidator(_prefix)] = 24
+    public_subnet_prefix: SubnetPrefix = 24
     """Prefix length of each public (load balancer) subnet."""
     service_cidr: Annotated[str | None, AfterValidator(_service_cidr)] = None
     """Kubernetes service CIDR; must not overlap the VPC. Unset lets EKS choose."""
     vpc_id: Annotated[
         str | None,
-        _check(
+        check(
             lambda v: v is None or bool(VPC_ID.fullmatch(v)),
             lambda v: f"{fmt(v)} is not a VPC id",
             "vpc- and 8 or 17 hex digits",
@@ -467,11 +473,8 @@ def _alias(field: str) -> str:
 
 
 def _public_cidr(value: str) -> str:
-    if _ipv4(value, "an IPv4 CIDR such as 203.0.113.0/24").prefixlen == 0:
-        # posture: the API server must not be open to the whole internet (EKS-ENDPOINT).
-        raise _fail(
-            "0.0.0.0/0 opens the API server to the whole internet", "the specific CIDRs that need access"
-        )
+    # Only the syntax: how far the endpoint is open is EKS-ENDPOINT's (and a waiver's) business.
+    _ipv4(value, "an IPv4 CIDR such as 203.0.113.0/24")
     return value
 
 
@@ -485,7 +488,7 @@ class EndpointSpec(SpecModel):
     public_access_cidrs: Annotated[list[Annotated[str, AfterValidator(_public_cidr)]], _unique("CIDR")] = (
         Field(default_factory=list)
     )
-    """Allow-list for the public endpoint; required (non-empty, no 0.0.0.0/0) when it is on."""
+    """Allow-list for the public endpoint; empty means 0.0.0.0/0 to EKS (EKS-ENDPOINT fails it)."""
 
     @after
     def _reachable(self) -> EndpointSpec:
@@ -493,12 +496,6 @@ class EndpointSpec(SpecModel):
             raise _fail(
                 "privateAccess and publicAccess are both off, so nothing can reach the API server",
                 "privateAccess: true (publicAccess optional, with an allow-list)",
-            )
-        if self.public_access and not self.public_access_cidrs:  # posture: EKS-ENDPOINT
-            raise _fail(
-                "is empty while publicAccess is on, which EKS reads as 0.0.0.0/0",
-                "the CIDRs allowed to reach the public endpoint, e.g. [203.0.113.0/24]",
-                "publicAccessCidrs",
             )
         return self
 
@@ -526,15 +523,6 @@ def _same_partition(partition: str, info: ValidationInfo) -> None:
         )
 
 
-def _access_policy(value: str) -> str:
-    if not (value in ACCESS_POLICIES or ACCESS_POLICY_ARN.fullmatch(value)):
-        raise _fail(
-            f"{fmt(value)} is not an EKS access policy",
-            "one of " + ", ".join(ACCESS_POLICIES) + " or arn:aws:eks::aws:cluster-access-policy/<Name>",
-        )
-    return value
-
-
 Namespace = Annotated[str, _dns("namespace")]
 
 
@@ -543,7 +531,14 @@ class AccessEntrySpec(SpecModel):
 
     principal_arn: Annotated[str, AfterValidator(_principal_arn)]
     """IAM role or user ARN granted access."""
-    policy: Annotated[str, AfterValidator(_access_policy)] = CLUSTER_ADMIN_POLICY
+    policy: Annotated[
+        str,
+        check(
+            lambda v: v in ACCESS_POLICIES or bool(ACCESS_POLICY_ARN.fullmatch(v)),
+            lambda v: f"{fmt(v)} is not an EKS access policy",
+            "one of " + ", ".join(ACCESS_POLICIES) + " or arn:aws:eks::aws:cluster-access-policy/<Name>",
+        ),
+    ] = CLUSTER_ADMIN_POLICY
     """EKS access policy: a short name (AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy,
     AmazonEKSEditPolicy, AmazonEKSViewPolicy) or its full arn:aws:eks::aws:cluster-access-policy/ ARN."""
     namespaces: Annotated[list[Namespace], _unique("namespace")] = Field(default_factory=list)
@@ -557,22 +552,18 @@ class AccessEntrySpec(SpecModel):
         return f"arn:aws:eks::aws:cluster-access-policy/{self.policy}"
 
 
-def _one_entry_each(entries: list[AccessEntrySpec]) -> list[AccessEntrySpec]:
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.principal_arn in seen:
-            raise _fail(f"has two entries for {entry.principal_arn}", "one access entry per principal")
-        seen.add(entry.principal_arn)
-    return entries
-
-
 class AccessSpec(SpecModel):
     """How people authenticate to the cluster (checklist EKS-ACCESS)."""
 
     authentication_mode: Literal["API"] = "API"
     """API: access entries only. API_AND_CONFIG_MAP is refused: pulumi-eks would write the
     aws-auth ConfigMap with the deployer's credentials (docs/configuration.md)."""
-    entries: Annotated[list[AccessEntrySpec], AfterValidator(_one_entry_each)] = Field(default_factory=list)
+    entries: Annotated[
+        list[AccessEntrySpec],
+        _no_repeats(
+            lambda e: e.principal_arn, "has two entries for {}".format, "one access entry per principal"
+        ),
+    ] = Field(default_factory=list)
     """Admins and other principals, each through an explicit access entry."""
 
 
@@ -618,14 +609,14 @@ class TaintSpec(SpecModel):
 def _size(low: int, high: int) -> AfterValidator:
     what = {0: "is negative", 1: "is below 1"}.get(low, f"is below {low}")
     allowed = f"{low} to {high} (AWS's per-group bound)"
-    return _check(
+    return check(
         lambda v: low <= v <= high, lambda v: f"{v} {what}" if v < low else f"{v} is above {high}", allowed
     )
 
 
 InstanceType = Annotated[
     str,
-    _check(
+    check(
         lambda v: bool(INSTANCE_TYPE.fullmatch(v)),
         lambda v: f"{fmt(v)} is not an EC2 instance type",
         "family.size, e.g. m6i.large or c7g.xlarge",
@@ -640,7 +631,7 @@ class NodeGroupSpec(SpecModel):
     """DNS-1123 label; unique in the stack."""
     instance_types: Annotated[
         list[InstanceType],
-        _check(bool, lambda v: "is empty", "at least one instance type, e.g. [m6i.large]"),
+        check(bool, lambda v: "is empty", "at least one instance type, e.g. [m6i.large]"),
         _unique("instance type"),
     ] = Field(default_factory=lambda: ["m6i.large"])
     """EC2 instance types (family.size), all of the AMI's architecture; several help spot."""
@@ -653,7 +644,7 @@ class NodeGroupSpec(SpecModel):
     max_size: Annotated[int, _size(1, MAX_GROUP_NODES)] = 3
     """Most nodes (1 to 1000; AWS's default quota is 450 per group)."""
     disk_size: Annotated[
-        int, _check(lambda v: 20 <= v <= 16384, lambda v: f"{v} GiB is out of range", "20 to 16384 GiB")
+        int, check(lambda v: 20 <= v <= 16384, lambda v: f"{v} GiB is out of range", "20 to 16384 GiB")
     ] = 50
     """Root volume size in GiB (gp3, encrypted), 20-16384."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
@@ -662,18 +653,18 @@ class NodeGroupSpec(SpecModel):
     """Kubernetes taints on every node."""
     ami_type: Annotated[
         str,
-        _check(
+        check(
             lambda v: v in AMI_TYPES,
             lambda v: f"{fmt(v)} is not a supported AMI type",
             "one of " + ", ".join(AMI_TYPES),
         ),
     ] = "AL2023_x86_64_STANDARD"
     """EKS AMI type (AMI_TYPES): AL2023_* or BOTTLEROCKET_*."""
-    # posture: NODE-IMDSV2, a hop limit above 2 lets any container reach the node's role.
     imds_hop_limit: Annotated[
-        int, _check(lambda v: v in (1, 2), lambda v: f"the number {v} is not allowed", "one of 1, 2")
+        int,
+        check(lambda v: 1 <= v <= 64, lambda v: f"the number {v} is out of range", "1 to 64 (EC2's range)"),
     ] = 1
-    """IMDSv2 hop limit: 1 keeps pods off the node's credentials; 2 only if pods need IMDS."""
+    """IMDSv2 hop limit: 1 keeps pods off the node's credentials; above 1 fails NODE-IMDSV2 unless waived."""
 
     @after
     def _consistent(self) -> NodeGroupSpec:
@@ -715,7 +706,7 @@ class AddonSpec(SpecModel):
     """Install the add-on (all five are on unless a stack turns one off)."""
     version: Annotated[
         str | None,
-        _check(
+        check(
             lambda v: v is None or bool(ADDON_VERSION.fullmatch(v)),
             lambda v: f"{fmt(v)} is not an EKS add-on version",
             "v<major>.<minor>.<patch>-eksbuild.<n>, e.g. v1.19.2-eksbuild.1",
@@ -810,21 +801,12 @@ class PolicyStatement(SpecModel):
             raise _fail("is missing or empty", actions, "Action")
         if self.resource is None and self.not_resource is None:
             raise _fail("is missing", "a resource ARN or list of ARNs", "Resource")
+        arns = "* or ARNs (arn:<partition>:<service>:<region>:<account>:<resource>)"
         for key, test, what, allowed in (
             ("Action", ACTION, "an action (service:Action)", actions),
             ("NotAction", ACTION, "an action (service:Action)", actions),
-            (
-                "Resource",
-                RESOURCE,
-                "* or an ARN",
-                "* or ARNs (arn:<partition>:<service>:<region>:<account>:<resource>)",
-            ),
-            (
-                "NotResource",
-                RESOURCE,
-                "* or an ARN",
-                "* or ARNs (arn:<partition>:<service>:<region>:<account>:<resource>)",
-            ),
+            ("Resource", RESOURCE, "* or an ARN", arns),
+            ("NotResource", RESOURCE, "* or an ARN", arns),
         ):
             value = getattr(self, _snake(key))
             if value is not None:
@@ -833,21 +815,8 @@ class PolicyStatement(SpecModel):
             for key, value in test.items():
                 for item in value if isinstance(value, list) else [value]:
                     if not isinstance(item, str | int | float | bool):
-                        raise _fail(
-                            f"holds {_describe(item)}",
-                            "strings, numbers or booleans",
-                            "Condition",
-                            operator,
-                            key,
-                        )
-        actions = [self.action] if isinstance(self.action, str) else self.action or []
-        resources = [self.resource] if isinstance(self.resource, str) else self.resource or []
-        if self.effect == "Allow" and "*" in actions and "*" in resources:  # posture: no admin identities
-            raise _fail(
-                'allows "*" on Resource "*" (full admin)',
-                "the actions and resources the workload needs",
-                "Action",
-            )
+                        at = ("Condition", operator, key)
+                        raise _fail(f"holds {_describe(item)}", "strings, numbers or booleans", *at)
         return self
 
 
@@ -886,19 +855,18 @@ def _policy_arn(value: str, info: ValidationInfo) -> str:
     return value
 
 
-def _identity_name(value: str) -> str:
-    if value in RESERVED_ROLE_NAMES:
-        raise _fail(
-            f"{fmt(value)} is the name of the platform's own <cluster>-{value} role",
-            "any other name (reserved: " + ", ".join(RESERVED_ROLE_NAMES) + ")",
-        )
-    return value
-
-
 class IdentitySpec(SpecModel):
     """An IAM role for one Kubernetes service account (Pod Identity or IRSA)."""
 
-    name: Annotated[str, _dns("identity name"), AfterValidator(_identity_name)]
+    name: Annotated[
+        str,
+        _dns("identity name"),
+        check(
+            lambda v: v not in RESERVED_ROLE_NAMES,
+            lambda v: f"{fmt(v)} is the name of the platform's own <cluster>-{v} role",
+            "any other name (reserved: " + ", ".join(RESERVED_ROLE_NAMES) + ")",
+        ),
+    ]
     """DNS-1123 label; becomes `<name>_role_arn` in the GitOps bridge."""
     namespace: Namespace
     """Namespace of the service account (DNS-1123 label)."""
@@ -926,31 +894,6 @@ class IdentitySpec(SpecModel):
         return self
 
 
-def _unique_identities(identities: list[IdentitySpec]) -> list[IdentitySpec]:
-    names: set[str] = set()
-    accounts: set[tuple[str, str]] = set()
-    for ident in identities:
-        if ident.name in names:
-            raise _fail(f"has two identities named {ident.name}", "unique identity names")
-        account = (ident.namespace, ident.service_account)
-        if account in accounts:
-            raise _fail(
-                f"has two identities for service account {account[0]}/{account[1]}",
-                "one identity per namespace and service account",
-            )
-        names.add(ident.name)
-        accounts.add(account)
-    return identities
-
-
-def _unique_groups(groups: list[NodeGroupSpec]) -> list[NodeGroupSpec]:
-    names = [g.name for g in groups]
-    dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
-    if dup is not None:
-        raise _fail(f"has two node groups named {dup}", "unique node group names")
-    return groups
-
-
 # --- scalars and tags -----------------------------------------------------------------
 
 
@@ -960,13 +903,13 @@ def _region(value: str) -> str:
     return value
 
 
+def _versions_allowed() -> str:
+    return "one of " + ", ".join(f'"{v}"' for v in offered_kubernetes_versions()) + " (offered by EKS)"
+
+
 def _kubernetes_version(value: str) -> str:
-    supported = supported_kubernetes_versions()
-    if value not in supported:
-        raise _fail(
-            f"{fmt(value)} is not a Kubernetes version in EKS standard support",
-            "one of " + ", ".join(f'"{v}"' for v in supported) + " (EKS standard support)",
-        )
+    if value not in offered_kubernetes_versions():
+        raise _fail(f"{fmt(value)} is not a Kubernetes version EKS offers", _versions_allowed())
     return value
 
 
@@ -1050,7 +993,7 @@ class EscrowSpec(SpecModel):
     """Regions the Git credentials secret is replicated to (Secrets Manager replicas)."""
     bundle_retention_days: Annotated[
         int,
-        _check(
+        check(
             lambda v: 1 <= v <= MAX_BUNDLE_RETENTION_DAYS,
             lambda v: f"{v} is out of range",
             f"1 to {MAX_BUNDLE_RETENTION_DAYS} days",
@@ -1091,7 +1034,8 @@ class EnvironmentSpec(SpecModel):
     cluster_name: Annotated[str, _dns("cluster name")]
     """EKS cluster name (DNS-1123 label); defaults to eksgitops-<stack>."""
     kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)]
-    """Kubernetes minor version in EKS standard support (components/data/kubernetes_versions.json)."""
+    """Kubernetes minor version EKS offers (components/data/kubernetes_versions.json); EKS-VERSION
+    fails one outside standard support."""
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     """New or existing VPC."""
     endpoint: EndpointSpec = Field(default_factory=EndpointSpec)
@@ -1104,15 +1048,24 @@ class EnvironmentSpec(SpecModel):
     """Existing KMS key for secrets envelope encryption; unset creates one with rotation on."""
     access: AccessSpec = Field(default_factory=AccessSpec)
     """Authentication mode and access entries."""
-    node_groups: Annotated[list[NodeGroupSpec], AfterValidator(_unique_groups)] = Field(default_factory=list)
+    node_groups: Annotated[
+        list[NodeGroupSpec],
+        _no_repeats(lambda g: g.name, "has two node groups named {}".format, "unique node group names"),
+    ] = Field(default_factory=list)
     """Managed node groups (at least one, unless Auto Mode with built-in node pools is on)."""
     auto_mode: AutoModeSpec = Field(default_factory=AutoModeSpec)
     """EKS Auto Mode."""
     addons: dict[AddonName, AddonSpec] = Field(default_factory=dict)
     """Per-add-on overrides (enabled, version pin); see enabled_addons()."""
-    identities: Annotated[list[IdentitySpec], AfterValidator(_unique_identities)] = Field(
-        default_factory=list
-    )
+    identities: Annotated[
+        list[IdentitySpec],
+        _no_repeats(lambda i: i.name, "has two identities named {}".format, "unique identity names"),
+        _no_repeats(
+            lambda i: f"{i.namespace}/{i.service_account}",
+            "has two identities for service account {}".format,
+            "one identity per namespace and service account",
+        ),
+    ] = Field(default_factory=list)
     """Workload identities (IAM roles for service accounts)."""
     gitops: GitOpsSpec = Field(default_factory=GitOpsSpec)
     """The GitOps agent's source."""
@@ -1227,8 +1180,8 @@ class EnvironmentSpec(SpecModel):
                 "endpoint",
                 "privateAccess",
             )
-        # posture (EKS-ACCESS): the cluster is created without the creator's implicit admin entry, so
-        # a stack without a cluster-wide admin entry would build a cluster nobody can manage.
+        # Not posture (no rule covers it): the cluster is created without the creator's implicit
+        # admin entry, so a stack without a cluster-wide admin entry builds a cluster nobody can manage.
         if not any(
             e.policy.rsplit("/", 1)[-1] == CLUSTER_ADMIN_POLICY and not e.namespaces
             for e in self.access.entries
@@ -1458,9 +1411,7 @@ def load_spec(raw: Mapping[str, Any], *, stack: str, source: str) -> Environment
             Problem(
                 ("kubernetesVersion",),
                 f"is the number {version} (an unquoted {guess}?): quote it",
-                "one of "
-                + ", ".join(f'"{v}"' for v in supported_kubernetes_versions())
-                + " (EKS standard support)",
+                _versions_allowed(),
             )
         )
         data["kubernetesVersion"] = default_kubernetes_version()
@@ -1560,71 +1511,55 @@ def _pydantic_problems(exc: ValidationError, model: type[BaseModel]) -> list[Pro
         if path != loc:  # a mapping's key: the mapping's key type
             annotation = _strip_optional(get_args(annotation)[0]) if get_origin(annotation) is dict else None
         if isinstance(value, SecretValue) and kind != "plaintext_credential":
-            problems.append(
-                Problem(
-                    path, "is a Pulumi secret (secure:), but this key holds no credentials", "a plain value"
-                )
-            )
+            what, allowed = "is a Pulumi secret (secure:), but this key holds no credentials", "a plain value"
         elif isinstance(value, InvalidJson):
-            problems.append(
-                Problem(
-                    path,
-                    f"is not valid JSON ({value.error})",
-                    "a mapping or list, which Pulumi passes as JSON",
-                )
+            what, allowed = (
+                f"is not valid JSON ({value.error})",
+                "a mapping or list, which Pulumi passes as JSON",
             )
         elif kind == "plaintext_credential":
-            what = (
-                "is a plain value, but it holds a credential"
-                if value is not None
-                else "is empty, but it holds a credential"
-            )
-            problems.append(
-                Problem(
-                    path,
-                    what,
-                    "set it as a secret: pulumi config set --secret --path "
-                    f"'{PROJECT}:{format_path(path)}' <value>",
-                )
-            )
+            what = f"is {'a plain value' if value is not None else 'empty'}, but it holds a credential"
+            key = f"'{PROJECT}:{format_path(path)}'"
+            allowed = f"set it as a secret: pulumi config set --secret --path {key} <value>"
         elif kind == "extra_forbidden":
-            allowed = _allowed_keys(model, path[:-1])
-            problems.append(
-                Problem(
-                    path,
-                    "unknown key" + _did_you_mean(str(path[-1]), allowed),
-                    "allowed keys here: " + ", ".join(allowed),
-                )
+            keys = _allowed_keys(model, path[:-1])
+            what, allowed = (
+                "unknown key" + _did_you_mean(str(path[-1]), keys),
+                "allowed keys here: " + ", ".join(keys),
             )
         elif kind == "missing":
-            hint = _REQUIRED_HINTS.get(str(path[-1]), "set it (see docs/configuration.md)")
-            problems.append(Problem(path, "is required", hint))
+            what, allowed = (
+                "is required",
+                _REQUIRED_HINTS.get(str(path[-1]), "set it (see docs/configuration.md)"),
+            )
         elif kind == "literal_error":
-            options = [str(o) for o in get_args(annotation)] if annotation is not None else []
-            literal_types = {type(o) for o in get_args(annotation)} if annotation is not None else set()
+            options = get_args(annotation) if annotation is not None else ()
+            allowed = "one of " + ", ".join(str(o) for o in options)
+            literal_types = {type(o) for o in options}
             if type(value) not in literal_types:
                 # The right words in the wrong type: "1" for 1, 2.0 or true for 2.
                 kinds = {str: "a string", int: "a whole number"}
-                expected = " or ".join(sorted(kinds.get(t, t.__name__) for t in literal_types))
-                problems.append(
-                    Problem(path, f"is {_describe(value)}, not {expected}", "one of " + ", ".join(options))
+                what = f"is {_describe(value)}, not " + " or ".join(
+                    sorted(kinds.get(t, t.__name__) for t in literal_types)
                 )
             else:
-                what = f"{_describe(value)} is not allowed" + _did_you_mean(str(value), options)
-                problems.append(Problem(path, what, "one of " + ", ".join(options)))
+                what = f"{_describe(value)} is not allowed" + _did_you_mean(
+                    str(value), [str(o) for o in options]
+                )
         elif kind in _EXPECTED:
             expected, allowed = _EXPECTED[kind]
             if kind == "string_type" and isinstance(value, int | float | bool):
                 # YAML turned an unquoted 1.30, 8080 or true into a number or boolean.
                 allowed = "a string: quote the value in YAML"
-            problems.append(Problem(path, f"is {_describe(value)}, not {expected}", allowed))
+            what = f"is {_describe(value)}, not {expected}"
         elif kind == "value_error" and isinstance(
             spec_error := err.get("ctx", {}).get("error"), SpecValueError
         ):
-            problems.append(Problem((*path, *spec_error.at), spec_error.what, spec_error.allowed))
+            path, what, allowed = (*path, *spec_error.at), spec_error.what, spec_error.allowed
         else:
             message = str(err["msg"]).replace("Input should be", "should be").replace("Value error, ", "")
-            problems.append(Problem(path, message[:1].lower() + message[1:], "see docs/configuration.md"))
+            what, allowed = message[:1].lower() + message[1:], "see docs/configuration.md"
+        problems.append(Problem(path, what, allowed))
     return problems
 
 

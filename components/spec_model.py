@@ -1,13 +1,16 @@
-"""The base of every spec model, and the one type that marks a credential: `SecretValue`."""
+"""The base of every spec model, its one-line `check`, and the type that marks a credential: `SecretValue`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, core_schema
+
+from components.spec_errors import SpecValueError
 
 SECRET_PLACEHOLDER = "[secret]"
 """What a secret value shows as wherever its plaintext is not available or not wanted."""
@@ -50,3 +53,14 @@ class SecretValue:
             raise PydanticCustomError("plaintext_credential", "is not a Pulumi secret")
 
         return core_schema.no_info_plain_validator_function(check)
+
+
+def check(test: Callable[[Any], bool], what: Callable[[Any], str], allowed: str) -> AfterValidator:
+    """An `Annotated` check: raise `SpecValueError(what(value), allowed)` when `test(value)` is false."""
+
+    def validate(value: Any) -> Any:
+        if not test(value):
+            raise SpecValueError(what(value), allowed)
+        return value
+
+    return AfterValidator(validate)

@@ -191,10 +191,13 @@ def check_version(graph: Graph, today: date | None = None) -> Iterator[Finding]:
             continue
         end = supported.get(str(version))
         if end is None:
+            # The data file also lists versions already in extended support (the spec accepts
+            # those); name only the ones still in standard support.
+            current = [v for v, e in supported.items() if date.fromisoformat(e) >= today]
             yield finding(
                 "EKS-VERSION",
                 c.resource,
-                f"Kubernetes {version} is not in EKS standard support (in support: {', '.join(supported)})",
+                f"Kubernetes {version} is not in EKS standard support (in support: {', '.join(current)})",
             )
         elif date.fromisoformat(end) < today:
             yield finding(

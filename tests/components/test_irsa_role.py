@@ -129,7 +129,7 @@ def test_every_child_is_parented_to_the_component():
         ({"namespace": "Kube_System"}, "namespace"),
         ({"service_account": "*"}, "service account"),
         ({"inline_policy": {"Version": "2012-10-17"}}, "Statement"),
-        ({"inline_policy": {"Statement": [{"Action": "*", "Resource": "*"}]}}, "IAM-NO-WILDCARD-ADMIN"),
+        ({"inline_policy": {"Statement": ["s3:GetObject"]}}, r"Statement\[0\] must be a dict"),
         ({"managed_policy_arns": [EBS, EBS]}, "listed twice"),
     ],
 )

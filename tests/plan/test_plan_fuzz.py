@@ -2,9 +2,11 @@
 
 Each case deletes a key, swaps a value's type, duplicates a key or list item, or puts a
 value out of range, anywhere in a shipped stack file, then runs the real CLI. Whatever
-the mutation, the plan either succeeds (and writes build/<stack>/resources.json) or
-exits 2 with one line per mistake, each naming the file and a key, writing nothing.
-Never a traceback. Bounded and derandomized so that it runs in seconds in `make test`.
+the mutation, the plan either succeeds (and writes build/<stack>/resources.json), or
+plans and fails a guardrail rule (exit 1, a `RULE-ID <resource>: …` line: posture such as
+an endpoint open to 0.0.0.0/0 is the rules' to judge, not the spec's), or exits 2 with one
+line per mistake, each naming the file and a key, writing nothing. Never a traceback.
+Bounded and derandomized so that it runs in seconds in `make test`.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from components.policy_spec import RULE_IDS
 from components.spec import SpecError, load_spec, project_config_defaults, raw_config_from_stack_file
 from eksgitops.cli import app
 
@@ -35,6 +38,7 @@ LINE = re.compile(
     r"stacks/Pulumi\.(dev|staging|prod)\.yaml"
     r"(: [^ ;]+: .+; .+|:[0-9]+: not valid YAML \(.+\); fix the syntax)"
 )
+RULE_LINE = re.compile(rf"({'|'.join(RULE_IDS)}) \S+: .+")
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -77,6 +81,14 @@ def mutate(doc: dict[str, Any], path: tuple[Any, ...], kind: str, pick: int) -> 
     return text
 
 
+TEXTS_OPEN_ENDPOINT = mutate(
+    yaml.safe_load(yaml.safe_dump(CONFIGS["dev"])),
+    ("config", "eksgitops:endpoint", "publicAccessCidrs", 0),
+    "range",
+    6,
+)
+
+
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[str, str, str]:
     stack = draw(st.sampled_from(STACKS))
@@ -93,6 +105,8 @@ def cases(draw: st.DrawFn) -> tuple[str, str, str]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(cases())
+# A mutation the spec takes and a rule fails: dev's allow-list opened to the whole internet.
+@example(("dev", TEXTS_OPEN_ENDPOINT, "range ('config', 'eksgitops:endpoint', 'publicAccessCidrs', 0)"))
 def test_mutated_stacks_plan_or_exit_2_naming_file_and_key(case: tuple[str, str, str]) -> None:
     stack, text, label = case
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,9 +122,11 @@ def test_mutated_stacks_plan_or_exit_2_naming_file_and_key(case: tuple[str, str,
             os.chdir(cwd)
         output = result.output + (result.stderr or "")
         assert "Traceback" not in output, (label, output)
-        assert result.exit_code in (0, 2), (label, result.exception, output)
-        if result.exit_code == 0:
+        assert result.exit_code in (0, 1, 2), (label, result.exception, output)
+        if result.exit_code in (0, 1):
             assert (project / "build" / stack / "resources.json").is_file(), label
+            if result.exit_code == 1:
+                assert any(RULE_LINE.fullmatch(line) for line in result.stdout.splitlines()), (label, output)
         else:
             lines = result.stderr.strip().splitlines()
             assert lines, label
