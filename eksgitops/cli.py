@@ -10,6 +10,7 @@ Pulumi SDKs.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import Any
 
@@ -77,6 +78,11 @@ def _root() -> None:
 
 
 def main() -> None:
+    # One command per process, then exit. Loading the SDKs defines tens of thousands of classes
+    # and typing objects, and the cyclic collector's default thresholds re-scan them over and
+    # over: ~0.3 s of CPU in `plan dev` (of ~1.4 s). Reference counting still frees everything
+    # acyclic at once; cycles are collected, only less often (peak memory: +3 MB for dev).
+    gc.set_threshold(50_000, 20, 20)
     app()
 
 
