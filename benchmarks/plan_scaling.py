@@ -95,7 +95,8 @@ def run_case(config: dict[str, Any], repeat: int) -> tuple[float, float, float, 
 
 
 def _series(label: str, sizes: tuple[int, ...], make, repeat: int) -> None:
-    print(f"\n{label:<16} {'resources':>9} {'wall s':>7} {'cpu s':>6} {'peak MiB':>9} {'s per added':>12} {'cpu per added':>13}")
+    header = "resources  wall s  cpu s  peak MiB  s per added  cpu per added"
+    print(f"\n{label:<16} {header}")
     previous: tuple[int, float, float] | None = None
     for n in sizes:
         seconds, cpu, peak, count = run_case(make(n), repeat)
@@ -103,7 +104,8 @@ def _series(label: str, sizes: tuple[int, ...], make, repeat: int) -> None:
         if previous is not None:
             marginal = f"{(seconds - previous[1]) / (n - previous[0]):.3f}"
             cpu_marginal = f"{(cpu - previous[2]) / (n - previous[0]):.3f}"
-        print(f"{n:<16} {count:>9} {seconds:>7.2f} {cpu:>6.2f} {peak:>9.0f} {marginal:>12} {cpu_marginal:>13}")
+        figures = f"{count:>9} {seconds:>7.2f} {cpu:>6.2f} {peak:>9.0f} {marginal:>12} {cpu_marginal:>13}"
+        print(f"{n:<16} {figures}")
         previous = (n, seconds, cpu)
 
 
