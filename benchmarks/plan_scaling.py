@@ -95,7 +95,7 @@ def run_case(config: dict[str, Any], repeat: int) -> tuple[float, float, float, 
 
 
 def _series(label: str, sizes: tuple[int, ...], make, repeat: int) -> None:
-    header = "resources  wall s  cpu s  peak MiB  s per added  cpu per added"
+    header = "resources  wall s  cpu s  peak MiB  s per added cpu per added"
     print(f"\n{label:<16} {header}")
     previous: tuple[int, float, float] | None = None
     for n in sizes:
