@@ -10,6 +10,7 @@ Pulumi SDKs.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import Any
 
@@ -77,7 +78,19 @@ def _root() -> None:
 
 
 def main() -> None:
-    app()
+    # One command per process, then exit. Loading the SDKs defines tens of thousands of classes
+    # and typing objects, and the cyclic collector's default thresholds re-scan them over and
+    # over: ~0.3 s of CPU in `plan dev` (of ~1.4 s). Reference counting still frees everything
+    # acyclic at once; cycles are collected, only less often (peak memory: +3 MB for dev).
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        app()
+    finally:
+        # The interpreter's teardown runs full collections over all of those objects again
+        # (~0.3 s of CPU after the plan has printed everything). Frozen objects are not
+        # scanned; they are still freed by reference counting as modules are torn down, and
+        # atexit handlers and stream flushes run as usual.
+        gc.freeze()
 
 
 if __name__ == "__main__":

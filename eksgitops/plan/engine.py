@@ -28,6 +28,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.spec import zone_names
+from eksgitops.plan import sdk_loading
 
 # Wire markers Pulumi uses inside serialized properties.
 SECRET_SIG = rpc._special_sig_key
@@ -362,6 +363,8 @@ def run_program(
     values as JSON), exactly as the CLI hands them to a program. `stack_references` gives
     the outputs of other stacks the program reads through a StackReference.
     """
+    # The SDKs' subpackages load per name, not whole (see sdk_loading): same classes, less work.
+    sdk_loading.install()
     mocks = CloudMocks(region=region, stack_references=stack_references)
     monitor = RecordingMonitor(mocks)
     mocks.monitor = monitor
