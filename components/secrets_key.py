@@ -30,6 +30,43 @@ def secrets_key_policy(partition: str, account_id: str) -> dict:
     }
 
 
+def key_with_alias(
+    owner: pulumi.Resource,
+    name: str,
+    *,
+    description: str,
+    alias: str,
+    tags: Mapping[str, pulumi.Input[str]] | None,
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.kms.Key, aws.kms.Alias]:
+    """A symmetric customer key with rotation on, the account's default policy and an alias.
+
+    Shared by the keys this project creates (Kubernetes secrets, SOPS): each caller chooses
+    the options (a SOPS key is protected and kept on delete).
+    """
+    invoke = pulumi.InvokeOptions(parent=owner)
+    account_id = aws.get_caller_identity_output(opts=invoke).account_id
+    partition = aws.get_partition_output(opts=invoke).partition
+    key = aws.kms.Key(
+        name,
+        description=description,
+        key_usage="ENCRYPT_DECRYPT",
+        customer_master_key_spec="SYMMETRIC_DEFAULT",
+        enable_key_rotation=True,
+        # Deleting the key makes everything encrypted to it unreadable: keep the longest
+        # window to notice a mistake.
+        deletion_window_in_days=30,
+        # Root administers through IAM; users of the key get it by their own IAM policies.
+        policy=pulumi.Output.all(partition, account_id).apply(
+            lambda values: json.dumps(secrets_key_policy(values[0], values[1]))
+        ),
+        tags=tags,
+        opts=opts,
+    )
+    # A key ARN or id; the ARN is what the cluster uses too.
+    return key, aws.kms.Alias(name, name=alias, target_key_id=key.arn, opts=opts)
+
+
 @dataclass
 class SecretsKeyArgs:
     """What a `SecretsKey` needs."""
@@ -58,28 +95,12 @@ class SecretsKey(pulumi.ComponentResource):
             self.key_arn = pulumi.Output.from_input(args.existing_key_arn)
             self.alias_name = pulumi.Output.from_input(None)
         else:
-            invoke = pulumi.InvokeOptions(parent=self)
-            account_id = aws.get_caller_identity_output(opts=invoke).account_id
-            partition = aws.get_partition_output(opts=invoke).partition
-            key = aws.kms.Key(
+            key, alias = key_with_alias(
+                self,
                 name,
                 description=f"Envelope encryption of Kubernetes secrets in EKS cluster {args.cluster_name}",
-                key_usage="ENCRYPT_DECRYPT",
-                customer_master_key_spec="SYMMETRIC_DEFAULT",
-                enable_key_rotation=True,
-                # Deleting this key makes every secret in the cluster unreadable: keep the
-                # longest window to notice a mistake.
-                deletion_window_in_days=30,
-                policy=pulumi.Output.all(partition, account_id).apply(
-                    lambda values: json.dumps(secrets_key_policy(values[0], values[1]))
-                ),
+                alias=f"alias/{args.cluster_name}-eks-secrets",
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            alias = aws.kms.Alias(
-                name,
-                name=f"alias/{args.cluster_name}-eks-secrets",
-                target_key_id=key.arn,  # a key ARN or id; the ARN is what the cluster uses too
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.key_arn = key.arn

@@ -8,14 +8,12 @@ finds it again as `alias/<cluster>-sops`. An existing key is only referenced by 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
-from components.secrets_key import secrets_key_policy
+from components.secrets_key import key_with_alias
 
 
 def sops_alias_name(cluster_name: str) -> str:
@@ -49,29 +47,13 @@ class SopsKey(pulumi.ComponentResource):
             self.key_arn = pulumi.Output.from_input(args.existing_key_arn)
             self.alias_name = pulumi.Output.from_input(None)
         else:
-            invoke = pulumi.InvokeOptions(parent=self)
-            account_id = aws.get_caller_identity_output(opts=invoke).account_id
-            partition = aws.get_partition_output(opts=invoke).partition
-            durable = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
-            key = aws.kms.Key(
+            key, alias = key_with_alias(
+                self,
                 name,
                 description=f"SOPS decryption of the fleet's secrets for EKS cluster {args.cluster_name}",
-                key_usage="ENCRYPT_DECRYPT",
-                customer_master_key_spec="SYMMETRIC_DEFAULT",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                # Root administers through IAM; the controller's role gets decrypt by its own policy.
-                policy=pulumi.Output.all(partition, account_id).apply(
-                    lambda values: json.dumps(secrets_key_policy(values[0], values[1]))
-                ),
+                alias=sops_alias_name(args.cluster_name),
                 tags=args.tags,
-                opts=durable,
-            )
-            alias = aws.kms.Alias(
-                name,
-                name=sops_alias_name(args.cluster_name),
-                target_key_id=key.arn,
-                opts=durable,
+                opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
             )
             self.key_arn = key.arn
             self.alias_name = alias.name
