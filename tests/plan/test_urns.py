@@ -25,7 +25,9 @@ URNS = Path(__file__).resolve().parent / "urns"
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_stack_registers_the_committed_urns(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stack_registers_the_committed_urns(
+    stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for var in ("KUBECONFIG", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(ROOT)
