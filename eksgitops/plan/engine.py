@@ -27,7 +27,7 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.spec import zone_names
+from components.spec.data import zone_names
 from eksgitops.plan import sdk_loading
 
 # Wire markers Pulumi uses inside serialized properties.

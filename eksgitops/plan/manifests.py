@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from components.spec import SECRET_PLACEHOLDER, EnvironmentSpec
+from components.spec import EnvironmentSpec
+from components.spec.base import SECRET_PLACEHOLDER
 from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, plain
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
