@@ -29,14 +29,10 @@ from components.node_group import NodeGroup, NodeGroupArgs
 from components.node_role import NodeRole, NodeRoleArgs
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.secrets_key import SecretsKey, SecretsKeyArgs
-from components.spec import (
-    AccessSpec,
-    AddonSpec,
-    AutoModeSpec,
-    ControlPlaneSpec,
-    EndpointSpec,
-    NodeGroupSpec,
-)
+from components.spec.access import AccessSpec
+from components.spec.addons import AddonSpec
+from components.spec.compute import AutoModeSpec, NodeGroupSpec
+from components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AUTO_NODE_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"

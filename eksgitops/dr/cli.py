@@ -171,7 +171,7 @@ def _load(
 
 
 def _check_revision(command: str, revision: str | None) -> None:
-    from components.gitops_spec import valid_ref_name
+    from components.spec.gitops import valid_ref_name
 
     if revision is not None and not valid_ref_name(revision):
         raise _usage(
