@@ -236,7 +236,7 @@ def test_a_region_move_leaves_the_escrow_where_it_is(aws_env, project):
 @pytest.fixture
 def world(project, fleet_repo, monkeypatch) -> test_cli.World:
     w = test_cli.World(project, fleet_repo)
-    monkeypatch.setattr(test_cli.dr_cli, "default_world", w.build)
+    monkeypatch.setattr(test_cli.dr_world, "default_world", w.build)
     return w
 
 
