@@ -281,7 +281,8 @@ class Verifier:
             built = flux_build.build_path(self.engine, tree.root, directory, spec)
             self._builds[cache_key] = built
         if built.error is not None:
-            report.add(tree.display(built.error_path), f"{who}: kustomize build failed: {built.error}")
+            where = file if built.error_path == flux_build.SPEC else tree.display(built.error_path)
+            report.add(where, f"{who}: kustomize build failed: {built.error}")
             return []
         values, reads_bridge = self._variables(spec, ns, who, file, report)
         post = isinstance(spec.get("postBuild"), dict)
