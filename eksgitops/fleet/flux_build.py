@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,11 +109,15 @@ def build_path(
     spec: dict[str, Any],
     load_restrictor_none: bool = True,
     generate: bool = True,
+    symlinks: Collection[str] = (),
 ) -> Built:
-    """Build `directory` (inside `root`) as the Kustomization with `spec` would; restore the copy."""
+    """Build `directory` (inside `root`) as the Kustomization with `spec` would; restore the copy.
+
+    `symlinks`: the repository's symlinks, left out of `root` (named in findings that use them).
+    """
     try:
-        precheck(root, directory)
-        precheck_components(root, directory, spec.get("components"))
+        precheck(root, directory, links=symlinks)
+        precheck_components(root, directory, spec.get("components"), symlinks)
     except PrecheckError as exc:
         return Built(error=exc.message, error_path=exc.path or SPEC)
     kfile = kustomization_file(directory)

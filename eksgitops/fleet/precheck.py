@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,8 @@ def _plain(node: Any, budget: list[int]) -> Any:
         for key_node, value_node in node.value:
             key, value = _plain(key_node, budget), _plain(value_node, budget)
             if key == "<<":
-                for merged in value if isinstance(value, list) else [value]:
+                # `<<: *a` merges one mapping, `<<: [*a, *b]` several.
+                for merged in [value] if isinstance(value, Pairs) or not isinstance(value, list) else value:
                     out.extend(_pairs(merged))
             else:
                 out.append((key, value))
@@ -174,14 +175,29 @@ def _label(keys: tuple[str, ...]) -> str:
     return ".".join(keys) or "(document)"
 
 
-def _scan_paths(root: Path, directory: Path, where: str, document: Any) -> None:
+def _scan_paths(root: Path, directory: Path, where: str, document: Any, links: Collection[str] = ()) -> None:
     for keys, text in _strings(document):
+        by_key = any(k in PATH_KEYS for k in keys)
         for candidate in _candidates(text):
-            if not _escapes(root, directory, candidate):
-                continue
-            by_key = any(k in PATH_KEYS for k in keys)
-            if by_key or os.path.lexists(os.path.normpath(directory / candidate)):
-                raise PrecheckError(where, f"{_label(keys)}: {candidate} is outside the repository")
+            if _escapes(root, directory, candidate):
+                if by_key or os.path.lexists(os.path.normpath(directory / candidate)):
+                    raise PrecheckError(where, f"{_label(keys)}: {candidate} is outside the repository")
+            elif by_key and links and "\n" not in candidate and not is_remote(candidate):
+                link = dropped_link(_rel(root, Path(os.path.normpath(directory / candidate.strip()))), links)
+                if link is not None:
+                    raise PrecheckError(
+                        where,
+                        f"{_label(keys)}: {candidate} is a symlink in the repository ({link}); "
+                        "source-controller leaves symlinks out of the artifact and verify never follows one",
+                    )
+
+
+def dropped_link(rel: str, links: Collection[str]) -> str | None:
+    """The symlink of `links` (repository-relative) that `rel` is or lies below, else None."""
+    for link in links:
+        if rel == link or rel.startswith(link + "/"):
+            return link
+    return None
 
 
 def parse(text: str) -> list[Any]:
@@ -221,11 +237,18 @@ def _entries(values: list[Any]) -> list[Any]:
     return found
 
 
-def precheck(root: Path, directory: Path, data: Any = None, seen: set[Path] | None = None) -> None:
+def precheck(
+    root: Path,
+    directory: Path,
+    data: Any = None,
+    seen: set[Path] | None = None,
+    links: Collection[str] = (),
+) -> None:
     """Refuse remote loads, Helm inflation and paths outside `root`, in every reachable kustomization.
 
     `data` is the kustomization to judge for `directory` (the one Flux merged its own fields into);
-    None reads the directory's kustomization file.
+    None reads the directory's kustomization file. `links` are the repository's symlinks (left
+    out of the copy): a reference to one is named as such instead of "not found".
     """
     seen = seen if seen is not None else set()
     if directory in seen:
@@ -260,19 +283,21 @@ def precheck(root: Path, directory: Path, data: Any = None, seen: set[Path] | No
                 raise PrecheckError(
                     where, f"openapi.path: remote {path} (vendor the schema into the repository)"
                 )
-    _scan_paths(root, directory, where, data)
+    _scan_paths(root, directory, where, data, links)
     for key in sorted(CONFIG_KEYS & set(fields)):
         for item in _entries(fields[key]):
-            _check_config(root, directory, where, key, item)
+            _check_config(root, directory, where, key, item, links)
     for key in sorted(DIRECTORY_KEYS & set(fields)):
         for item in _entries(fields[key]):
             if isinstance(item, str) and "\n" not in item:
                 target = Path(os.path.normpath(directory / item.strip()))
                 if target.is_dir():
-                    precheck(root, target, None, seen)
+                    precheck(root, target, None, seen, links)
 
 
-def _check_config(root: Path, directory: Path, where: str, key: str, item: Any) -> None:
+def _check_config(
+    root: Path, directory: Path, where: str, key: str, item: Any, links: Collection[str]
+) -> None:
     """A generator/transformer/validator configuration, inline or in a file: its paths too."""
     if isinstance(item, (dict, Pairs)):
         docs: list[Any] = [item]
@@ -283,7 +308,7 @@ def _check_config(root: Path, directory: Path, where: str, key: str, item: Any) 
     elif isinstance(item, str):
         target = Path(os.path.normpath(directory / item.strip()))
         if target.is_dir():
-            precheck(root, target)
+            precheck(root, target, links=links)
             return
         if not target.is_file():
             return  # kustomize reports the missing file itself
@@ -292,7 +317,7 @@ def _check_config(root: Path, directory: Path, where: str, key: str, item: Any) 
     else:
         return
     for doc in docs:
-        _scan_paths(root, directory, label, doc)
+        _scan_paths(root, directory, label, doc, links)
         kinds = [v for k, v in _pairs(doc) if str(k).casefold() == "kind"]
         if any(isinstance(kind, str) and kind.casefold() == "helmchartinflationgenerator" for kind in kinds):
             raise PrecheckError(
@@ -302,7 +327,7 @@ def _check_config(root: Path, directory: Path, where: str, key: str, item: Any) 
             )
 
 
-def precheck_components(root: Path, directory: Path, components: Any) -> None:
+def precheck_components(root: Path, directory: Path, components: Any, links: Collection[str] = ()) -> None:
     """A Flux Kustomization's own `spec.components` (paths relative to `spec.path`), as above.
 
     Raises PrecheckError whose path is "" (the Flux Kustomization's file, known to the caller).
@@ -320,4 +345,4 @@ def precheck_components(root: Path, directory: Path, components: Any) -> None:
         if not within(root, target):
             raise PrecheckError("", f"spec.components: {item.strip()} is outside the repository")
         if target.is_dir():
-            precheck(root, target)
+            precheck(root, target, links=links)
