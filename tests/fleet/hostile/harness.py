@@ -256,3 +256,45 @@ def fleet(*args: str) -> Outcome:
 
     result = CliRunner().invoke(app, ["fleet", *args], catch_exceptions=False)
     return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+def flux_ks(
+    name: str, path: str, extra: str = "", kind: str = "GitRepository", source: str = "flux-system"
+) -> str:
+    """A Flux Kustomization in flux-system building `path` of `kind/source`."""
+    return (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+        f"metadata:\n  name: {name}\n  namespace: flux-system\n"
+        f"spec:\n  interval: 10m\n  prune: true\n  path: {path}\n"
+        f"  sourceRef:\n    kind: {kind}\n    name: {source}\n" + extra
+    )
+
+
+def evil_kustomization(kustomization: str, **files: str | Link) -> Files:
+    """`clusters/dev/evil.yaml` syncing `./evil`, whose kustomization is the attack."""
+    layout: Files = {
+        "clusters/dev/evil.yaml": flux_ks("evil", "./evil"),
+        "evil/kustomization.yaml": kustomization,
+        "evil/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n  namespace: default\n",
+    }
+    layout.update({f"evil/{name.replace('__', '/')}": value for name, value in files.items()})
+    return layout
+
+
+def assert_refused(box: Sandbox, outcome: Outcome, *names: str, codes: tuple[int, ...] = (1, 2)) -> None:
+    """Exit 1 or 2, one line naming every one of `names` (the file and the key), nothing escaped."""
+    assert outcome.exit_code in codes, outcome.output
+    lines = outcome.output.splitlines()
+    assert any(all(name in line for name in names) for line in lines), (
+        f"no line names {names}:\n{outcome.output}"
+    )
+    assert "Traceback" not in outcome.output
+    box.assert_clean(outcome.output)
+
+
+def verify_and_bootstrap(box: Sandbox, bare: Path, *names: str) -> None:
+    """`fleet verify` and `fleet bootstrap` on `bare` both refuse, naming `names`; nothing pushed."""
+    refs = remote_refs(bare)
+    assert_refused(box, fleet("verify", "--repo", str(bare), "--env", "dev"), *names)
+    assert_refused(box, fleet("bootstrap", "--repo", str(bare), "--env", "dev"), *names)
+    assert remote_refs(bare) == refs, "bootstrap pushed a hostile layout"
