@@ -167,10 +167,15 @@ class Sandbox:
         for value in self.secrets():
             assert value not in joined, f"canary value {value!r} leaked into the output:\n{joined}"
 
-    def assert_untouched(self) -> None:
+    def assert_untouched(self, allowed: Iterable[Path] = ()) -> None:
+        """Nothing changed in the watched places (except below `allowed`: a command's own reports)."""
         after = self._take()
+        ok = [str(p) + os.sep for p in allowed]
         changed = sorted(
-            path for path in set(self._before) | set(after) if self._before.get(path) != after.get(path)
+            path
+            for path in set(self._before) | set(after)
+            if self._before.get(path) != after.get(path)
+            and not any((path + os.sep).startswith(prefix) for prefix in ok)
         )
         assert not changed, "written outside the command's temporary folder:\n" + "\n".join(changed)
         leftovers = sorted(p.name for p in self.cmd_tmp.iterdir())

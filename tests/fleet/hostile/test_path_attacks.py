@@ -87,7 +87,8 @@ def test_artifact_name_cannot_name_a_scratch_folder_outside(sandbox: Sandbox, ho
     # climbing name composes harmlessly inside the command's temporary folder.
     layout = artifact_layout("@repo/apps/web/**", "@artifact/")
     name = "../../../../outside/made"
-    layout["clusters/dev/artifacts.yaml"] = layout["clusters/dev/artifacts.yaml"].replace(
+    generator = GENERATOR.format(source="@repo/apps/web/**", target="@artifact/")
+    layout["clusters/dev/artifacts.yaml"] = generator.replace(
         "name: web\n      copy", f"name: {name}\n      copy"
     )
     layout["clusters/dev/web.yaml"] = flux_ks("web", "./", kind="ExternalArtifact", source=name)
