@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import posixpath
 import re
 import time
 from collections import defaultdict
@@ -36,6 +37,7 @@ from eksgitops.fleet import flux_build, yamlio
 from eksgitops.fleet.artifacts import compose
 from eksgitops.fleet.engine import Engine, find_engine
 from eksgitops.fleet.findings import POLICY, Report
+from eksgitops.fleet.precheck import dropped_link
 from eksgitops.fleet.schema import CLUSTER_SCOPED_BUILTIN, PLACEHOLDER, SchemaSet, ident, split_api_version
 from eksgitops.fleet.substitute import VAR_NAME, substitute
 from eksgitops.fleet.workspace import Workspace, inside, kustomization_file
@@ -168,6 +170,10 @@ class Verifier:
         self.previous: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.current: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.applied: list[Applied] = []
+        self.files: dict[tuple[str, str, str], str] = {}
+        """The repository file each object came from (for findings about a generator's rules)."""
+        self.refused: dict[tuple[str, str], list[str]] = {}
+        """ExternalArtifacts not composed because a copy rule was refused, with the reasons."""
 
     # -- traversal ------------------------------------------------------------------------------
     def run(self) -> Report:
@@ -236,6 +242,7 @@ class Verifier:
                 applied.append(item)
                 if item.cluster == LOCAL:
                     self.current.setdefault(_key(item.obj), item.obj)
+                    self.files.setdefault(_key(item.obj), item.file)
                 api, kind = item.obj.get("apiVersion"), item.obj.get("kind")
                 if item.cluster != LOCAL:
                     continue
@@ -271,17 +278,21 @@ class Verifier:
             report.add(file, f"{who}: spec.path {path} is outside its source")
             return []
         if not directory.is_dir():
-            report.add(file, f"{who}: spec.path {path} not found in {tree.label}")
+            link = dropped_link(posixpath.normpath(path), self.ws.symlinks) if tree is self.repo else None
+            why = f"is a symlink ({link}), left out as source-controller does" if link else "not found"
+            report.add(file, f"{who}: spec.path {path} {why} in {tree.label}")
             return []
         cache_key = json.dumps(
             [tree.label, path, {k: spec.get(k) for k in _BUILD_FIELDS}], sort_keys=True, default=str
         )
         built = self._builds.get(cache_key)
         if built is None:
-            built = flux_build.build_path(self.engine, tree.root, directory, spec)
+            links = self.ws.symlinks if tree is self.repo else ()
+            built = flux_build.build_path(self.engine, tree.root, directory, spec, symlinks=links)
             self._builds[cache_key] = built
         if built.error is not None:
-            report.add(tree.display(built.error_path), f"{who}: kustomize build failed: {built.error}")
+            where = file if built.error_path == flux_build.SPEC else tree.display(built.error_path)
+            report.add(where, f"{who}: kustomize build failed: {built.error}")
             return []
         values, reads_bridge = self._variables(spec, ns, who, file, report)
         post = isinstance(spec.get("postBuild"), dict)
@@ -377,8 +388,18 @@ class Verifier:
         tree = self._tree(kind, rns, name)
         if tree is not None:
             return tree
+        found = self._generator_of(rns, name) if kind == "ExternalArtifact" else None
+        if found is not None and (rns, name) in self.refused:
+            gen = found[0]
+            for problem in self.refused[(rns, name)]:
+                report.add(
+                    self.files.get(_key(gen), file),
+                    f"{ident(gen)}: spec.artifacts[{name}].{problem}; "
+                    f"ExternalArtifact {rns}/{name} not built",
+                )
+            return None
         obj = self._lookup(kind, rns, name)
-        if obj is not None or (kind == "ExternalArtifact" and self._generator_of(rns, name)):
+        if obj is not None or found is not None:
             url = _dict(obj.get("spec")).get("url") if obj else None
             where = f" ({url})" if isinstance(url, str) else ""
             report.not_checked.append(
@@ -436,6 +457,10 @@ class Verifier:
             self._artifacts[(ns, name)] = None
             return None
         composed = compose(self.ws.scratch(f"artifact-{ns}-{name}"), artifact, aliases)
+        if composed.problems:
+            self.refused[(ns, name)] = composed.problems
+            self._artifacts[(ns, name)] = None
+            return None
         tree = Tree(composed.root, f"ExternalArtifact {ns}/{name}", composed.origin)
         self._artifacts[(ns, name)] = tree
         return tree
@@ -486,7 +511,12 @@ class Verifier:
                 built = self._builds.get(key)
                 if built is None:
                     built = flux_build.build_path(
-                        self.engine, self.ws.root, directory, {}, load_restrictor_none=False
+                        self.engine,
+                        self.ws.root,
+                        directory,
+                        {},
+                        load_restrictor_none=False,
+                        symlinks=self.ws.symlinks,
                     )
                     self._builds[key] = built
                 if built.error is not None:
