@@ -24,7 +24,13 @@ from eksgitops.dr.cluster_api import ClusterApi, KubernetesClusterApi
 from eksgitops.dr.context import DrFailure, DrUsageError, StackContext, load_stack
 from eksgitops.dr.drill import DrillDeps, run_drill
 from eksgitops.dr.escrow import EscrowError, store_bundle
-from eksgitops.dr.fleet_check import FleetVerifier, GitCheckError, SubprocessFleetVerifier, remote_head
+from eksgitops.dr.fleet_check import (
+    FleetVerifier,
+    GitCheckError,
+    SubprocessFleetVerifier,
+    git_credentials,
+    remote_head,
+)
 from eksgitops.dr.preflight import (
     PlanRunner,
     PreflightDeps,
@@ -38,7 +44,7 @@ from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts, run_teardown
 from eksgitops.dr.verify import verify_aws, verify_cluster
 from eksgitops.dr.waits import Clock, SystemClock
 from eksgitops.dr.workspace import AutomationWorkspace, PulumiWorkspace
-from eksgitops.fleet.credentials import CredentialError, Credentials
+from eksgitops.fleet.credentials import Credentials
 
 app = typer.Typer(
     name="dr",
@@ -194,11 +200,15 @@ def _check_escrow(command: str, ctx: StackContext, wanted: bool, bucket: str | N
         )
 
 
-def _creds(world: World, command: str) -> Credentials:
+def _creds(
+    world: World, command: str, ctx: StackContext, repo_url: str | None, from_escrow: bool = False
+) -> Credentials:
+    url = repo_url or (None if from_escrow else ctx.spec.gitops.repo_url)
+    flag = "--repo-url" if repo_url else "eksgitops:gitops.repoUrl"
     try:
-        return world.creds()
-    except CredentialError as exc:
-        raise _usage(DrUsageError(f"eksgitops dr {command}: Git credentials: {exc}")) from None
+        return git_credentials(world.creds, url, flag)
+    except GitCheckError as exc:
+        raise _usage(DrUsageError(f"eksgitops dr {command}: {exc}")) from None
 
 
 @contextmanager
@@ -277,7 +287,7 @@ def preflight(
     ctx = _load(stack, stacks_dir, out, "preflight", region)
     _check_escrow("preflight", ctx, from_escrow, escrow_bucket)
     world = default_world()
-    creds = _creds(world, "preflight")
+    creds = _creds(world, "preflight", ctx, repo_url, from_escrow)
     opts = PreflightOptions(
         revision, repo_url, from_escrow, escrow_bucket, credentials_secret, sops_key, backend
     )
@@ -320,7 +330,7 @@ def rebuild(
     ctx = _load(stack, stacks_dir, out, "rebuild", region)
     _check_escrow("rebuild", ctx, from_escrow, escrow_bucket)
     world = default_world()
-    creds = _creds(world, "rebuild")
+    creds = _creds(world, "rebuild", ctx, repo_url, from_escrow)
     opts = PreflightOptions(
         revision, repo_url, from_escrow, escrow_bucket, credentials_secret, sops_key, backend
     )
@@ -351,7 +361,7 @@ def verify(
     _check_revision("verify", revision)
     ctx = _load(stack, stacks_dir, out, "verify")
     world = default_world()
-    creds = _creds(world, "verify")
+    creds = _creds(world, "verify", ctx, repo_url)
     report = DrReport("verify", ctx.stack, world.clock, ctx.model())
     with _reported(report, out, "verify"):
         workspace = world.workspace(ctx.project_dir, {})
@@ -448,7 +458,7 @@ def drill(
     ctx = _load(stack, stacks_dir, out, "drill", region, drill=True)
     _check_escrow("drill", ctx, from_escrow, escrow_bucket)
     world = default_world()
-    creds = _creds(world, "drill")
+    creds = _creds(world, "drill", ctx, repo_url, from_escrow)
     opts = PreflightOptions(
         revision, repo_url, from_escrow, escrow_bucket, credentials_secret, sops_key, backend
     )
@@ -491,7 +501,7 @@ def escrow(
             DrUsageError("eksgitops dr escrow: --repo-url: required; the stack sets no gitops.repoUrl")
         )
     world = default_world()
-    creds = _creds(world, "escrow")
+    creds = _creds(world, "escrow", ctx, repo_url)
     report = DrReport("escrow", ctx.stack, world.clock, ctx.model())
     with _reported(report, out, "escrow"):
         with report.phase("bundle") as phase:
