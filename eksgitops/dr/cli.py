@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import ClusterApi, KubernetesClusterApi
@@ -45,6 +46,7 @@ from eksgitops.dr.verify import verify_aws, verify_cluster
 from eksgitops.dr.waits import Clock, SystemClock
 from eksgitops.dr.workspace import AutomationWorkspace, PulumiWorkspace
 from eksgitops.fleet.credentials import Credentials
+from eksgitops.terminal_text import shown
 
 app = typer.Typer(
     name="dr",
@@ -94,7 +96,7 @@ def _console(err: bool = False) -> Console:
 
 def _usage(error: DrUsageError) -> typer.Exit:
     for line in error.lines:
-        typer.echo(line, err=True)
+        typer.echo(shown(line), err=True)
     return typer.Exit(code=2)
 
 
@@ -226,7 +228,7 @@ def _reported(report: DrReport, out: Path, command: str) -> Iterator[None]:
     except Exception as exc:
         reason = str(exc) if isinstance(exc, DrFailure | EscrowError | GitCheckError) else error_text(exc)
         where = f" in phase {report.stopped_at}" if report.stopped_at else ""
-        typer.echo(f"eksgitops dr {command} {report.stack}: stopped{where}: {reason}", err=True)
+        typer.echo(shown(f"eksgitops dr {command} {report.stack}: stopped{where}: {reason}"), err=True)
         raise typer.Exit(code=1) from None
     finally:
         report.finish(ok, reason)
@@ -239,7 +241,9 @@ def _table(rows: list[CheckRow], title: str) -> None:
     for column in ("check", "side", "result", "reason"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row.check, row.side, "pass" if row.ok else "FAIL", row.reason)
+        # Text, not markup: reasons quote git, AWS and the fleet repository, escapes shown.
+        cells = (row.check, row.side, "pass" if row.ok else "FAIL", row.reason)
+        table.add_row(*(Text(shown(cell)) for cell in cells))
     _console().print(table)
 
 
