@@ -147,10 +147,11 @@ def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[
     An empty remote gets an unborn `branch`; a remote without `branch` gets it created from its
     default branch, which is what a user bootstrapping a new environment branch expects.
     """
-    check_url(repo_arg, creds)
-    url = resolve_url(repo_arg)
-    env = creds.git_env(url)  # before the temporary folder: a bad environment leaves nothing behind
+    check_url(repo_arg, creds)  # also reads the git environment: nothing is created when it fails
     with scrubbed_process_environment():
+        # GitPython reads GIT_DIR, GIT_OBJECT_DIRECTORY… itself: even the path check runs scrubbed.
+        url = resolve_url(repo_arg)
+        env = creds.git_env(url)
         tmp = Path(tempfile.mkdtemp(prefix="eksgitops-fleet-"))
         try:
             try:
