@@ -17,19 +17,21 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from eksgitops.dr import world as dr_world
 from eksgitops.dr.aws import error_text
 from eksgitops.dr.context import DrFailure, DrUsageError, StackContext, load_stack
 from eksgitops.dr.escrow import EscrowError
-from eksgitops.dr.fleet_check import GitCheckError
+from eksgitops.dr.fleet_check import GitCheckError, git_credentials
 from eksgitops.dr.options import BUILD_DIR, STACKS_DIR, RecoverySource
 from eksgitops.dr.preflight import PreflightDeps, run_preflight
 from eksgitops.dr.rebuild import RebuildDeps
 from eksgitops.dr.report import CheckRow, DrReport
 from eksgitops.dr.teardown import TeardownDeps
 from eksgitops.dr.world import World
-from eksgitops.fleet.credentials import CredentialError, Credentials
+from eksgitops.fleet.credentials import Credentials
+from eksgitops.terminal_text import shown
 
 # The commands that rebuild from a source: their reports say where (region, moves).
 RECOVERY_COMMANDS = ("preflight", "rebuild", "drill")
@@ -42,7 +44,7 @@ def console(err: bool = False) -> Console:
 
 def usage(error: DrUsageError) -> typer.Exit:
     for line in error.lines:
-        typer.echo(line, err=True)
+        typer.echo(shown(line), err=True)
     return typer.Exit(code=2)
 
 
@@ -71,7 +73,9 @@ def table(rows: list[CheckRow], title: str) -> None:
     for column in ("check", "side", "result", "reason"):
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(row.check, row.side, "pass" if row.ok else "FAIL", row.reason)
+        # Text, not markup: reasons quote git, AWS and the fleet repository, escapes shown.
+        cells = (row.check, row.side, "pass" if row.ok else "FAIL", row.reason)
+        grid.add_row(*(Text(shown(cell)) for cell in cells))
     console().print(grid)
 
 
@@ -89,7 +93,7 @@ class Session:
     """The Git credentials (none loaded for a command that reads no fleet)."""
 
     def echo(self, line: str) -> None:
-        console().print(line, markup=False)
+        console().print(shown(line, keep_newlines=True), markup=False)
 
     @contextmanager
     def reported(self) -> Iterator[None]:
@@ -108,7 +112,8 @@ class Session:
             known = DrFailure | EscrowError | GitCheckError
             reason = str(exc) if isinstance(exc, known) else error_text(exc)
             where = f" in phase {report.stopped_at}" if report.stopped_at else ""
-            typer.echo(f"eksgitops dr {self.command} {report.stack}: stopped{where}: {reason}", err=True)
+            line = f"eksgitops dr {self.command} {report.stack}: stopped{where}: {reason}"
+            typer.echo(shown(line), err=True)
             raise typer.Exit(code=1) from None
         finally:
             report.finish(ok, reason)
@@ -211,10 +216,15 @@ def open_session(
     world = dr_world.default_world()
     creds = Credentials()
     if source is not None:
+        # The URL git will be handed is checked here, with the credentials, so a hostile
+        # --repo-url or repoUrl ends in exit 2 before anything is created or written.
+        reads_escrow = source.from_escrow and command != "escrow"
+        url = source.repo_url or (None if reads_escrow else ctx.spec.gitops.repo_url)
+        flag = "--repo-url" if source.repo_url else "eksgitops:gitops.repoUrl"
         try:
-            creds = world.creds()
-        except CredentialError as exc:
-            raise usage(DrUsageError(f"eksgitops dr {command}: Git credentials: {exc}")) from None
+            creds = git_credentials(world.creds, url, flag)
+        except GitCheckError as exc:
+            raise usage(DrUsageError(f"eksgitops dr {command}: {exc}")) from None
     report = DrReport(command, ctx.stack, world.clock, ctx.model())
     if command in RECOVERY_COMMANDS:
         report.facts.update(

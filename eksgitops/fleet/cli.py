@@ -24,6 +24,8 @@ from eksgitops.fleet.engine import EngineMissing
 from eksgitops.fleet.findings import Report
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.substitute import VAR_NAME
+from eksgitops.git_transport import TransportError, scrubbed_environment
+from eksgitops.terminal_text import shown
 
 VERIFY_ERRORS, VERIFY_USAGE, VERIFY_POLICY, VERIFY_UNVERIFIED = 1, 2, 3, 4
 
@@ -51,13 +53,21 @@ TokenFileOpt = Annotated[
 
 
 def _usage(flag: str, problem: str) -> typer.Exit:
-    typer.echo(f"error: {flag}: {problem}", err=True)
+    typer.echo(f"error: {flag}: {shown(problem)}", err=True)
     return typer.Exit(code=2)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {shown(message)}", err=True)
     return typer.Exit(code=code)
+
+
+def _check_git_environment() -> None:
+    # First of all: even the branch-name check runs git, which must be able to read its environment.
+    try:
+        scrubbed_environment()
+    except TransportError as exc:
+        raise _fail(str(exc), 2) from None
 
 
 def _failed(exc: FleetError, creds: Credentials, runtime_code: int = 1) -> typer.Exit:
@@ -111,6 +121,7 @@ def bootstrap(
     token_file: TokenFileOpt = None,
 ) -> None:
     """Clone the repo (or start an empty one), write the environment's layout, verify it, commit, push."""
+    _check_git_environment()
     _check_env(env)
     if agent not in layout.AGENTS:
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
@@ -125,16 +136,19 @@ def bootstrap(
         env=env, agent=agent, path=norm_path, branch=branch, image_automation=image_automation
     )
     try:
-        ops.bootstrap(repo, opts, creds, echo=typer.echo, dry_run=dry_run, force=force)
+        # Paths and notes name the repository's files: escapes are shown, not obeyed.
+        echo = lambda line: typer.echo(shown(line))  # noqa: E731
+        ops.bootstrap(repo, opts, creds, echo=echo, dry_run=dry_run, force=force)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except ops.VerifyRefused as exc:
         for finding in exc.report.findings:
-            typer.echo(creds.scrub(str(finding)))
+            typer.echo(shown(creds.scrub(str(finding))))
         if exc.foreign_layers:
+            layers = shown(", ".join(layer + "/" for layer in exc.foreign_layers))
             typer.echo(
                 "note: these layers already existed and were kept as they are: "
-                f"{', '.join(layer + '/' for layer in exc.foreign_layers)}; the findings come from combining "
+                f"{layers}; the findings come from combining "
                 "them with this environment's files. Adapt those layers, or bootstrap with another --path, "
                 "or into an empty repository.",
                 err=True,
@@ -191,6 +205,7 @@ def verify(
     token_file: TokenFileOpt = None,
 ) -> None:
     """Tell whether a revision will reconcile: real kustomize builds, strict schemas, references, pins."""
+    _check_git_environment()
     _check_env(env)
     if revision is not None and (
         not revision.strip() or revision.startswith("-") or not revision.isprintable()
@@ -245,21 +260,22 @@ def verify(
         raise _fail(str(exc), 2) from None
     except FleetError as exc:
         raise _failed(exc, creds, VERIFY_UNVERIFIED) from None
-    raise typer.Exit(code=print_report(report, f"{env_path} at {sha[:7]}", creds))
+    raise typer.Exit(code=print_report(report, f"{shown(env_path)} at {sha[:7]}", creds))
 
 
 def print_report(report: Report, where: str, creds: Credentials | None = None) -> int:
     """Findings, what was not checked, and a summary; returns the exit code."""
 
     def clean(text: str) -> str:
-        return creds.scrub(text) if creds is not None else text
+        # File names, keys and values come from the repository: escapes are shown, not obeyed.
+        return shown(creds.scrub(text) if creds is not None else text)
 
     for finding in report.findings:
         typer.echo(clean(str(finding)))
     for line in report.not_checked:
         typer.echo(clean(f"not checked: {line}"))
     if report.unvalidated_kinds:
-        typer.echo(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}")
+        typer.echo(clean(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}"))
     built = f"{report.builds} builds, {report.objects} objects, {report.seconds:.1f}s"
     partial = f"; {len(report.not_checked)} item(s) not checked (listed above)" if report.not_checked else ""
     if report.errors:

@@ -17,13 +17,14 @@ import typer
 from rich.console import Console
 
 from components.spec import EnvironmentSpec, SpecError, load_spec
-from components.spec.base import PROJECT
+from components.spec.base import DNS_LABEL, PROJECT
 from components.spec.read import config_for_pulumi, stack_config
 from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.insight import analyse, print_insight
 from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
 from eksgitops.plan.render import count_table, print_plan, write_resources_json
 from eksgitops.program import main as default_main
+from eksgitops.terminal_text import shown
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -85,6 +86,12 @@ def plan(
 ) -> None:
     """Show what `pulumi up` would create for STACK, offline, and write resources.json."""
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
+    # STACK names a folder under --out too: 'a/../../x' must not write outside it (as dr checks).
+    if not DNS_LABEL.fullmatch(stack):
+        raise _usage_error(
+            f"eksgitops plan: STACK {shown(repr(stack))}: not a stack name; "
+            "a DNS-1123 label such as dev (a-z, 0-9, -, at most 63)"
+        )
     if not stack_file.is_file():
         available = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
         raise _usage_error(

@@ -21,6 +21,7 @@ from eksgitops.plan.critical_path import CriticalPath, critical_path, describe, 
 from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.graph import ResourceGraph, write_mermaid
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
+from eksgitops.terminal_text import shown
 
 
 @dataclass
@@ -61,11 +62,10 @@ def print_insight(insight: Insight, console: Console) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     for waiver in report.waivers:
         scope = waiver.resource or "every resource"
-        console.print(f"Waiver {waiver.rule} ({scope}): {waiver.reason}", markup=False, soft_wrap=True)
+        console.print(shown(f"Waiver {waiver.rule} ({scope}): {waiver.reason}"), markup=False, soft_wrap=True)
     for waiver in report.unused_waivers:
-        console.print(
-            f"Waiver {waiver.rule} ({waiver.resource or 'every resource'}) matched nothing", markup=False
-        )
+        scope = waiver.resource or "every resource"
+        console.print(shown(f"Waiver {waiver.rule} ({scope}) matched nothing"), markup=False)
     console.print(policy_table(report))
     violated = sum(1 for r in report.results if r.violations)
     if violated:

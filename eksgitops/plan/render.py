@@ -20,6 +20,7 @@ from rich.tree import Tree
 
 from components import type_tokens as tokens
 from eksgitops.plan.engine import PlanResult, RecordedResource, plain
+from eksgitops.terminal_text import shown
 
 # The inputs a reviewer wants to see per type; everything else is in resources.json.
 # Keys are wire (camelCase) names; a dotted key reaches into a nested object.
@@ -130,9 +131,10 @@ def _label(resource: RecordedResource) -> Text:
         label.append("(component) ", style="dim")
     if resource.synthesized:
         label.append("(created by pulumi-eks) ", style="dim")
-    label.append(resource.type, style="bold")
+    # Names and values come from the stack file and the program: escapes are shown, not obeyed.
+    label.append(shown(resource.type), style="bold")
     label.append(" ")
-    label.append(resource.name, style="cyan")
+    label.append(shown(resource.name), style="cyan")
     if resource.protect or resource.retain_on_delete:
         kept = [
             flag
@@ -142,8 +144,8 @@ def _label(resource: RecordedResource) -> Text:
         label.append(f" ({', '.join(kept)})", style="yellow")
     for key, value in key_inputs(resource):
         label.append("\n")
-        label.append(f"{key}=", style="dim")
-        label.append(value)
+        label.append(f"{shown(key)}=", style="dim")
+        label.append(shown(value))
     return label
 
 
@@ -230,7 +232,7 @@ def outputs_table(result: PlanResult) -> Table:
     table.add_column("output")
     table.add_column("value")
     for key, value in shown_outputs(result).items():
-        table.add_row(Text(key), Text(_short(value)))
+        table.add_row(Text(shown(key)), Text(shown(_short(value))))
     return table
 
 

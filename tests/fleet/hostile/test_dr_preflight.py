@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eksgitops.cli import app
-from eksgitops.dr import cli as dr_cli
+from eksgitops.dr import world as dr_world
 from eksgitops.dr.fleet_check import SubprocessFleetVerifier
 from tests.dr.conftest import FleetRepo, aws_env, moto_url, project  # noqa: F401 (fixtures)
 from tests.dr.test_cli import World
@@ -65,7 +65,7 @@ def test_dr_preflight_refuses_a_hostile_fleet(
     bare = hostile_remote(layouts(sandbox)[attack])
     world = World(project, FleetRepo(bare, ""))
     world.fleet = SubprocessFleetVerifier(cwd=project)  # type: ignore[assignment]
-    monkeypatch.setattr(dr_cli, "default_world", world.build)
+    monkeypatch.setattr(dr_world, "default_world", world.build)
     result = CliRunner().invoke(
         app,
         ["dr", "preflight", "dev", "--repo-url", str(bare), "--backend", "s3://state-bucket"],
