@@ -59,7 +59,11 @@ class _Loader(yaml.SafeLoader):
         self.path.append(part)
         try:
             if len(self.path) > MAX_DEPTH:
-                raise _TooDeep(_format_key(self.path), self.peek_event().start_mark.line + 1)
+                # Name the innermost key: the list indices below it say nothing to a reader.
+                named = list(self.path)
+                while named and not isinstance(named[-1], str):
+                    named.pop()
+                raise _TooDeep(_format_key(named), self.peek_event().start_mark.line + 1)
             return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self.path.pop()
