@@ -783,3 +783,9 @@ def test_a_control_or_line_break_character_names_its_key(
     override: dict[str, Any], path: str, char: str
 ) -> None:
     one_error(minimal(**override), path, char)
+
+
+def test_a_line_separator_quoted_in_a_line_is_shown_escaped() -> None:
+    lines = errors(minimal(gitops={**FLEET, "branch": "a..\u2028\u0085b\u2029"}))
+    assert len(lines) == 1 and "\\u2028\\x85b\\u2029" in lines[0], lines
+    assert len(lines[0].splitlines()) == 1
