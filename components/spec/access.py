@@ -10,14 +10,13 @@ from pydantic import model_validator as _model_validator
 from components.spec.base import (
     SpecModel,
 )
+from components.spec.data import access_policies, access_policies_for_people
 from components.spec.syntax import (
-    ACCESS_POLICIES,
     ACCESS_POLICY_ARN,
     CLUSTER_ADMIN_POLICY,
     IAM_NAME,
     PRINCIPAL_ARN,
     Namespace,
-    check,
     fail,
     fmt,
     no_repeats,
@@ -42,19 +41,30 @@ def _principal_arn(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def _access_policy(value: str, info: ValidationInfo) -> str:
+    # EKS refuses an association with an ARN that is not one of its access policies, and
+    # there is no such thing as a policy of one's own (components/data/eks_access_policies.json).
+    allowed = (
+        "one of "
+        + ", ".join(access_policies_for_people())
+        + ", or arn:<partition>:eks::aws:cluster-access-policy/<name> of another EKS access policy "
+        "(components/data/eks_access_policies.json)"
+    )
+    match = ACCESS_POLICY_ARN.fullmatch(value)
+    name = match["name"] if match else value
+    if name not in access_policies():
+        raise fail(f"{fmt(value)} is not an EKS access policy", allowed)
+    if match:
+        same_partition(match["partition"], info)
+    return value
+
+
 class AccessEntrySpec(SpecModel):
     """One principal granted cluster access through an EKS access entry."""
 
     principal_arn: Annotated[str, AfterValidator(_principal_arn)]
     """IAM role or user ARN granted access."""
-    policy: Annotated[
-        str,
-        check(
-            lambda v: v in ACCESS_POLICIES or bool(ACCESS_POLICY_ARN.fullmatch(v)),
-            lambda v: f"{fmt(v)} is not an EKS access policy",
-            "one of " + ", ".join(ACCESS_POLICIES) + " or arn:aws:eks::aws:cluster-access-policy/<Name>",
-        ),
-    ] = CLUSTER_ADMIN_POLICY
+    policy: Annotated[str, AfterValidator(_access_policy)] = CLUSTER_ADMIN_POLICY
     """EKS access policy: a short name (AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy,
     AmazonEKSEditPolicy, AmazonEKSViewPolicy) or its full arn:aws:eks::aws:cluster-access-policy/ ARN."""
     namespaces: Annotated[list[Namespace], unique("namespace")] = Field(default_factory=list)
@@ -76,8 +86,12 @@ class AccessSpec(SpecModel):
     aws-auth ConfigMap with the deployer's credentials (docs/configuration.md)."""
     entries: Annotated[
         list[AccessEntrySpec],
+        # IAM names are unique regardless of case (Role and role are one role), so two entries
+        # that differ only by case are two access entries for one principal: EKS refuses the second.
         no_repeats(
-            lambda e: e.principal_arn, "has two entries for {}".format, "one access entry per principal"
+            lambda e: e.principal_arn.lower(),
+            "has two entries for {} (IAM names ignore case)".format,
+            "one access entry per principal",
         ),
     ] = Field(default_factory=list)
     """Admins and other principals, each through an explicit access entry."""

@@ -10,24 +10,29 @@ from pydantic import model_validator as _model_validator
 from components.spec.base import (
     SpecModel,
 )
+from components.spec.data import instance_architecture, instance_types
 from components.spec.syntax import (
     AMI_TYPES,
-    ARM_FAMILY,
     DNS_SUBDOMAIN,
+    EKS_LABEL_LENGTH,
     INSTANCE_TYPE,
     LABEL_NAME,
     MAX_GROUP_NODES,
+    MAX_NODE_GROUP_NAME,
+    MAX_TAINTS,
+    RESERVED_LABEL_DOMAINS,
     check,
     dns,
     fail,
     fmt,
+    no_repeats,
     unique,
 )
 
 after = _model_validator(mode="after")
 
 
-def _label_key(key: str) -> str:
+def _taint_key(key: str) -> str:
     prefix, _, name = key.rpartition("/")
     ok = bool(name) and len(name) <= 63 and bool(LABEL_NAME.fullmatch(name))
     if not ok or (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.fullmatch(prefix))):
@@ -35,6 +40,23 @@ def _label_key(key: str) -> str:
             f"{fmt(key)} is not a valid Kubernetes label key",
             "[prefix/]name: name up to 63 of letters, digits, '-', '_', '.', alphanumeric at both ends; "
             "prefix a DNS subdomain",
+        )
+    if len(key) > EKS_LABEL_LENGTH:
+        # Kubernetes would take a 253-character prefix; EKS counts the whole key.
+        raise fail(
+            f"is {len(key)} characters long", f"at most {EKS_LABEL_LENGTH} characters, prefix included (EKS)"
+        )
+    return key
+
+
+def _label_key(key: str) -> str:
+    _taint_key(key)
+    domain = key.rpartition("/")[0]
+    reserved = next((d for d in RESERVED_LABEL_DOMAINS if domain == d or domain.endswith(f".{d}")), None)
+    if reserved:
+        raise fail(
+            f"{fmt(key)} uses the prefix {domain}/, which Kubernetes reserves and EKS refuses",
+            f"a prefix of your own (not {reserved} or a subdomain of it), e.g. example.com/role",
         )
     return key
 
@@ -49,14 +71,15 @@ def _label_value(value: str | None) -> str | None:
 
 
 LabelKey = Annotated[str, AfterValidator(_label_key)]
+TaintKey = Annotated[str, AfterValidator(_taint_key)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
 
 
 class TaintSpec(SpecModel):
     """A Kubernetes taint put on every node of a group."""
 
-    key: LabelKey
-    """Taint key (Kubernetes label-key syntax)."""
+    key: TaintKey
+    """Taint key (Kubernetes label-key syntax, at most 63 characters)."""
     value: Annotated[str | None, AfterValidator(_label_value)] = None
     """Taint value (label-value syntax), optional."""
     effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = "NO_SCHEDULE"
@@ -71,21 +94,42 @@ def _size(low: int, high: int) -> AfterValidator:
     )
 
 
-InstanceType = Annotated[
-    str,
-    check(
-        lambda v: bool(INSTANCE_TYPE.fullmatch(v)),
-        lambda v: f"{fmt(v)} is not an EC2 instance type",
-        "family.size, e.g. m6i.large or c7g.xlarge",
-    ),
-]
+def _instance_type(value: str) -> str:
+    if not INSTANCE_TYPE.fullmatch(value):
+        raise fail(f"{fmt(value)} is not an EC2 instance type", "family.size, e.g. m6i.large or c7g.xlarge")
+    if value not in instance_types():
+        family = value.split(".", 1)[0]
+        sizes = sorted((t for t in instance_types() if t.startswith(f"{family}.")), key=lambda t: (len(t), t))
+        raise fail(
+            f"{fmt(value)} is not an EC2 instance type",
+            ("sizes of " + family + ": " + ", ".join(sizes[:8]) + (", …" if len(sizes) > 8 else ""))
+            if sizes
+            else "a type of components/data/ec2_instance_types.json (from botocore), e.g. m6i.large",
+        )
+    if instance_architecture(value) == "mac":
+        raise fail(
+            f"{fmt(value)} is a Mac instance, which runs on dedicated hosts only",
+            "a type a managed node group can run (Linux on x86_64 or arm64)",
+        )
+    return value
+
+
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
 
 
 class NodeGroupSpec(SpecModel):
     """An EKS managed node group in the private subnets (no SSH; SSM instead)."""
 
-    name: Annotated[str, dns("node group name")]
-    """DNS-1123 label; unique in the stack."""
+    name: Annotated[
+        str,
+        dns("node group name"),
+        check(
+            lambda v: len(v) <= MAX_NODE_GROUP_NAME,
+            lambda v: f"is {len(v)} characters long; the group is named {v}- plus a 26-character suffix",
+            f"at most {MAX_NODE_GROUP_NAME} characters (EKS names a node group in up to 63)",
+        ),
+    ]
+    """DNS-1123 label of at most 36 characters; unique in the stack."""
     instance_types: Annotated[
         list[InstanceType],
         check(bool, lambda v: "is empty", "at least one instance type, e.g. [m6i.large]"),
@@ -106,8 +150,20 @@ class NodeGroupSpec(SpecModel):
     """Root volume size in GiB (gp3, encrypted), 20-16384."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Kubernetes labels on every node."""
-    taints: list[TaintSpec] = Field(default_factory=list)
-    """Kubernetes taints on every node."""
+    taints: Annotated[
+        list[TaintSpec],
+        check(
+            lambda v: len(v) <= MAX_TAINTS,
+            lambda v: f"has {len(v)} taints",
+            f"at most {MAX_TAINTS} (EKS's limit per node group)",
+        ),
+        no_repeats(
+            lambda t: f"{t.key}:{t.effect}",
+            "has two taints {} (key:effect)".format,
+            "one taint per key and effect (Kubernetes refuses the node)",
+        ),
+    ] = Field(default_factory=list)
+    """Kubernetes taints on every node (at most 50, one per key and effect)."""
     ami_type: Annotated[
         str,
         check(
@@ -125,13 +181,12 @@ class NodeGroupSpec(SpecModel):
 
     @after
     def _consistent(self) -> NodeGroupSpec:
-        arm_ami = "_ARM_" in self.ami_type
+        ami_arch = "arm64" if "_ARM_" in self.ami_type else "x86_64"
         for j, itype in enumerate(self.instance_types):
-            arm_type = bool(ARM_FAMILY.match(itype))
-            if arm_type != arm_ami:
-                arch = {True: "arm64", False: "x86_64"}
+            arch = instance_architecture(itype)
+            if arch != ami_arch:
                 raise fail(
-                    f"{itype} is {arch[arm_type]} but amiType {self.ami_type} is {arch[arm_ami]}",
+                    f"{itype} is {arch} but amiType {self.ami_type} is {ami_arch}",
                     "instance types of the AMI's architecture",
                     "instanceTypes",
                     j,

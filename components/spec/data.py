@@ -83,3 +83,30 @@ def known_addon_versions(addon: str, kubernetes_version: str) -> list[str] | Non
     """The versions known to be offered for this Kubernetes version; None when the data has no entry."""
     entry = _entry(addon, kubernetes_version)
     return list(entry["known"]) if entry else None
+
+
+@cache
+def instance_types() -> frozenset[str]:
+    """Every EC2 instance type (data/ec2_instance_types.json, from botocore's EC2 model)."""
+    return frozenset(_data("ec2_instance_types.json")["instanceTypes"])
+
+
+def instance_architecture(instance_type: str) -> str | None:
+    """arm64, x86_64 or mac for a known instance type's family; None for an unknown family."""
+    family = instance_type.split(".", 1)[0]
+    return _data("ec2_instance_types.json")["architectures"].get(family)
+
+
+def access_policies() -> list[str]:
+    """The names of the EKS access policies (data/eks_access_policies.json)."""
+    return list(_data("eks_access_policies.json")["policies"])
+
+
+def access_policies_for_people() -> list[str]:
+    """The access policies an admin or user entry plausibly uses (the ones error lines suggest)."""
+    return list(_data("eks_access_policies.json")["forPeople"])
+
+
+def known_region(region: str) -> bool:
+    """Whether data/aws_regions.json lists `region` (a region AWS has opened)."""
+    return region in _data("aws_regions.json")["regions"]

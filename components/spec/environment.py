@@ -54,14 +54,17 @@ from components.spec.data import (
 from components.spec.errors import Problem, SpecError, SpecValueError, format_problems, raise_all, validate
 from components.spec.escrow import ESCROW_BUCKET_PREFIX_LENGTH, EscrowSpec
 from components.spec.gitops import GitOpsSpec
-from components.spec.identities import IdentitySpec
+from components.spec.identities import IdentitySpec, bound_service_accounts
 from components.spec.network import NetworkSpec
 from components.spec.policy import PolicySpec
 from components.spec.syntax import (
     CLUSTER_ADMIN_POLICY,
+    MAX_PUBLIC_ACCESS_CIDRS,
     MAX_STACK_TAGS,
     RESERVED_TAG_PREFIX,
     TAG_CHARS,
+    character_name,
+    control_characters,
     dns,
     fail,
     fmt,
@@ -86,12 +89,27 @@ def _kubernetes_version(value: str) -> str:
 TAG_ALLOWED = "letters, digits, spaces and _ . : / = + - @"
 
 
+def _odd(text: str) -> str:
+    """The first character of `text` a tag cannot hold, named (it may be invisible)."""
+    return character_name(next(c for c in text if not TAG_CHARS.fullmatch(c)))
+
+
 def _tags(tags: dict[str, str]) -> dict[str, str]:
     if len(tags) > MAX_STACK_TAGS:
         raise fail(
             f"has {len(tags)} tags", f"at most {MAX_STACK_TAGS} (AWS allows 50; the project adds its own)"
         )
+    folded: dict[str, str] = {}
     for key, value in tags.items():
+        # Several services (Auto Scaling, the Kubernetes discovery tags, IAM) compare tag keys
+        # case-insensitively and keep one of the two, so the result would depend on the service.
+        if key.lower() in folded:
+            raise fail(
+                f"differs from the key {fmt(folded[key.lower()])} only by case",
+                "tag keys that differ by more than case",
+                key,
+            )
+        folded[key.lower()] = key
         if key.lower().startswith("aws:"):
             raise fail("uses the aws: prefix, which AWS reserves", "a key not starting with aws:", key)
         if key.lower().startswith(RESERVED_TAG_PREFIX):
@@ -103,11 +121,11 @@ def _tags(tags: dict[str, str]) -> dict[str, str]:
         if not 1 <= len(key) <= 128:
             raise fail(f"key is {len(key)} characters long", "1 to 128 characters", key)
         if not TAG_CHARS.fullmatch(key):
-            raise fail("key has characters AWS refuses", TAG_ALLOWED, key)
+            raise fail(f"key has characters AWS refuses ({_odd(key)})", TAG_ALLOWED, key)
         if len(value) > 256:
             raise fail(f"value is {len(value)} characters long", "at most 256 characters", key)
         if not TAG_CHARS.fullmatch(value):
-            raise fail("value has characters AWS refuses", TAG_ALLOWED, key)
+            raise fail(f"value has characters AWS refuses ({_odd(value)})", TAG_ALLOWED, key)
     return tags
 
 
@@ -194,6 +212,36 @@ class EnvironmentSpec(SpecModel):
         raise_all(list(self._cross_checks()))
         return self
 
+    def _endpoint_and_identity_checks(self) -> Iterator[SpecValueError]:
+        endpoint, network = self.endpoint, self.network
+        if endpoint.public_access:
+            # Without the private endpoint the components add each NAT gateway's address as a /32
+            # (components.cluster), and EKS takes at most 40 CIDRs in publicAccessCidrs.
+            nats = 0
+            if not endpoint.private_access and not network.existing:
+                nats = 1 if network.nat_gateways == "single" else network.zone_count
+            total = len(endpoint.public_access_cidrs) + nats
+            if total > MAX_PUBLIC_ACCESS_CIDRS:
+                added = f" and the {nats} NAT /32s the components add" if nats else ""
+                yield fail(
+                    f"lists {len(endpoint.public_access_cidrs)} CIDRs{added}: {total} in all",
+                    f"at most {MAX_PUBLIC_ACCESS_CIDRS} (EKS's limit on publicAccessCidrs)",
+                    "endpoint",
+                    "publicAccessCidrs",
+                )
+        taken = bound_service_accounts(self.enabled_addons(), self.gitops)
+        for i, identity in enumerate(self.identities):
+            owner = taken.get((identity.namespace, identity.service_account))
+            if owner:
+                yield fail(
+                    f"{identity.namespace}/{identity.service_account} is already bound by the platform "
+                    f"({owner}); two roles for one service account leave it with whichever EKS picks",
+                    "another service account, or turn that feature off",
+                    "identities",
+                    i,
+                    "serviceAccount",
+                )
+
     def _cross_checks(self) -> Iterator[SpecValueError]:
         """Rules across sections: each yields its line; all are reported together."""
         auto = self.auto_mode
@@ -260,6 +308,7 @@ class EnvironmentSpec(SpecModel):
                 name,
                 "version",
             )
+        yield from self._endpoint_and_identity_checks()
         # Without the private endpoint, nodes reach the API server through NAT: the components
         # add a new VPC's NAT addresses to the allow-list, but an existing VPC's are unknown.
         if self.network.existing and not self.endpoint.private_access:
@@ -339,6 +388,17 @@ def load_spec(raw: Mapping[str, Any], *, stack: str, source: str) -> Environment
             )
         )
         data["kubernetesVersion"] = default_kubernetes_version()
+    text_problems: list[Problem] = []
+    for path, char in control_characters(data):
+        if path == ("gitops", "credentials", "knownHosts") and char == "\n":
+            continue  # known_hosts holds one host key a line
+        text_problems.append(
+            Problem(
+                path,
+                f"holds the character {character_name(char)}, which breaks or hides a line",
+                "a single line of printable characters",
+            )
+        )
     gitops = data.get("gitops", {})
     if isinstance(gitops, dict) and gitops.get("path") is None:
         data["gitops"] = {**gitops, "path": f"clusters/{stack}"}
@@ -347,6 +407,8 @@ def load_spec(raw: Mapping[str, Any], *, stack: str, source: str) -> Environment
     spec, found = validate(EnvironmentSpec, {**data, "environment": stack}, context)
     # A problem explained above beats pydantic's words for the same key.
     problems += [p for p in found if p.path not in {q.path for q in problems}]
+    # A key pydantic already explained keeps that line; a value otherwise fine gets this one.
+    problems += [p for p in text_problems if p.path not in {q.path for q in problems}]
     if problems or spec is None:
         raise SpecError(format_problems(problems, source))
     return spec

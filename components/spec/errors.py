@@ -33,7 +33,9 @@ _URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinf
 _SCP_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z0-9._~%!$&'()*+,;=-]+:[^/@\s\"']+@(?=[A-Za-z0-9.-]+:)")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters (C0 and C1) and the Unicode line and paragraph separators, which end a
+# line on a terminal as surely as a newline does.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class SpecValueError(ValueError):

@@ -9,68 +9,72 @@ secrets (`{secure: …}`), and the components turn them into `pulumi.Output.secr
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from components.spec.base import SecretValue, SpecModel
 from components.spec.errors import SpecValueError
+from components.spec.gitops_settings import (
+    ARGOCD_CHART_VERSION,
+    ECR_OCI_URL,
+    FLUX_OPERATOR_CHART_VERSION,
+    FLUX_VERSION,
+    GO_DURATION,
+    HTTPS_URL,
+    OCI_TAG,
+    SSH_SCP,
+    SSH_URL,
+    ArgoCdSsoSpec,
+    EksArgoCdSpec,
+    GitCredentialsSpec,
+    NotificationsSpec,
+    SopsSpec,
+    VersionsSpec,
+    matches,
+)
 from components.spec.syntax import check
 
-SSH_SCP = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/)[^\s]+")
-SSH_URL = re.compile(r"ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?/[^\s]+")
-HTTPS_URL = re.compile(r"https://(?P<userinfo>[^@/\s]+@)?[A-Za-z0-9.-]+(:\d+)?/[^\s]+")
-# An ECR repository as an OCI address: the only OCI registry the cluster's own IAM identity
-# can read without a pull secret.
-ECR_OCI_URL = re.compile(
-    r"oci://(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
-    r"[a-z0-9]+(?:[._/-][a-z0-9]+)*"
-)
-# Flux's duration fields (FluxInstance spec.sync.interval and friends).
-GO_DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+")
-EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+")
-OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-
-# Pinned upstream versions (the CRDs in the shared crds/ folder come from these releases).
-FLUX_OPERATOR_CHART_VERSION = "0.58.1"
-"""oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator; chart version = operator version."""
-FLUX_VERSION = "2.9.4"
-"""The Flux distribution the FluxInstance installs (flux2 release)."""
-ARGOCD_CHART_VERSION = "10.1.1"
-"""The argo-helm `argo-cd` chart."""
+__all__ = [
+    "ARGOCD_CHART_VERSION",
+    "ECR_OCI_URL",
+    "FLUX_OPERATOR_CHART_VERSION",
+    "FLUX_VERSION",
+    "GitCredentialsSpec",
+    "GitOpsSpec",
+    "url_host",
+    "url_scheme",
+    "valid_ref_name",
+]
 
 Agent = Literal["flux", "argocd", "eks-argocd", "none"]
 
 
-def _matches(pattern: str | re.Pattern[str], what: str, allowed: str) -> AfterValidator:
-    """An `Annotated` check that a string (or None) fully matches: `the string "…" is not <what>`."""
-    return check(
-        lambda v: v is None or bool(re.fullmatch(pattern, v)),
-        lambda v: f'the string "{v}" is not {what}',
-        allowed,
-    )
-
-
-ExactVersion = Annotated[
-    str,
-    _matches(
-        EXACT_VERSION,
-        "an exact version",
-        "an exact version such as 2.9.4 (a rebuild must install what was tested)",
-    ),
-]
-
-
 def valid_ref_name(name: str) -> bool:
     """Git's check-ref-format rules for a branch name."""
-    if not name or name == "@" or name.startswith(("/", "-")) or name.endswith(("/", ".", ".lock")):
+    # `git check-ref-format --branch` also refuses HEAD, which would name the checkout itself.
+    if not name or name in ("@", "HEAD") or name.startswith(("/", "-")) or name.endswith(("/", ".", ".lock")):
         return False
     if ".." in name or "//" in name or "@{" in name:
         return False
     if any(ord(c) < 0x20 or c in " ~^:?*[\\\x7f" for c in name):
         return False
     return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
+
+
+# Go's time.Duration is int64 nanoseconds: 2562047h47m16.854775807s is the longest.
+MAX_GO_DURATION = 2**63 - 1
+_UNIT_NANOSECONDS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+def duration_nanoseconds(text: str) -> int:
+    """A Go duration (as GO_DURATION matches it) in nanoseconds, exact for the decimal parts."""
+    total = Fraction(0)
+    for number, unit in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)", text):
+        total += Fraction(number) * _UNIT_NANOSECONDS[unit]
+    return int(total)
 
 
 def url_scheme(url: str) -> Literal["https", "ssh", "oci", "other"]:
@@ -89,131 +93,6 @@ def url_host(url: str) -> str:
     if SSH_SCP.fullmatch(url) and "://" not in url:
         return url.split("@", 1)[1].split(":", 1)[0].lower()
     return (urlsplit(url).hostname or "").lower()
-
-
-class GitCredentialsSpec(SpecModel):
-    """How the agent authenticates to a private Git repository (GIT-CREDS-SECRET)."""
-
-    type: Literal["ssh", "https", "github-app"]
-    """ssh (deploy key + known hosts), https (username + token) or github-app (GitHub App)."""
-    private_key: SecretValue | None = None
-    """ssh: the PEM/OpenSSH private key; github-app: the App's PEM private key. A Pulumi secret."""
-    known_hosts: str | None = None
-    """ssh: the server's host keys in known_hosts format (pinned, GIT-SSH-KNOWN-HOSTS)."""
-    username: str = "git"
-    """https: the user name sent with the token (GitHub ignores it; GitLab wants e.g. oauth2)."""
-    token: SecretValue | None = None
-    """https: a personal/project access token or password. A Pulumi secret."""
-    app_id: int | None = None
-    """github-app: the GitHub App id."""
-    installation_id: int | None = None
-    """github-app: the installation id of the App on the fleet repository's organisation."""
-    read_only: bool = True
-    """The key/token can only read (GIT-READONLY); set false only for image automation."""
-
-    @model_validator(mode="after")
-    def _fields_of_the_type(self) -> GitCredentialsSpec:
-        need: dict[str, tuple[str, ...]] = {
-            "ssh": ("privateKey", "knownHosts"),
-            "https": ("token",),
-            "github-app": ("appId", "installationId", "privateKey"),
-        }
-        values = {
-            "privateKey": self.private_key,
-            "knownHosts": self.known_hosts,
-            "token": self.token,
-            "appId": self.app_id,
-            "installationId": self.installation_id,
-        }
-        for key in need[self.type]:
-            if values[key] is None or values[key] == "":
-                what = f"is required with type {self.type}"
-                if key == "knownHosts":
-                    what += " (SSH without pinned host keys trusts any server)"
-                allowed = "set it" + (" as a Pulumi secret" if key in ("privateKey", "token") else "")
-                raise SpecValueError(what, allowed, at=(key,))
-        for key, value in values.items():
-            if value is not None and key not in need[self.type]:
-                raise SpecValueError(
-                    f"does not belong to type {self.type}",
-                    f"with type {self.type}: {', '.join(need[self.type])}",
-                    at=(key,),
-                )
-        return self
-
-
-class VersionsSpec(SpecModel):
-    """Pinned versions of what the agent installs (exact versions; no ranges, no latest)."""
-
-    flux_operator: ExactVersion = FLUX_OPERATOR_CHART_VERSION
-    """Flux Operator Helm chart (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator)."""
-    flux: ExactVersion = FLUX_VERSION
-    """Flux distribution the FluxInstance installs."""
-    argocd_chart: ExactVersion = ARGOCD_CHART_VERSION
-    """argo-helm argo-cd chart."""
-
-
-class SopsSpec(SpecModel):
-    """SOPS decryption of the fleet's encrypted Secrets with one KMS key (FLUX-SOPS)."""
-
-    enabled: bool = False
-    """Let kustomize-controller decrypt with the key (through its Pod Identity)."""
-    kms_key_arn: Annotated[
-        str | None,
-        _matches(
-            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+",
-            "a KMS key ARN",
-            "arn:aws:kms:<region>:<account>:key/<key id> (an alias ARN does not grant decrypt)",
-        ),
-    ] = None
-    """An existing KMS key ARN; unset creates one with the platform (kept on delete)."""
-
-
-class NotificationsSpec(SpecModel):
-    """Where Flux sends reconciliation alerts (the scaffold's Provider reads the address)."""
-
-    type: Literal["slack", "msteams", "generic"]
-    """Slack, Microsoft Teams or a generic webhook."""
-    address: SecretValue
-    """The webhook URL: it carries a token, so a Pulumi secret."""
-
-
-class ArgoCdSsoSpec(SpecModel):
-    """OIDC single sign-on for Argo CD; with it the local admin user is disabled (ARGO-HARDEN)."""
-
-    issuer: str
-    """The OIDC issuer URL (https://…)."""
-    client_id: str
-    """The OIDC client id."""
-    client_secret: SecretValue
-    """The OIDC client secret, a Pulumi secret."""
-
-    @field_validator("issuer")
-    @classmethod
-    def _https(cls, issuer: str) -> str:
-        if not HTTPS_URL.fullmatch(issuer + ("" if issuer.count("/") > 2 else "/x")):
-            raise SpecValueError(f'the string "{issuer}" is not an https:// URL', "https://idp.example.com")
-        return issuer
-
-
-class EksArgoCdSpec(SpecModel):
-    """AWS's managed Argo CD (EKS capability): sign-in through IAM Identity Center."""
-
-    identity_center_instance_arn: Annotated[
-        str | None,
-        _matches(
-            r"arn:aws[a-z-]*:sso:::instance/ssoins-[a-f0-9]{16}",
-            "an IAM Identity Center instance ARN",
-            "arn:aws:sso:::instance/ssoins-<16 hex digits>",
-        ),
-    ] = None
-    """arn:aws:sso:::instance/ssoins-…; required with agent eks-argocd."""
-    identity_center_region: str | None = None
-    """Region of the Identity Center instance; unset means the cluster's region."""
-    admin_group_ids: list[str] = Field(default_factory=list)
-    """Identity Center group ids mapped to Argo CD's ADMIN role."""
-    viewer_group_ids: list[str] = Field(default_factory=list)
-    """Identity Center group ids mapped to Argo CD's VIEWER role."""
 
 
 class GitOpsSpec(SpecModel):
@@ -240,12 +119,18 @@ class GitOpsSpec(SpecModel):
     source: Literal["git", "oci"] = "git"
     """git (default) or oci: an OCI artifact in ECR pulled with the cluster's IAM identity
     (Flux only), so no Git credentials live in the cluster."""
-    oci_tag: Annotated[str, _matches(OCI_TAG, "an OCI tag", "e.g. latest, main or v1.2.3")] = "latest"
+    oci_tag: Annotated[str, matches(OCI_TAG, "an OCI tag", "e.g. latest, main or v1.2.3")] = "latest"
     """source oci: the artifact tag the agent follows."""
     credentials: GitCredentialsSpec | None = None
     """How to authenticate to a private repository; unset for a public one."""
     interval: Annotated[
-        str, _matches(GO_DURATION, "a duration", "a Go duration such as 30s, 1m or 1h30m")
+        str,
+        matches(GO_DURATION, "a duration", "a Go duration such as 30s, 1m or 1h30m"),
+        check(
+            lambda v: duration_nanoseconds(v) <= MAX_GO_DURATION,
+            lambda v: f'the string "{v}" is longer than a Go duration can be',
+            "at most 2562047h47m16s (Flux reads the interval as a Go time.Duration, int64 nanoseconds)",
+        ),
     ] = "1m"
     """How often the agent checks the source (Go duration: 30s, 1m, 1h30m)."""
     webhook_receiver: bool = False
@@ -276,6 +161,15 @@ class GitOpsSpec(SpecModel):
     def _repo_url(cls, url: str | None) -> str | None:
         if url is None:
             return url
+        user_or_host = re.sub(r"^[a-z]+://", "", url)
+        if url.startswith("-") or user_or_host.startswith("-") or "@-" in url:
+            # git and ssh read an argument that starts with '-' as an option (--upload-pack=…,
+            # -oProxyCommand=…), so such a URL runs a command rather than naming a repository.
+            raise SpecValueError(
+                f'the string "{url}" starts like a command-line option',
+                "a URL whose scheme, user and host start with a letter or digit, "
+                "e.g. https://github.com/org/fleet.git",
+            )
         https = HTTPS_URL.fullmatch(url)
         if (https and https["userinfo"]) or re.match(r"(ssh|oci)://[^/@\s]*:[^/@\s]*@", url):
             raise SpecValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo
@@ -14,11 +15,11 @@ from components.iam_documents import RESERVED_ROLE_NAMES
 from components.spec.base import (
     SpecModel,
 )
-from components.spec.errors import (
-    describe,
-)
+from components.spec.errors import SpecValueError, describe
+from components.spec.gitops import GitOpsSpec
 from components.spec.syntax import (
     MAX_INLINE_POLICY,
+    MAX_MANAGED_POLICIES,
     POLICY_ARN,
     Namespace,
     check,
@@ -36,6 +37,47 @@ after = _model_validator(mode="after")
 POLICY_ALLOWED = 'an IAM policy: {Version: "2012-10-17", Statement: [{Effect, Action, Resource}, ...]}'
 ACTION = re.compile(r"\*|[a-z0-9-]+:[A-Za-z0-9*?]+")
 RESOURCE = re.compile(r"\*|arn:[^:\s]+:[^:\s]*:[^:\s]*:[^:\s]*:\S+")
+# IAM JSON policy grammar and condition operators
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html,
+# .../reference_policies_elements_condition_operators.html): a Sid is ASCII letters and
+# digits, unique in its policy; an operator is one of these, case-sensitive, optionally
+# with ...IfExists (not Null) and a ForAllValues:/ForAnyValue: set qualifier.
+# A maintained IAM linter was considered: parliament (PyPI, 1.6.4 of April 2025) knows this
+# grammar, but it loads its bundled snapshot of every IAM action when imported and reports
+# on actions and resources, which the guardrail rules already judge; the offline plan needs
+# only these few grammar rules, in microseconds, so they are written here with their source.
+SID = re.compile(r"[A-Za-z0-9]*")
+CONDITION_OPERATORS = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+]
+CONDITION_OPERATOR = re.compile(
+    r"(ForAllValues:|ForAnyValue:)?((" + "|".join(CONDITION_OPERATORS) + r")(IfExists)?|Null)"
+)
 
 
 def _strings(value: Any, test: re.Pattern[str], what: str, allowed: str, key: str) -> None:
@@ -75,7 +117,7 @@ class PolicyStatement(SpecModel):
     """Not allowed: an identity policy names no principal."""
 
     @after
-    def _grammar(self) -> PolicyStatement:
+    def _grammar(self, info: ValidationInfo) -> PolicyStatement:
         for key in ("principal", "not_principal"):
             if getattr(self, key) is not None:
                 raise fail(
@@ -83,6 +125,11 @@ class PolicyStatement(SpecModel):
                     "leave it out: the role's trust policy says who assumes it",
                     to_pascal(key),
                 )
+        if self.sid is not None and not SID.fullmatch(self.sid):
+            raise fail(f"{fmt(self.sid)} is not a statement id", "ASCII letters and digits only (IAM)", "Sid")
+        for key, other in (("Action", "NotAction"), ("Resource", "NotResource")):
+            if getattr(self, snake(key)) is not None and getattr(self, snake(other)) is not None:
+                raise fail(f"is set together with {other}", f"either {key} or {other}, not both (IAM)", other)
         if self.effect not in ("Allow", "Deny"):
             raise fail(f"is {fmt(self.effect)}", "Allow or Deny", "Effect")
         actions = "an action or list of actions, e.g. s3:GetObject"
@@ -100,7 +147,27 @@ class PolicyStatement(SpecModel):
             value = getattr(self, snake(key))
             if value is not None:
                 _strings(value, test, what, allowed, key)
+        for key in ("resource", "not_resource"):
+            value = getattr(self, key)
+            for i, arn in enumerate(value if isinstance(value, list) else [value]):
+                if isinstance(arn, str) and arn.startswith("arn:"):
+                    at = (to_pascal(key), i) if isinstance(value, list) else (to_pascal(key),)
+                    try:
+                        same_partition(arn.split(":")[1], info)
+                    except SpecValueError as err:
+                        raise fail(f"{fmt(arn)} {err.what}", err.allowed, *at) from None
         for operator, test in (self.condition or {}).items():
+            if not CONDITION_OPERATOR.fullmatch(operator):
+                folded = {o.lower(): o for o in CONDITION_OPERATORS}
+                close = folded.get(operator.removesuffix("IfExists").lower())
+                raise fail(
+                    f"{fmt(operator)} is not an IAM condition operator"
+                    + (f', did you mean "{close}"?' if close else ""),
+                    "an operator such as StringEquals, StringLike, ArnLike, Bool or Null, optionally "
+                    "…IfExists (not Null) and ForAllValues:/ForAnyValue: (case-sensitive)",
+                    "Condition",
+                    operator,
+                )
             for key, value in test.items():
                 for item in value if isinstance(value, list) else [value]:
                     if not isinstance(item, str | int | float | bool):
@@ -126,6 +193,16 @@ class PolicyDocument(SpecModel):
             raise fail(f"{fmt(self.version)} is not an IAM policy version", '"2012-10-17"', "Version")
         if not self.statement:
             raise fail("is missing or not a non-empty list", POLICY_ALLOWED, "Statement")
+        sids = [s.sid for s in self.statement]
+        for i, sid in enumerate(sids):
+            if sid and sid in sids[:i]:
+                raise fail(
+                    f"{fmt(sid)} is the Sid of another statement",
+                    "a Sid unique in the policy (IAM)",
+                    "Statement",
+                    i,
+                    "Sid",
+                )
         size = len(json.dumps(self.model_dump(by_alias=True, exclude_unset=True), separators=(",", ":")))
         if size > MAX_INLINE_POLICY:
             raise fail(
@@ -161,9 +238,15 @@ class IdentitySpec(SpecModel):
     """Namespace of the service account (DNS-1123 label)."""
     service_account: Annotated[str, dns("service account name")]
     """Service account name (DNS-1123 label); one identity per namespace/service account."""
-    managed_policy_arns: Annotated[list[Annotated[str, AfterValidator(_policy_arn)]], unique("policy")] = (
-        Field(default_factory=list)
-    )
+    managed_policy_arns: Annotated[
+        list[Annotated[str, AfterValidator(_policy_arn)]],
+        unique("policy"),
+        check(
+            lambda v: len(v) <= MAX_MANAGED_POLICIES,
+            lambda v: f"lists {len(v)} policies",
+            f"at most {MAX_MANAGED_POLICIES} (IAM's default quota of managed policies on one role)",
+        ),
+    ] = Field(default_factory=list)
     """Managed policies attached to the role (arn:aws:iam::aws:policy/… or an account's)."""
     policy_document: PolicyDocument | None = Field(default=None, alias="policy")
     """Inline IAM policy document (Version/Statement); `policy` gives it as written."""
@@ -181,3 +264,25 @@ class IdentitySpec(SpecModel):
         if not self.managed_policy_arns and self.policy_document is None:
             raise fail("grants nothing", "managedPolicyArns, an inline policy, or both")
         return self
+
+
+# Service accounts the components give an IAM role of their own: the EBS CSI driver's
+# (components.addons.EBS_CSI_SERVICE_ACCOUNT) and the Flux controllers'
+# (components.gitops.flux_identities); a test checks these names against theirs.
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+FLUX_NAMESPACE = "flux-system"
+
+
+def bound_service_accounts(addons: Iterable[str], gitops: GitOpsSpec) -> dict[tuple[str, str], str]:
+    """(namespace, service account) -> what binds it, for the roles the components create."""
+    taken: dict[tuple[str, str], str] = {}
+    if "aws-ebs-csi-driver" in addons:
+        taken[EBS_CSI_SERVICE_ACCOUNT] = "the aws-ebs-csi-driver add-on"
+    if gitops.agent == "flux":
+        if gitops.sops.enabled:
+            taken[(FLUX_NAMESPACE, "kustomize-controller")] = "gitops.sops"
+        if gitops.image_automation:
+            taken[(FLUX_NAMESPACE, "image-reflector-controller")] = "gitops.imageAutomation"
+        if gitops.source == "oci":
+            taken[(FLUX_NAMESPACE, "source-controller")] = "gitops.source oci"
+    return taken

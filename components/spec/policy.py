@@ -8,6 +8,7 @@ kept here too (`RULE_IDS`); a test checks they equal the rules the package defin
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -38,6 +39,12 @@ RULE_IDS: tuple[str, ...] = (
 )
 
 
+def _readable(text: str) -> bool:
+    # A reason of zero-width spaces, a BOM, an RTL override, a braille blank or a lone
+    # combining mark prints as nothing: the plan would show a waiver with no reason.
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
 class WaiverSpec(SpecModel):
     """One rule a stack relaxes, and why."""
 
@@ -50,6 +57,11 @@ class WaiverSpec(SpecModel):
         str,
         AfterValidator(str.strip),
         check(bool, lambda _: "is empty", "a sentence saying why this stack needs the waiver"),
+        check(
+            _readable,
+            lambda _: "has no letter or digit (only invisible or formatting characters)",
+            "a sentence saying why this stack needs the waiver",
+        ),
     ]
     """Why the stack needs it (printed by every plan); must not be empty."""
     resource: Annotated[

@@ -10,13 +10,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ValidationInfo
 
 from components.spec.base import DNS_LABEL, DNS_LABEL_ALLOWED, PROJECT, SECRET_PLACEHOLDER, SecretValue
-from components.spec.data import region_partition
+from components.spec.data import known_region, region_partition
 from components.spec.errors import SpecValueError
 
 # --- patterns (ASCII only: `[0-9]`, never `\d`; always fullmatch) and limits -----------
@@ -37,20 +38,11 @@ PRINCIPAL_ARN = re.compile(
 POLICY_ARN = re.compile(
     rf"arn:{PARTITION}:iam::(aws|[0-9]{{12}}):policy(/[!-.0-~]+)*/[A-Za-z0-9+=,.@_-]{{1,128}}"
 )
-ACCESS_POLICY_ARN = re.compile(rf"arn:{PARTITION}:eks::aws:cluster-access-policy/[A-Za-z0-9]+")
-# Short names of the EKS access policies an admin entry plausibly uses (AWS also ships
-# policies for Auto Mode nodes and add-ons, which are not for people).
-ACCESS_POLICIES = (
-    "AmazonEKSAdminPolicy",
-    "AmazonEKSAdminViewPolicy",
-    "AmazonEKSClusterAdminPolicy",
-    "AmazonEKSEditPolicy",
-    "AmazonEKSViewPolicy",
+ACCESS_POLICY_ARN = re.compile(
+    rf"arn:(?P<partition>{PARTITION}):eks::aws:cluster-access-policy/(?P<name>[A-Za-z0-9]+)"
 )
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9-]+")
-# Graviton (arm64) families carry a "g" right after the generation digit: m7g, c6gn, t4g, r8gd.
-ARM_FAMILY = re.compile(r"(a1|[a-z]+[0-9]+g[a-z]*)\.")
 # Linux managed node group AMI types of the EKS API for the supported versions. AL2 ends
 # with Kubernetes 1.32; CUSTOM needs a launch template image and Windows needs extra
 # cluster setup — neither is built by this project.
@@ -84,6 +76,25 @@ RESERVED_TAG_PREFIX = f"{PROJECT}:"
 MAX_GROUP_NODES = 1000
 # IAM's limit on a role's inline policies, counted without whitespace (IAM quotas page).
 MAX_INLINE_POLICY = 10_240
+# IAM's default quota of managed policies attached to one role ("Managed policies attached to
+# an IAM role", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+MAX_MANAGED_POLICIES = 20
+# EKS CreateNodegroup: at most 50 taints; label keys and values, taint keys and values at
+# most 63 characters each, the whole key (prefix included), and label values at least 1
+# (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html,
+# API_Taint.html, API_UpdateLabelsPayload.html).
+MAX_TAINTS = 50
+# EKS's limit on an endpoint's publicAccessCidrs (VpcConfigRequest; "Cluster API server
+# endpoint", https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html).
+MAX_PUBLIC_ACCESS_CIDRS = 40
+EKS_LABEL_LENGTH = 63
+# Kubernetes reserves these label prefixes (and their subdomains, node-role.kubernetes.io/…)
+# for its own components; EKS refuses them on a node group ("Label cannot contain reserved
+# prefixes", https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html).
+RESERVED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io")
+# A node group's name is `<name>-` plus the 26-character unique suffix of a name prefix
+# (terraform-plugin-sdk id.UniqueIDSuffixLength), and EKS takes nodegroupName up to 63.
+MAX_NODE_GROUP_NAME = 63 - 1 - 26
 
 
 def check(test: Callable[[Any], bool], what: Callable[[Any], str], allowed: str) -> AfterValidator:
@@ -173,4 +184,42 @@ def snake(key: str) -> str:
 def region_name(value: str) -> str:
     if region_partition(value) is None:
         raise fail(f"{fmt(value)} is not an AWS region name", "a region such as eu-west-1")
+    if not known_region(value):
+        # A name of the right shape that AWS has not opened (eu-west-9): nothing could be created.
+        raise fail(
+            f"{fmt(value)} is not a region AWS has opened",
+            "a region listed in components/data/aws_regions.json, such as eu-west-1",
+        )
     return value
+
+
+# Characters that end or break a line (U+2028 LINE SEPARATOR, U+0085 NEXT LINE…) or are
+# control characters: no name, path, URL or reason of the spec holds one, and each would
+# reach a Kubernetes object, a Git command or a log line where it splits or hides text.
+_LINE_BREAKS = {"\u0085", "\u2028", "\u2029"}
+
+
+def control_characters(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(key path, character) for the first control or line-break character of each string in `value`."""
+    if isinstance(value, str):
+        bad = next((c for c in value if unicodedata.category(c) == "Cc" or c in _LINE_BREAKS), None)
+        if bad is not None:
+            yield path, bad
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from control_characters(key, (*path, str(key)))
+            yield from control_characters(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from control_characters(item, (*path, i))
+
+
+def character_name(char: str) -> str:
+    """`U+2028 (LINE SEPARATOR)` for a character a line cannot show as itself, `";"` otherwise."""
+    return (
+        f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+        if not char.isprintable() or not char.isascii()
+        else f'"{char}"'
+    )

@@ -21,7 +21,7 @@ file and the key; the reader raises `SpecError` with all of them before anything
 from __future__ import annotations
 
 import difflib
-import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -30,53 +30,28 @@ import yaml
 from components.spec.base import PROJECT, SecretValue
 from components.spec.environment import TOP_LEVEL_KEYS
 from components.spec.errors import SpecError
+from components.spec.read.yaml_nodes import (
+    BOOL,
+    FLOAT,
+    INT,
+    NULL,
+    SPECIAL_FLOAT,
+    STR,
+    compose,
+    core_tag,
+    explicit_tag,
+    short_tag,
+    show,
+)
 
 MAX_VALUES = 10_000
 """Values a stack file may hold after alias expansion (the shipped stacks hold ~200)."""
 STACK_FILE_KEYS = ("config", "encryptedkey", "encryptionsalt", "environment", "secretsprovider")
 """Top-level keys of a Pulumi stack file (pulumi/pulumi sdk/go/common/workspace/project.go)."""
 
-_STR, _NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("str", "null", "bool", "int", "float"))
-_CORE = (
-    (_NULL, re.compile(r"~|null|Null|NULL|")),
-    (_BOOL, re.compile(r"true|True|TRUE|false|False|FALSE")),
-    (_INT, re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")),
-    (_FLOAT, re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")),
-)
-_SPECIAL_FLOAT = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
-
 
 class _TooBig(Exception):
     pass
-
-
-def _core_tag(node: yaml.ScalarNode) -> str:
-    """The tag YAML 1.2's core schema gives a scalar (quoted scalars are strings)."""
-    if node.style is None:
-        for tag, pattern in _CORE:
-            if pattern.fullmatch(node.value):
-                return tag
-        if _SPECIAL_FLOAT.fullmatch(node.value):
-            return _FLOAT
-    return _STR
-
-
-def _explicit_tag(node: yaml.Node) -> str | None:
-    """The tag the user wrote, if it differs from what YAML would infer (and is not !!str)."""
-    if isinstance(node, yaml.ScalarNode):
-        implicit = yaml.SafeLoader.resolve(
-            yaml.SafeLoader,  # type: ignore[arg-type]
-            yaml.ScalarNode,
-            node.value,
-            (node.style is None, node.style is not None),
-        )
-        return None if node.tag in (implicit, _STR) else node.tag
-    implicit = "tag:yaml.org,2002:seq" if isinstance(node, yaml.SequenceNode) else "tag:yaml.org,2002:map"
-    return None if node.tag == implicit else node.tag
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 class _Reader:
@@ -96,11 +71,11 @@ class _Reader:
         self.count += 1
         if self.count > MAX_VALUES:
             raise _TooBig(key)
-        tag = _explicit_tag(node)
+        tag = explicit_tag(node)
         if tag is not None:
             self.problem(
                 key,
-                f"has the YAML tag {_short_tag(tag)}, which a stack file cannot use",
+                f"has the YAML tag {short_tag(tag)}, which a stack file cannot use",
                 "a plain value",
                 node,
             )
@@ -122,18 +97,18 @@ class _Reader:
             self.open.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode, key: str) -> Any:
-        if node.tag == _STR:  # quoted, !!str, or plain text no schema reads otherwise
+        if node.tag == STR:  # quoted, !!str, or plain text no schema reads otherwise
             return node.value
-        tag = _core_tag(node)
+        tag = core_tag(node)
         text = node.value
-        if tag == _NULL:
+        if tag == NULL:
             return None
-        if tag == _BOOL:
+        if tag == BOOL:
             return text.lower() == "true"
-        if tag == _INT:
+        if tag == INT:
             return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
-        if tag == _FLOAT:
-            if _SPECIAL_FLOAT.fullmatch(text):
+        if tag == FLOAT:
+            if SPECIAL_FLOAT.fullmatch(text):
                 self.problem(key, f"is {text}, which JSON (how Pulumi passes config) cannot hold", "a number")
                 return None
             return float(text)
@@ -151,10 +126,10 @@ class _Reader:
                 kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
                 self.problem(key, f"has {kind} as a key", "string keys", key_node)
                 continue
-            tag = _explicit_tag(key_node) or _core_tag(key_node)
-            if tag != _STR:
-                reads = {_NULL: "null", _BOOL: "a boolean", _INT: "a number", _FLOAT: "a number"}
-                what = reads.get(tag, f"the YAML tag {_short_tag(tag)}")
+            tag = explicit_tag(key_node) or core_tag(key_node)
+            if tag != STR:
+                reads = {NULL: "null", BOOL: "a boolean", INT: "a number", FLOAT: "a number"}
+                what = reads.get(tag, f"the YAML tag {short_tag(tag)}")
                 self.problem(
                     key,
                     f"has the key {key_node.value or '~'}, which YAML reads as {what}",
@@ -178,11 +153,7 @@ class _Reader:
         items = self.keys(node, key)
         if [name for name, _, _ in items] == ["secure"] and len(node.value) == 1:
             secure = items[0][2]
-            if (
-                isinstance(secure, yaml.ScalarNode)
-                and _core_tag(secure) == _STR
-                and not _explicit_tag(secure)
-            ):
+            if isinstance(secure, yaml.ScalarNode) and core_tag(secure) == STR and not explicit_tag(secure):
                 return SecretValue(secure.value)
             self.problem(
                 f"{key}.secure", "is not a ciphertext string", "set it with pulumi config set --secret"
@@ -191,38 +162,16 @@ class _Reader:
         return {name: self.value(value, f"{key}.{name}") for name, _, value in items}
 
 
-def _compose(path: Path, what: str) -> yaml.Node | None:
-    """The file's YAML node tree (aliases not expanded), or SpecError naming the file."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SpecError(
-            [f"{path}: cannot read the {what} ({exc.strerror}); create it or check the path"]
-        ) from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SpecError([f"{path}: is UTF-16 text; save the file as UTF-8"])
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SpecError(
-            [f"{path}:{line}: is not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8"]
-        ) from None
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise SpecError([yaml_error_line(path, exc)]) from None
-    except RecursionError:
-        raise SpecError([f"{path}: nests lists or mappings too deeply; a flat stack file"]) from None
+# Letters of other scripts that look like Latin ones (from Unicode's confusables, for a-z).
+_LATIN_LOOKALIKES = str.maketrans(
+    "\u0430\u0435\u0456\u0458\u043a\u043e\u0440\u0455\u0442\u0445\u0443\u0441\u0501\u0261\u0585",
+    "aeijkopstxycdgo",
+)
 
 
-def yaml_error_line(path: Path | str, exc: yaml.YAMLError) -> str:
-    """One line for a YAML syntax error, with the line number when YAML knows it."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        return f"{where}: not valid YAML ({exc.problem or exc.context}); fix the syntax"
-    return f"{path}: not valid YAML ({' '.join(str(exc).split())}); fix the syntax"
+def _looks_like(word: str, target: str) -> bool:
+    skeleton = unicodedata.normalize("NFKC", word).casefold().translate(_LATIN_LOOKALIKES)
+    return skeleton == target or _near(skeleton, target)
 
 
 def _near(word: str, target: str) -> bool:
@@ -250,7 +199,7 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
     Keys of other namespaces (`aws:region`) are left out, except that `aws:region` must
     match `eksgitops:region`. Raises SpecError listing every problem of the file.
     """
-    root = _compose(path, "stack file")
+    root = compose(path, "stack file")
     reader = _Reader(str(path))
     if root is None:
         return {}
@@ -278,6 +227,18 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
             if namespace not in ("", PROJECT):
                 if ":" in namespace:
                     reader.problem(name, "is not a Pulumi config key", "<namespace>:<name>", key_node)
+                elif not namespace.isascii():
+                    # Pulumi project names are ASCII, so no program reads this namespace: it is a
+                    # look-alike (a Cyrillic i U+0456, full-width letters) of a real one, most likely ours.
+                    odd = next(c for c in namespace if not c.isascii())
+                    guess = f', did you mean "{PROJECT}:{short}"?' if _looks_like(namespace, PROJECT) else ""
+                    reader.problem(
+                        name,
+                        f'is in namespace "{namespace}", whose character U+{ord(odd):04X} '
+                        f"({unicodedata.name(odd, 'unnamed')}) no Pulumi project name has{guess}",
+                        f"keys of this project start with {PROJECT}: (ASCII)",
+                        key_node,
+                    )
                 elif _near(namespace, PROJECT):
                     reader.problem(
                         name,
@@ -295,11 +256,11 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
                 )
                 continue
             if isinstance(value_node, yaml.ScalarNode):
-                tag = _explicit_tag(value_node)
+                tag = explicit_tag(value_node)
                 if tag is not None:
                     reader.problem(
                         f"{PROJECT}:{short}",
-                        f"has the YAML tag {_short_tag(tag)}, which a stack file cannot use",
+                        f"has the YAML tag {short_tag(tag)}, which a stack file cannot use",
                         "a plain value",
                         value_node,
                     )
@@ -310,7 +271,7 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
             else:
                 raw[short] = _build(reader, value_node, f"{PROJECT}:{short}")
     elif config_node is not None and not (
-        isinstance(config_node, yaml.ScalarNode) and _core_tag(config_node) == _NULL
+        isinstance(config_node, yaml.ScalarNode) and core_tag(config_node) == NULL
     ):
         reader.problem("config", "is not a mapping", "a mapping of <namespace>:<key>: value")
     if len(regions) == 2 and regions["aws:region"] != regions["region"]:
@@ -321,7 +282,7 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
         )
     if reader.lines:
         raise SpecError(reader.lines)
-    return raw
+    return show(raw)
 
 
 def project_config_defaults(path: Path) -> dict[str, Any]:
@@ -330,7 +291,7 @@ def project_config_defaults(path: Path) -> dict[str, Any]:
     Pulumi merges them into every stack's config before the program runs, so an offline
     reader overlays the stack file's values on these.
     """
-    root = _compose(path, "project file")
+    root = compose(path, "project file")
     reader = _Reader(str(path))
     data = _build(reader, root, "") if root is not None else {}
     if reader.lines:
@@ -348,7 +309,7 @@ def project_config_defaults(path: Path) -> dict[str, Any]:
                 defaults[short] = decl["default"]
         else:
             defaults[short] = decl  # shorthand `key: value` is a default for project keys
-    return defaults
+    return show(defaults)
 
 
 def stack_config(stack_file: Path, project_file: Path) -> dict[str, Any]:

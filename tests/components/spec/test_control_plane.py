@@ -152,3 +152,28 @@ def _loads_or_reports(raw: dict[str, Any]) -> None:
 )
 def test_any_control_plane_value_loads_or_is_reported_in_lines(control):
     _loads_or_reports(minimal(controlPlane=control))
+
+
+# --- EKS's 40 public access CIDRs, counting the NAT /32s ------------------------------
+
+
+def _public(count: int, **network: Any) -> dict[str, Any]:
+    cidrs = [f"198.51.100.{i}/32" for i in range(count)]
+    endpoint = {"privateAccess": False, "publicAccess": True, "publicAccessCidrs": cidrs}
+    return minimal(endpoint=endpoint, network={"azCount": 3, **network})
+
+
+def test_public_cidrs_count_the_nat_addresses_the_components_add() -> None:
+    load_spec(_public(37), stack="test", source=SRC)  # and 3 NAT gateways: 40
+    line = one_error(_public(38), "endpoint.publicAccessCidrs")
+    assert "lists 38 CIDRs and the 3 NAT /32s the components add: 41 in all; at most 40" in line
+    load_spec(_public(39, natGateways="single"), stack="test", source=SRC)
+    one_error(_public(40, natGateways="single"), "endpoint.publicAccessCidrs")
+
+
+def test_with_the_private_endpoint_only_the_listed_cidrs_count() -> None:
+    raw = _public(40)
+    raw["endpoint"]["privateAccess"] = True
+    load_spec(raw, stack="test", source=SRC)
+    raw["endpoint"]["publicAccessCidrs"].append("198.51.100.200/32")
+    assert "41 in all" in one_error(raw, "endpoint.publicAccessCidrs")

@@ -754,3 +754,38 @@ def test_unclear_messages_of_issue_6_are_clear() -> None:
     assert "did you mean" not in line
     line = one_error(minimal(network={"privateSubnetPrefix": 17}), "network.vpcCidr", "")
     assert "a VPC of /" not in line  # no VPC larger than /16 exists to suggest
+
+
+# --- tag keys by case, and characters that break a line ----------------------------------
+
+
+def test_tag_keys_that_differ_only_by_case_are_refused() -> None:
+    one_error(
+        minimal(tags={"team": "a", "Team": "b"}), "tags.Team", 'differs from the key "team" only by case'
+    )
+    assert load_spec(minimal(tags={"team": "a", "owner": "A"}), stack="test", source=SRC).tags["owner"] == "A"
+
+
+@pytest.mark.parametrize(
+    ("override", "path", "char"),
+    [
+        ({"gitops": {**FLEET, "path": "clusters/a\nb"}}, "gitops.path", "U+000A"),
+        ({"gitops": {**FLEET, "branch": "main\u2028x"}}, "gitops.branch", "U+2028"),
+        ({"tags": {"team": "a\u0085"}}, "tags.team", "U+0085"),
+        (
+            {"policy": {"waivers": [{"rule": "EKS-ENDPOINT", "reason": "ok\u2029then"}]}},
+            "policy.waivers[0].reason",
+            "U+2029",
+        ),
+    ],
+)
+def test_a_control_or_line_break_character_names_its_key(
+    override: dict[str, Any], path: str, char: str
+) -> None:
+    one_error(minimal(**override), path, char)
+
+
+def test_a_line_separator_quoted_in_a_line_is_shown_escaped() -> None:
+    lines = errors(minimal(gitops={**FLEET, "branch": "a..\u2028\u0085b\u2029"}))
+    assert len(lines) == 1 and "\\u2028\\x85b\\u2029" in lines[0], lines
+    assert len(lines[0].splitlines()) == 1

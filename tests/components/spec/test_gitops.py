@@ -400,3 +400,133 @@ def test_the_agents_role_names_are_reserved(name: str) -> None:
     with pytest.raises(SpecError) as caught:
         spec_for({"repoUrl": FLEET_HTTPS}, identities=[identity])
     assert [line for line in caught.value.lines if "identities[0].name" in line]
+
+
+# --- what git, ssh and Flux themselves refuse ------------------------------------------
+
+GIT_NAMES = [
+    "main",
+    "release/1.2",
+    "HEAD",
+    "a..b",
+    "x.lock",
+    "-x",
+    "a b",
+    "a~b",
+    "a/.b",
+    "x/",
+    "a//b",
+    "HEAD/x",
+]
+
+
+@pytest.mark.parametrize("name", GIT_NAMES)
+def test_branch_names_agree_with_git(name: str) -> None:
+    """valid_ref_name says what `git check-ref-format --branch` says."""
+    import subprocess
+
+    from components.spec.gitops import valid_ref_name
+
+    git = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, check=False)
+    assert valid_ref_name(name) == (git.returncode == 0), name
+
+
+@pytest.mark.parametrize(
+    ("gitops", "key", "phrase"),
+    [
+        ({"branch": "HEAD"}, "gitops.branch", "is not a valid Git branch name"),
+        ({"interval": "2562048h"}, "gitops.interval", "longer than a Go duration can be"),
+        ({"interval": "2562047h47m17s"}, "gitops.interval", "longer than a Go duration can be"),
+        ({"path": "clusters/qa\r"}, "gitops.path", "U+000D"),
+        ({"repoUrl": "--upload-pack=touch /tmp/x"}, "gitops.repoUrl", "starts like a command-line option"),
+        (
+            {"repoUrl": "-oProxyCommand=x@host:org/fleet"},
+            "gitops.repoUrl",
+            "starts like a command-line option",
+        ),
+        ({"repoUrl": "ssh://-oProxyCommand=x/fleet"}, "gitops.repoUrl", "starts like a command-line option"),
+        ({"repoUrl": "https://-x.example.com/fleet"}, "gitops.repoUrl", "starts like a command-line option"),
+    ],
+)
+def test_values_git_and_flux_refuse(gitops: dict[str, Any], key: str, phrase: str) -> None:
+    lines = errors({"repoUrl": "https://github.com/example/fleet.git", **gitops})
+    assert len(lines) == 1 and lines[0].startswith(f"{SOURCE}: eksgitops:{key}: ") and phrase in lines[0], (
+        lines
+    )
+
+
+def test_the_longest_go_duration_and_plain_urls_load() -> None:
+    spec = spec_for({"repoUrl": "https://github.com/example/fleet-x.git", "interval": "2562047h47m16s"})
+    assert spec.gitops.interval == "2562047h47m16s"
+    spec_for({"repoUrl": "git@github.com:org/-fleet.git", "credentials": SSH_CREDS})
+
+
+@pytest.mark.parametrize(
+    ("app_id", "ok"), [(1, True), (2**63 - 1, True), (0, False), (-5, False), (2**63, False)]
+)
+def test_github_app_ids_are_positive_64_bit(app_id: int, ok: bool) -> None:
+    gitops = {
+        "repoUrl": "https://github.com/example/fleet.git",
+        "credentials": {**APP_CREDS, "appId": app_id},
+    }
+    if ok:
+        assert spec_for(gitops).gitops.credentials.app_id == app_id  # type: ignore[union-attr]
+    else:
+        (line,) = errors(gitops)
+        assert (
+            line.startswith(f"{SOURCE}: eksgitops:gitops.credentials.appId: ") and "not a GitHub id" in line
+        )
+
+
+def test_a_username_with_a_newline_is_errors() -> None:
+    creds = {**HTTPS_CREDS, "username": "oauth2\nX-Injected: 1"}
+    (line,) = errors({"repoUrl": "https://gitlab.com/example/fleet.git", "credentials": creds})
+    assert line.startswith(f"{SOURCE}: eksgitops:gitops.credentials.username: ") and "U+000A" in line
+    creds["username"] = "oauth2"
+    spec_for({"repoUrl": "https://gitlab.com/example/fleet.git", "credentials": creds})
+
+
+def test_known_hosts_keep_their_lines() -> None:
+    gitops = {
+        "repoUrl": "git@github.com:org/fleet.git",
+        "credentials": {**SSH_CREDS, "knownHosts": KNOWN_HOSTS * 2},
+    }
+    assert spec_for(gitops).gitops.credentials is not None
+
+
+@pytest.mark.parametrize(
+    ("region", "phrase"),
+    [
+        ("mars-1", "not an AWS region name"),
+        ("eu-west-9", "not a region AWS has opened"),
+        ("cn-north-1", "is in partition aws-cn"),
+    ],
+)
+def test_the_identity_center_region_is_a_region_of_the_partition(region: str, phrase: str) -> None:
+    gitops = {
+        "agent": "eks-argocd",
+        "repoUrl": "https://github.com/example/fleet.git",
+        "eksArgocd": {"identityCenterInstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef"},
+    }
+    assert spec_for(gitops).gitops.eks_argocd.identity_center_region is None
+    gitops["eksArgocd"]["identityCenterRegion"] = "us-east-1"  # type: ignore[index]
+    spec_for(gitops)
+    gitops["eksArgocd"]["identityCenterRegion"] = region  # type: ignore[index]
+    (line,) = errors(gitops)
+    assert line.startswith(f"{SOURCE}: eksgitops:gitops.eksArgocd.identityCenterRegion: ") and phrase in line
+
+
+def test_the_sops_key_is_in_a_region_of_the_partition() -> None:
+    key = "arn:aws:kms:{}:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
+    gitops: dict[str, Any] = {"repoUrl": "https://github.com/example/fleet.git", "sops": {"enabled": True}}
+    gitops["sops"]["kmsKeyArn"] = key.format("us-east-1")
+    spec_for(gitops)
+    gitops["sops"]["kmsKeyArn"] = key.format("eu-west-9")
+    (line,) = errors(gitops)
+    assert (
+        line.startswith(f"{SOURCE}: eksgitops:gitops.sops.kmsKeyArn: ")
+        and "not a region AWS has opened" in line
+    )
+    gitops["sops"]["kmsKeyArn"] = key.format("cn-north-1").replace("arn:aws:", "arn:aws-cn:")
+    (line,) = errors(gitops)
+    assert "is in partition aws-cn" in line, line

@@ -209,3 +209,72 @@ def test_stack_config_names_the_project_file_when_it_is_wrong(tmp_path: Path) ->
     assert info.value.lines == [
         f"{tmp_path / 'Pulumi.yaml'}: config: is not a mapping; a mapping of <namespace>:<key> declarations"
     ]
+
+
+# --- explicit tags, look-alike namespaces, line separators and deep nesting ----------------
+
+
+@pytest.mark.parametrize(
+    ("value", "tag"),
+    [("!!timestamp 2024-01-01", "!!timestamp"), ("!!int 3", "!!int"), ("!!bool true", "!!bool")],
+)
+def test_an_explicit_tag_on_a_scalar_is_refused(tmp_path: Path, value: str, tag: str) -> None:
+    one_line(
+        tmp_path,
+        HEAD + f"  eksgitops:tags:\n    born: {value}\n",
+        "eksgitops:tags.born",
+        f"has the YAML tag {tag}",
+    )
+    one_line(
+        tmp_path,
+        HEAD + f"  eksgitops:clusterName: {value}\n",
+        "eksgitops:clusterName",
+        f"has the YAML tag {tag}",
+    )
+
+
+def test_str_tags_and_plain_dates_stay_strings(tmp_path: Path) -> None:
+    raw = read(tmp_path, HEAD + "  eksgitops:tags:\n    born: 2024-01-01\n    n: !!str 3\n")
+    assert raw["tags"] == {"born": "2024-01-01", "n": "3"}
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    ["eksg\u0456tops", "\uff45\uff4b\uff53\uff47\uff49\uff54\uff4f\uff50\uff53", "\u0435ksgitops"],
+)
+def test_a_look_alike_namespace_is_refused(tmp_path: Path, namespace: str) -> None:
+    line = one_line(
+        tmp_path,
+        HEAD + f"  {namespace}:tags:\n    team: a\n",
+        f"{namespace}:tags",
+        "no Pulumi project name has",
+    )
+    assert 'did you mean "eksgitops:tags"?' in line
+
+
+def test_other_ascii_namespaces_are_left_to_their_programs(tmp_path: Path) -> None:
+    assert read(tmp_path, HEAD + "  kubernetes:context: x\n") == {"region": "eu-west-1"}
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\u0085"])
+def test_a_line_separator_in_a_value_reaches_the_spec_as_itself(tmp_path: Path, char: str) -> None:
+    raw = read(tmp_path, HEAD + f'  eksgitops:tags:\n    team: "a{char}b"\n')
+    assert raw["tags"] == {"team": f"a{char}b"}
+    source = str(tmp_path / "Pulumi.test.yaml")
+    with pytest.raises(SpecError) as info:
+        load_spec({**raw, "nodeGroups": [{"name": "g"}]}, stack="test", source=source)
+    assert any(
+        f"eksgitops:tags.team: value has characters AWS refuses (U+{ord(char):04X}" in line
+        for line in info.value.lines
+    )
+
+
+def test_deep_nesting_names_the_key_where_it_happens(tmp_path: Path) -> None:
+    deep = "[" * 40 + "]" * 40
+    text = HEAD + "  eksgitops:identities:\n    - name: a\n      policy:\n        Statement:\n"
+    text += f"          - Condition:\n              StringEquals:\n                k: {deep}\n"
+    line = one_line(
+        tmp_path, text, "eksgitops:identities[0].policy.Statement[0].Condition.StringEquals.k", "nests more"
+    )
+    assert "(line 9)" in line
+    read(tmp_path, HEAD + "  eksgitops:tags:\n    team: " + "[" * 20 + "]" * 20 + "\n")
