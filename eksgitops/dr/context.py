@@ -99,14 +99,16 @@ def load_stack(
     command: str,
     region: str | None = None,
     drill: bool = False,
+    program: str = "eksgitops dr",
 ) -> StackContext:
     """Read and validate `stacks/Pulumi.<stack>.yaml` (over Pulumi.yaml's defaults), as Pulumi would.
 
     `region` moves the environment to another region (the region-lost scenario): zones
     named in the spec keep their letter (eu-west-1a -> eu-central-1a). `drill` makes the
-    parallel stack `<stack>-drill` with its own cluster name.
+    parallel stack `<stack>-drill` with its own cluster name. `program` starts every message
+    (another command group, such as `eksgitops upgrade`, reads stacks the same way).
     """
-    prefix = f"eksgitops dr {command}"
+    prefix = f"{program} {command}"
     if not DNS_LABEL.fullmatch(stack) or len(stack) > 63:
         raise DrUsageError(
             f"{prefix}: STACK {stack!r}: not a stack name; a DNS-1123 label such as dev (a-z, 0-9, -)"

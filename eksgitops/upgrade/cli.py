@@ -1,0 +1,134 @@
+"""`eksgitops upgrade …`: check a stack for the next Kubernetes minor, then apply it.
+
+Exit codes: 0 ready (or done); 1 blocked, each blocker one line (or a phase failed); 2 a
+mistake on the command line or in the stack file, before anything is read from Git or AWS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eksgitops.dr.context import DrUsageError, StackContext, load_stack
+from eksgitops.dr.options import StackArg, StacksDirOpt
+from eksgitops.upgrade import versions
+
+app = typer.Typer(
+    name="upgrade",
+    help="Upgrade a stack to the next Kubernetes minor: check offline first, then apply.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _group() -> None:
+    """Upgrade a stack to the next Kubernetes minor: check offline first, then apply."""
+
+
+ToOpt = Annotated[str, typer.Option("--to", help="Target Kubernetes minor, e.g. 1.36 (the next one).")]
+RepoOpt = Annotated[
+    str | None,
+    typer.Option("--repo", help="Fleet repository URL or path (default: the stack's gitops.repoUrl)."),
+]
+RevisionOpt = Annotated[
+    str | None, typer.Option("--revision", help="Branch, tag or commit (default: the stack's branch).")
+]
+InsightsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--insights", help="Also read EKS upgrade insights of the running cluster (needs AWS credentials)."
+    ),
+]
+
+
+def usage(lines: list[str] | str) -> typer.Exit:
+    for line in [lines] if isinstance(lines, str) else lines:
+        typer.echo(line, err=True)
+    return typer.Exit(code=2)
+
+
+def load_for_upgrade(command: str, stack: str, target: str, stacks_dir: Path) -> StackContext:
+    """The stack and a target that is a later minor; anything else is a usage mistake (exit 2)."""
+    prefix = f"eksgitops upgrade {command}"
+    if not versions.MINOR.fullmatch(target):
+        raise usage(f"{prefix}: --to {target!r}: not a Kubernetes minor; a version such as 1.36")
+    try:
+        ctx = load_stack(
+            stack,
+            stacks_dir=stacks_dir,
+            project_dir=Path("."),
+            build_dir=Path("build"),
+            command=command,
+            program="eksgitops upgrade",
+        )
+    except DrUsageError as err:
+        raise usage(err.lines) from None
+    current = ctx.spec.kubernetes_version
+    if versions.minor_number(target) <= versions.minor_number(current):
+        raise usage(
+            f"{prefix}: --to {target}: stack {stack} runs {current} already; a later minor "
+            f"(next: 1.{versions.minor_number(current) + 1}); EKS cannot downgrade a control plane"
+        )
+    return ctx
+
+
+@app.command()
+def check(
+    stack: StackArg,
+    to: ToOpt,
+    repo: RepoOpt = None,
+    revision: RevisionOpt = None,
+    insights: InsightsOpt = False,
+    stacks_dir: StacksDirOpt = Path("stacks"),
+) -> None:
+    """Is STACK ready for --to? Version path, add-ons, the fleet's APIs, node groups, guardrails."""
+    from components.gitops_spec import valid_ref_name
+    from eksgitops.fleet.credentials import CredentialError, Credentials
+    from eksgitops.upgrade.check import INFO, WARNING, run_check
+
+    if revision is not None and not valid_ref_name(revision):
+        raise usage(
+            f"eksgitops upgrade check: --revision {revision!r}: not a valid Git ref; a branch, tag or sha"
+        )
+    ctx = load_for_upgrade("check", stack, to, stacks_dir)
+    try:
+        creds = Credentials.load()
+    except CredentialError as exc:
+        raise usage(f"eksgitops upgrade check: Git credentials: {exc}") from None
+    result = run_check(ctx, to, repo=repo, revision=revision, creds=creds)
+    if insights:
+        _insights(result, ctx, to)
+    for severity in (INFO, WARNING):
+        for finding in result.findings:
+            if finding.severity == severity:
+                typer.echo(creds.scrub(finding.line()))
+    for finding in result.blockers:
+        typer.echo(creds.scrub(finding.line()), err=True)
+    where = f"{ctx.stack} {result.current} -> {to}"
+    if not result.ready:
+        typer.echo(f"upgrade check {where}: blocked by {len(result.blockers)} finding(s)", err=True)
+        raise typer.Exit(code=1)
+    warned = sum(f.severity == WARNING for f in result.findings)
+    typer.echo(f"upgrade check {where}: ready" + (f" ({warned} warning(s) to read)" if warned else ""))
+
+
+def _insights(result, ctx: StackContext, target: str) -> None:
+    from eksgitops.dr.aws import AwsClients, error_text
+    from eksgitops.upgrade.check import BLOCKER, INFO, WARNING
+    from eksgitops.upgrade.insights import read_insights
+
+    try:
+        found = read_insights(AwsClients(ctx.spec.region), ctx.spec.cluster_name, target)
+    except Exception as exc:  # no credentials, no cluster: our findings still stand
+        result.add(WARNING, "eks insights", f"not read: {error_text(exc)}")
+        return
+    if not found:
+        result.add(INFO, "eks insights", f"EKS lists no upgrade insight for {target} yet")
+    for item in found:
+        severity = {"ERROR": BLOCKER, "WARNING": WARNING}.get(item.status, INFO)
+        result.add(severity, "eks insights", item.line())
