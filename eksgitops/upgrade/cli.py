@@ -132,3 +132,108 @@ def _insights(result, ctx: StackContext, target: str) -> None:
     for item in found:
         severity = {"ERROR": BLOCKER, "WARNING": WARNING}.get(item.status, INFO)
         result.add(severity, "eks insights", item.line())
+
+
+StrategyOpt = Annotated[
+    str,
+    typer.Option(
+        "--strategy",
+        help="in-place: the stack's own cluster moves (the control plane cannot go back).",
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", help="Write the stack file and run the upgrade.")]
+STRATEGIES = ("in-place",)
+
+
+@app.command()
+def apply(
+    stack: StackArg,
+    to: ToOpt,
+    strategy: StrategyOpt = "in-place",
+    repo: RepoOpt = None,
+    revision: RevisionOpt = None,
+    yes: YesOpt = False,
+    timeout_control_plane: Annotated[
+        float, typer.Option("--timeout-control-plane", min=1, help="Seconds for the control plane.")
+    ] = 60 * 60,
+    timeout_addons: Annotated[
+        float, typer.Option("--timeout-addons", min=1, help="Seconds for the add-ons.")
+    ] = 20 * 60,
+    timeout_nodes: Annotated[
+        float, typer.Option("--timeout-nodes", min=1, help="Seconds for the nodes to move.")
+    ] = 60 * 60,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.01, help="Seconds between looks while waiting.")
+    ] = 15.0,
+    stacks_dir: StacksDirOpt = Path("stacks"),
+    out: Annotated[Path, typer.Option("--out", help="Build folder: reports go to upgrade/.")] = Path("build"),
+) -> None:
+    """Check, show the stack-file diff, and with --yes upgrade: control plane, add-ons, node groups."""
+    from components.gitops_spec import valid_ref_name
+    from eksgitops.dr import world as dr_world
+    from eksgitops.dr.options import RecoverySource
+    from eksgitops.dr.report import DrReport
+    from eksgitops.dr.session import Session
+    from eksgitops.fleet.credentials import CredentialError, Credentials
+    from eksgitops.upgrade.check import run_check
+    from eksgitops.upgrade.in_place import InPlaceDeps, PhaseTimeouts, run_in_place
+    from eksgitops.upgrade.stack_edit import StackEditError, version_edit
+    from eksgitops.upgrade.target_plan import plan_at
+
+    prefix = "eksgitops upgrade apply"
+    if strategy not in STRATEGIES:
+        raise usage(f"{prefix}: --strategy {strategy!r}: not a strategy; one of {', '.join(STRATEGIES)}")
+    if revision is not None and not valid_ref_name(revision):
+        raise usage(f"{prefix}: --revision {revision!r}: not a valid Git ref; a branch, tag or sha")
+    ctx = load_for_upgrade("apply", stack, to, stacks_dir)
+    try:
+        creds = Credentials.load()
+    except CredentialError as exc:
+        raise usage(f"{prefix}: Git credentials: {exc}") from None
+    result = run_check(ctx, to, repo=repo, revision=revision, creds=creds)
+    if not result.ready:
+        for finding in result.blockers:
+            typer.echo(creds.scrub(finding.line()), err=True)
+        typer.echo(
+            f"{prefix} {stack}: blocked by {len(result.blockers)} finding(s); nothing changed", err=True
+        )
+        raise typer.Exit(code=1)
+    defaults = {k: v for k, v in ctx.raw.items() if k not in _stack_keys(ctx)}
+    try:
+        edit = version_edit(ctx.stack_file, to, defaults, ctx.stack)
+    except StackEditError as exc:
+        raise usage(f"{prefix}: {exc}") from None
+    typer.echo(edit.diff(), nl=False)
+    if not yes:
+        typer.echo(f"{prefix} {stack}: nothing applied; review the diff, then run again with --yes")
+        return
+    plan = plan_at(ctx.raw, ctx.stack, str(ctx.stack_file), to, ctx.project_dir)
+    if plan.result is None or plan.spec is None:  # run_check passed, so the target validates
+        raise usage(plan.spec_errors or f"{prefix}: the target stack did not plan")
+    world = dr_world.default_world()
+    report = DrReport("upgrade", ctx.stack, world.clock, ctx.model())
+    report.facts.update({"from": result.current, "to": to, "strategy": strategy})
+    session = Session(
+        "apply", ctx, world, report, RecoverySource(), out, creds, "eksgitops upgrade", "upgrade"
+    )
+    with session.reported():
+        with report.phase("stack file") as phase:
+            edit.write()
+            phase.detail = f"{ctx.stack_file}: kubernetesVersion {result.current} -> {to}"
+        deps = InPlaceDeps(
+            world.workspace(ctx.project_dir, {}),
+            world.aws(ctx.spec.region),
+            world.cluster_api,
+            world.clock,
+            session.echo,
+        )
+        want = sum(g.desired_size for g in plan.spec.node_groups)
+        timeouts = PhaseTimeouts(timeout_control_plane, timeout_addons, timeout_nodes, poll)
+        run_in_place(ctx.stack, plan.spec.cluster_name, to, want, plan.result, deps, report, timeouts)
+        typer.echo(f"{prefix} {stack}: at {to} (control plane, add-ons, node groups)")
+
+
+def _stack_keys(ctx: StackContext) -> set[str]:
+    from components.spec import raw_config_from_stack_file
+
+    return set(raw_config_from_stack_file(ctx.stack_file))
