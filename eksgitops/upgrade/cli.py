@@ -6,6 +6,7 @@ mistake on the command line or in the stack file, before anything is read from G
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated
 
@@ -138,11 +139,47 @@ StrategyOpt = Annotated[
     str,
     typer.Option(
         "--strategy",
-        help="in-place: the stack's own cluster moves (the control plane cannot go back).",
+        help="in-place: the stack's own cluster moves (the control plane cannot go back); "
+        "blue-green: a new cluster STACK-green beside it, traffic moved by Route53 weights.",
     ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Write the stack file and run the upgrade.")]
-STRATEGIES = ("in-place",)
+STRATEGIES = ("in-place", "blue-green")
+ZoneOpt = Annotated[
+    str | None, typer.Option("--zone-id", help="Route53 hosted zone of --record (blue-green).")
+]
+RecordOpt = Annotated[
+    str | None, typer.Option("--record", help="Weighted record name, e.g. app.example.com (blue-green).")
+]
+EntryOpt = Annotated[
+    str | None,
+    typer.Option("--entry", help="Green's entry point service|ingress|gateway/NAMESPACE/NAME (blue-green)."),
+]
+StepsOpt = Annotated[str, typer.Option("--steps", help="Green's share per step, percent, ending in 100.")]
+HoldOpt = Annotated[float, typer.Option("--hold", min=0, help="Seconds at each step, watching green.")]
+FinalHoldOpt = Annotated[float, typer.Option("--final-hold", min=0, help="Seconds at 100% before blue goes.")]
+
+
+def parse_steps(prefix: str, text: str) -> tuple[int, ...]:
+    try:
+        steps = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        steps = ()
+    if not steps or steps[-1] != 100 or any(b <= a for a, b in itertools.pairwise(steps)) or steps[0] < 1:
+        raise usage(f"{prefix}: --steps {text!r}: not rising percentages ending in 100; e.g. 10,50,100")
+    return steps
+
+
+def check_entry(prefix: str, entry: str | None) -> str:
+    from eksgitops.upgrade.blue_green import ENTRY_KINDS
+
+    parts = (entry or "").split("/")
+    if len(parts) != 3 or parts[0] not in ENTRY_KINDS or not all(parts):
+        raise usage(
+            f"{prefix}: --entry {entry!r}: required for blue-green; "
+            f"{'|'.join(ENTRY_KINDS)}/NAMESPACE/NAME of green's load balancer"
+        )
+    return str(entry)
 
 
 @app.command()
@@ -153,6 +190,12 @@ def apply(
     repo: RepoOpt = None,
     revision: RevisionOpt = None,
     yes: YesOpt = False,
+    zone_id: ZoneOpt = None,
+    record: RecordOpt = None,
+    entry: EntryOpt = None,
+    steps: StepsOpt = "10,50,100",
+    hold: HoldOpt = 600.0,
+    final_hold: FinalHoldOpt = 1800.0,
     timeout_control_plane: Annotated[
         float, typer.Option("--timeout-control-plane", min=1, help="Seconds for the control plane.")
     ] = 60 * 60,
@@ -185,6 +228,15 @@ def apply(
         raise usage(f"{prefix}: --strategy {strategy!r}: not a strategy; one of {', '.join(STRATEGIES)}")
     if revision is not None and not valid_ref_name(revision):
         raise usage(f"{prefix}: --revision {revision!r}: not a valid Git ref; a branch, tag or sha")
+    shares, where = (), ""
+    if strategy == "blue-green":
+        shares = parse_steps(prefix, steps)
+        where = check_entry(prefix, entry)
+        if not zone_id or not record:
+            raise usage(
+                f"{prefix}: --zone-id and --record: required for blue-green; "
+                "the weighted record's zone and name"
+            )
     ctx = load_for_upgrade("apply", stack, to, stacks_dir)
     try:
         creds = Credentials.load()
@@ -198,6 +250,25 @@ def apply(
             f"{prefix} {stack}: blocked by {len(result.blockers)} finding(s); nothing changed", err=True
         )
         raise typer.Exit(code=1)
+    if strategy == "blue-green":
+        from eksgitops.upgrade.blue_green import Shift
+        from eksgitops.upgrade.weights import WeightedName
+
+        shift = Shift(shares, hold, final_hold, timeout_nodes)
+        _blue_green(
+            ctx,
+            to,
+            revision,
+            repo,
+            creds,
+            WeightedName(str(zone_id), str(record)),
+            where,
+            shift,
+            yes,
+            out,
+            poll,
+        )
+        return
     defaults = {k: v for k, v in ctx.raw.items() if k not in _stack_keys(ctx)}
     try:
         edit = version_edit(ctx.stack_file, to, defaults, ctx.stack)
@@ -237,3 +308,101 @@ def _stack_keys(ctx: StackContext) -> set[str]:
     from components.spec import raw_config_from_stack_file
 
     return set(raw_config_from_stack_file(ctx.stack_file))
+
+
+def _blue_green(ctx, to, revision, repo, creds, record, entry, shift, yes, out, poll) -> None:
+    from eksgitops.dr import world as dr_world
+    from eksgitops.dr.context import DrFailure
+    from eksgitops.dr.fleet_check import remote_head
+    from eksgitops.dr.options import RecoverySource
+    from eksgitops.dr.rebuild import RebuildDeps, Timeouts
+    from eksgitops.dr.report import DrReport
+    from eksgitops.dr.session import Session
+    from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts
+    from eksgitops.upgrade.blue_green import GREEN_SUFFIX, BlueGreenDeps, green_context, run_blue_green
+
+    prefix = "eksgitops upgrade apply"
+    if not yes:
+        typer.echo(
+            f"{prefix} {ctx.stack}: would build {ctx.stack}{GREEN_SUFFIX} at {to}, shift {record.fqdn} "
+            f"through {', '.join(f'{s}%' for s in shift.steps)}, then retire {ctx.stack}; nothing applied "
+            "without --yes"
+        )
+        return
+    world = dr_world.default_world()
+    aws = world.aws(ctx.spec.region)
+    report = DrReport("upgrade", ctx.stack, world.clock, ctx.model())
+    report.facts.update({"from": ctx.spec.kubernetes_version, "to": to, "strategy": "blue-green"})
+    session = Session(
+        "apply", ctx, world, report, RecoverySource(), out, creds, "eksgitops upgrade", "upgrade"
+    )
+    with session.reported():
+        with report.phase("revision") as phase:
+            url = repo or ctx.spec.gitops.repo_url
+            if not url:
+                raise DrFailure("the stack sets no gitops.repoUrl; give --repo")
+            sha = remote_head(url, revision or ctx.spec.gitops.branch, creds=creds)
+            phase.detail = f"green syncs {sha}, as blue"
+        try:
+            green = green_context(ctx, to, aws)
+        except DrUsageError as err:
+            raise DrFailure("; ".join(err.lines)) from None
+        report.facts.update({f"note {i}": n for i, n in enumerate(green.notes, 1)})
+        green_ws = world.workspace(ctx.project_dir, {})
+        rebuild = RebuildDeps(green_ws, world.cluster_api, world.clock, session.echo)
+        deps = BlueGreenDeps(
+            green=rebuild,
+            green_teardown=TeardownDeps(green_ws, world.cluster_api, aws, world.clock, session.echo),
+            blue_teardown=TeardownDeps(
+                world.workspace(ctx.project_dir, {}), world.cluster_api, aws, world.clock, session.echo
+            ),
+            aws=aws,
+        )
+        timeouts = Timeouts(poll=poll)
+        run_blue_green(
+            ctx, green, sha, record, entry, deps, report, timeouts, TeardownTimeouts(poll=poll), shift
+        )
+        typer.echo(f"{prefix} {ctx.stack}: {green.stack} at {to} serves {record.fqdn}; {ctx.stack} retired")
+
+
+@app.command()
+def rollback(
+    stack: StackArg,
+    zone_id: Annotated[str, typer.Option("--zone-id", help="Route53 hosted zone of --record.")],
+    record: Annotated[str, typer.Option("--record", help="The weighted record name, e.g. app.example.com.")],
+    stacks_dir: StacksDirOpt = Path("stacks"),
+) -> None:
+    """Put every weight of --record back on blue (any time before blue is retired)."""
+    from eksgitops.dr.aws import AwsClients, error_text
+    from eksgitops.upgrade.weights import BLUE, GREEN, WeightedName, set_weights, targets
+
+    prefix = "eksgitops upgrade rollback"
+    try:
+        ctx = load_stack(
+            stack,
+            stacks_dir=stacks_dir,
+            project_dir=Path("."),
+            build_dir=Path("build"),
+            command="rollback",
+            program="eksgitops upgrade",
+        )
+    except DrUsageError as err:
+        raise usage(err.lines) from None
+    name = WeightedName(zone_id, record)
+    aws = AwsClients(ctx.spec.region)
+    try:
+        current = targets(aws, name)
+        if BLUE not in current:
+            typer.echo(
+                f"{prefix} {stack}: {name.fqdn} has no blue record: blue is retired, nothing to go back to",
+                err=True,
+            )
+            raise typer.Exit(code=1)
+        values = {BLUE: current[BLUE][0], GREEN: current.get(GREEN, current[BLUE])[0]}
+        set_weights(aws, name, values, 0)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        typer.echo(f"{prefix} {stack}: {error_text(exc) if not str(exc) else exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"{prefix} {stack}: {name.fqdn}: blue 100, green 0")
