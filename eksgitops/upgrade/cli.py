@@ -254,7 +254,7 @@ def apply(
         from eksgitops.upgrade.blue_green import Shift
         from eksgitops.upgrade.weights import WeightedName
 
-        shift = Shift(shares, hold, final_hold, timeout_nodes)
+        shift = Shift(shares, hold, final_hold)
         _blue_green(
             ctx,
             to,
