@@ -127,6 +127,12 @@ def target_stack(check: UpgradeCheck, plan: TargetPlan) -> None:
             continue  # the version blocker above says it, with what to do
         check.add(BLOCKER, "stack", line)
     if plan.result is None:
+        check.add(
+            WARNING,
+            "guardrails",
+            f"not judged, nor the node groups: the stack does not validate at {check.target} "
+            "(see the blockers)",
+        )
         return
     for line in plan.violations():
         check.add(BLOCKER, "guardrails", line)
