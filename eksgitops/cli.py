@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "dr": ("eksgitops.dr.cli", "app"),
     "fleet": ("eksgitops.fleet.cli", "app"),
     "plan": ("eksgitops.plan.cli", "plan"),
+    "upgrade": ("eksgitops.upgrade.cli", "app"),
 }
 
 

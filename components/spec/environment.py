@@ -178,7 +178,7 @@ class EnvironmentSpec(SpecModel):
     gitops: GitOpsSpec = Field(default_factory=GitOpsSpec)
     """The GitOps agent's source."""
     policy: PolicySpec = Field(default_factory=PolicySpec)
-    """Waivers of the guardrail rules, each with a reason (components.policy_spec)."""
+    """Waivers of the guardrail rules, each with a reason (components.spec.policy)."""
     tags: Annotated[dict[str, str], AfterValidator(_tags)] = Field(default_factory=dict)
     """AWS tags on every resource (at most 40; no aws: or eksgitops: prefix)."""
     control_plane: ControlPlaneSpec = Field(default_factory=ControlPlaneSpec)

@@ -91,6 +91,9 @@ class Session:
     out: Path
     creds: Credentials
     """The Git credentials (none loaded for a command that reads no fleet)."""
+    program: str = "eksgitops dr"
+    """What starts the one-line failure; `folder` is where under `out` the report goes."""
+    folder: str = "dr"
 
     def echo(self, line: str) -> None:
         console().print(shown(line, keep_newlines=True), markup=False)
@@ -112,12 +115,12 @@ class Session:
             known = DrFailure | EscrowError | GitCheckError
             reason = str(exc) if isinstance(exc, known) else error_text(exc)
             where = f" in phase {report.stopped_at}" if report.stopped_at else ""
-            line = f"eksgitops dr {self.command} {report.stack}: stopped{where}: {reason}"
+            line = f"{self.program} {self.command} {report.stack}: stopped{where}: {reason}"
             typer.echo(shown(line), err=True)
             raise typer.Exit(code=1) from None
         finally:
             report.finish(ok, reason)
-            json_path, md_path = report.write(self.out)
+            json_path, md_path = report.write(self.out, self.folder)
             typer.echo(f"report: {md_path} and {json_path.name}", err=True)
 
     def preflight(self, *, as_json: bool = False) -> str:
