@@ -1,6 +1,7 @@
 """What the plan says after the resources: the policy summary and the rebuild critical path.
 
-Writes `build/STACK/policy-report.json`, `graph.mmd` and `critical-path.json`, and prints
+Writes `build/STACK/policy-report.json`, `graph.mmd` (components), `graph-resources.mmd`
+and `critical-path.json`, and prints
 the violations (`RULE-ID <resource>: <what is wrong>`), the waivers, a table of every rule's
 verdict, and the modeled rebuild time with the chain that sets it.
 """
@@ -19,7 +20,7 @@ from rich.text import Text
 from components.policy_spec import WaiverSpec
 from eksgitops.plan.critical_path import CriticalPath, critical_path, describe, write_critical_path
 from eksgitops.plan.engine import PlanResult
-from eksgitops.plan.graph import ResourceGraph, write_mermaid
+from eksgitops.plan.graph import ResourceGraph, write_graphs
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
 
 
@@ -36,15 +37,15 @@ def analyse(result: PlanResult, waivers: Sequence[WaiverSpec], out_dir: Path) ->
     path = critical_path(graph)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "policy-report.json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
-    write_mermaid(graph, out_dir / "graph.mmd", [step.urn for step in path.chain])
+    write_graphs(graph, out_dir, [step.urn for step in path.chain])
     write_critical_path(path, out_dir / "critical-path.json")
     return Insight(report, path)
 
 
 def policy_table(report: PolicyReport) -> Table:
     table = Table(title="Policy summary (docs/policy.md)")
-    table.add_column("rule")
-    table.add_column("verdict")
+    table.add_column("rule", overflow="fold")
+    table.add_column("verdict", overflow="fold")
     table.add_column("resources", justify="right")
     styles = {"passed": "green", "violated": "bold red", "waived": "yellow", "not-applicable": "dim"}
     for r in report.results:
