@@ -21,6 +21,7 @@ from pathlib import Path
 import git
 
 from eksgitops.fleet.credentials import ALLOWED_SCHEMES, Credentials, is_loopback, url_scheme, url_userinfo
+from eksgitops.progress import progress
 
 DEFAULT_NAME = "eksgitops"
 DEFAULT_EMAIL = "eksgitops@localhost"
@@ -153,7 +154,9 @@ def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[
     env = {**creds.git_env()}
     try:
         try:
-            repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
+            # A spinner on a terminal only (see eksgitops.progress); the URL shown is scrubbed.
+            with progress(f"Cloning {creds.scrub(url)}"):
+                repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
         except git.GitCommandError as exc:
             raise FleetError(describe_error(exc, creds, url)) from None
         repo.git.update_environment(**env)
