@@ -107,3 +107,14 @@ def test_nothing_is_cut_with_an_ellipsis_at_80_columns(project: Path) -> None:
     # A long value is wrapped, not cut: the policy ARN of the admin entry reads whole.
     flat = "".join(line.strip() for line in result.stdout.splitlines())
     assert "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" in flat
+
+
+def test_docs_list_every_member_of_the_json_document() -> None:
+    doc = (ROOT / "docs" / "plan.md").read_text().split("## The JSON document", 1)[1]
+    listed = {
+        name.strip("` ")
+        for line in doc.splitlines()
+        if line.startswith("| `")
+        for name in line.split("|")[1].split(",")
+    }
+    assert listed == set(schema()["required"])
