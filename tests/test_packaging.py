@@ -131,3 +131,16 @@ def test_the_installed_cli_prints_its_version_and_the_shipped_pack(installed, tm
     pack = Path(result.stdout.strip())
     assert "site-packages" in str(pack) and (pack / "PulumiPolicy.yaml").is_file()
     assert "pulumi-policy==" in (pack / "requirements.txt").read_text()
+
+
+def test_the_editable_dev_install_serves_the_new_path_outside_the_checkout(tmp_path: Path) -> None:
+    # The dev environment (make: pip install -e .) run from a folder that is not the checkout.
+    code = (
+        "import eksgitops.components.pod_identity_role as m, eksgitops.components.spec as s; "
+        "print(m.__file__); print(s.default_kubernetes_version())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    where, version = done.stdout.splitlines()
+    assert Path(where).resolve() == (ROOT / "components" / "pod_identity_role.py").resolve()
+    assert version.startswith("1.")
