@@ -25,7 +25,15 @@ from eksgitops.fleet.findings import Report
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.substitute import VAR_NAME
 from eksgitops.git_transport import TransportError, scrubbed_environment
+from eksgitops.stack_gitops import StackGitOpsError, gitops_target
 from eksgitops.terminal_text import shown
+
+# --agent's choices, shown in --help and completed by the shell; checked below with the
+# other flags, so that a wrong value ends in the same one-line error.
+AGENT_CHOICES = {
+    "metavar": "[" + "|".join(layout.AGENTS) + "]",
+    "autocompletion": lambda: list(layout.AGENTS),
+}
 
 VERIFY_ERRORS, VERIFY_USAGE, VERIFY_POLICY, VERIFY_UNVERIFIED = 1, 2, 3, 4
 
@@ -107,11 +115,25 @@ def _check_repo(repo: str, creds: Credentials) -> None:
 
 @app.command()
 def bootstrap(
-    repo: RepoOpt,
-    env: EnvOpt,
-    branch: Annotated[str, typer.Option(help="Branch the agent syncs.")] = "main",
-    agent: Annotated[str, typer.Option(help="GitOps agent: flux or argocd.")] = "flux",
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="Repository URL (https, ssh, git) or local path.")
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev.")
+    ] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch the agent syncs (default main).")] = None,
+    agent: Annotated[str | None, typer.Option(help="GitOps agent (default flux).", **AGENT_CHOICES)] = None,
     path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            help="Take --env, --repo, --branch, --path and --agent from stacks/Pulumi.<STACK>.yaml.",
+        ),
+    ] = None,
+    stacks_dir: Annotated[Path, typer.Option("--stacks-dir", help="Folder of the stack files.")] = Path(
+        "stacks"
+    ),
     image_automation: Annotated[
         bool, typer.Option("--image-automation", help="Add Flux image automation for the sample app.")
     ] = False,
@@ -122,6 +144,17 @@ def bootstrap(
 ) -> None:
     """Clone the repo (or start an empty one), write the environment's layout, verify it, commit, push."""
     _check_git_environment()
+    if stack is not None:
+        try:
+            target = gitops_target(stack, stacks_dir)
+        except StackGitOpsError as exc:
+            raise _fail("\n".join(exc.lines), 2) from None
+        env, repo = env or stack, repo or target.repo_url
+        branch, path = branch or target.branch, path or target.path
+        agent = agent or ("flux" if target.agent == "flux" else "argocd")
+    if repo is None or env is None:
+        raise _usage("--repo" if repo is None else "--env", "is required (or give --stack)")
+    branch, agent = branch or "main", agent or "flux"
     _check_env(env)
     if agent not in layout.AGENTS:
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
@@ -191,7 +224,7 @@ def verify(
         ),
     ] = None,
     agent: Annotated[
-        str | None, typer.Option(help="flux or argocd (default: as bootstrap recorded it, else flux).")
+        str | None, typer.Option(help="Default: as bootstrap recorded it, else flux.", **AGENT_CHOICES)
     ] = None,
     lockdown: Annotated[
         bool | None,

@@ -27,6 +27,7 @@ from eksgitops.git_transport import (
     scrubbed_environment,
     scrubbed_process_environment,
 )
+from eksgitops.progress import progress
 
 DEFAULT_NAME = "eksgitops"
 DEFAULT_EMAIL = "eksgitops@localhost"
@@ -155,7 +156,9 @@ def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[
         tmp = Path(tempfile.mkdtemp(prefix="eksgitops-fleet-"))
         try:
             try:
-                repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
+                # A spinner on a terminal only (see eksgitops.progress); the URL shown is scrubbed.
+                with progress(f"Cloning {creds.scrub(url)}"):
+                    repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
             except git.GitCommandError as exc:
                 raise FleetError(describe_error(exc, creds, url)) from None
             repo.git.update_environment(**env)

@@ -1,7 +1,8 @@
 """What the plan says after the resources: the policy summary, the rebuild critical path and
 how long the stack's Kubernetes version stays in standard support.
 
-Writes `build/STACK/policy-report.json`, `graph.mmd` and `critical-path.json`, and prints
+Writes `build/STACK/policy-report.json`, `graph.mmd` (components), `graph-resources.mmd`
+and `critical-path.json`, and prints
 the violations (`RULE-ID <resource>: <what is wrong>`), the waivers, a table of every rule's
 verdict, the modeled rebuild time with the chain that sets it, and the days left in EKS
 standard support (from `components/data/kubernetes_versions.json`, whose sources are in the
@@ -24,7 +25,7 @@ from rich.text import Text
 from components.spec.policy import WaiverSpec
 from eksgitops.plan.critical_path import CriticalPath, critical_path, describe, write_critical_path
 from eksgitops.plan.engine import PlanResult
-from eksgitops.plan.graph import ResourceGraph, write_mermaid
+from eksgitops.plan.graph import ResourceGraph, write_graphs
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
 from eksgitops.terminal_text import shown
 
@@ -87,7 +88,7 @@ def analyse(
     path = critical_path(graph)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "policy-report.json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
-    write_mermaid(graph, out_dir / "graph.mmd", [step.urn for step in path.chain])
+    write_graphs(graph, out_dir, [step.urn for step in path.chain])
     write_critical_path(path, out_dir / "critical-path.json")
     version = _cluster_version(result)
     support = support_lines(version, stack or out_dir.name, today) if version else []
@@ -96,8 +97,8 @@ def analyse(
 
 def policy_table(report: PolicyReport) -> Table:
     table = Table(title="Policy summary (docs/policy.md)")
-    table.add_column("rule")
-    table.add_column("verdict")
+    table.add_column("rule", overflow="fold")
+    table.add_column("verdict", overflow="fold")
     table.add_column("resources", justify="right")
     styles = {"passed": "green", "violated": "bold red", "waived": "yellow", "not-applicable": "dim"}
     for r in report.results:

@@ -90,7 +90,6 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     ),
 }
 FALLBACK_INPUT_COUNT = 3
-MAX_VALUE_WIDTH = 90
 
 
 def _lookup(inputs: Mapping[str, Any], dotted: str) -> Any:
@@ -103,8 +102,8 @@ def _lookup(inputs: Mapping[str, Any], dotted: str) -> Any:
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return text if len(text) <= MAX_VALUE_WIDTH else text[: MAX_VALUE_WIDTH - 1] + "…"
+    # Never cut: a reviewer must see the whole value (a CIDR list, a policy ARN); rich wraps it.
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def key_inputs(resource: RecordedResource) -> list[tuple[str, str]]:
@@ -206,7 +205,8 @@ def count_table(resources: Iterable[RecordedResource]) -> Table:
     inside = Counter(r.type for r in resources if r.synthesized)
     total = counts(resources)
     table = Table(title="AWS resources by type", show_footer=True)
-    table.add_column("type", footer="total AWS resources")
+    # fold: a narrow terminal wraps a long type onto the next line instead of cutting it with "…".
+    table.add_column("type", footer="total AWS resources", overflow="fold")
     table.add_column("count", justify="right", footer=str(total["aws"]))
     for type_, n in sorted(aws_types.items()):
         label = f"{type_} (created by pulumi-eks)" if inside.get(type_) == n else type_
@@ -229,8 +229,8 @@ def shown_outputs(result: PlanResult) -> dict[str, Any]:
 
 def outputs_table(result: PlanResult) -> Table:
     table = Table(title="Stack outputs")
-    table.add_column("output")
-    table.add_column("value")
+    table.add_column("output", overflow="fold")
+    table.add_column("value", overflow="fold")
     for key, value in shown_outputs(result).items():
         table.add_row(Text(shown(key)), Text(shown(_short(value))))
     return table

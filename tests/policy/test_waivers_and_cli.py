@@ -47,7 +47,7 @@ def _plan(project: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(project)
     for var in ("KUBECONFIG", "AWS_PROFILE", "AWS_REGION"):
         monkeypatch.delenv(var, raising=False)
-    return CliRunner().invoke(app, ["plan", "dev", "--quiet", "--out", str(project / "build")])
+    return CliRunner().invoke(app, ["plan", "dev", "--out", str(project / "build")])
 
 
 OPEN_ENDPOINT = {"privateAccess": True, "publicAccess": True, "publicAccessCidrs": OPEN_IN_PIECES}
