@@ -26,11 +26,11 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import EBS_CSI_ROLE, role_name_for
-from components.kubernetes_version import NewerThanDataWarning
-from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
-from components.spec.addons import AddonSpec
-from components.spec.data import default_addon_version, known_addon_versions
+from eksgitops.components.iam_documents import EBS_CSI_ROLE, role_name_for
+from eksgitops.components.kubernetes_version import NewerThanDataWarning
+from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
+from eksgitops.components.spec.addons import AddonSpec
+from eksgitops.components.spec.data import default_addon_version, known_addon_versions
 
 AddonPhase = Literal["before-compute", "after-compute"]
 

@@ -2,7 +2,7 @@
 
 Composes, in creation order: the secrets KMS key, the cluster/node roles and the
 control-plane log group → the pulumi-eks `eks.Cluster` → the before-compute add-ons → the
-managed node groups → the after-compute add-ons (see `components.addons` for why the
+managed node groups → the after-compute add-ons (see `eksgitops.components.addons` for why the
 add-ons come in two halves); and, beside them, the IAM OIDC provider for IRSA.
 
 pulumi-eks is used for the control plane only: it installs no add-on, no node group, no
@@ -21,19 +21,19 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from components import type_tokens as tokens
-from components.addons import CORE_ADDONS, ClusterAddons, ClusterAddonsArgs
-from components.cluster_role import ClusterRole, ClusterRoleArgs
-from components.iam_documents import AUTO_MODE_NODE_ROLE, NODE_ROLE, role_name_for
-from components.kubernetes_version import check_kubernetes_version
-from components.node_group import NodeGroup, NodeGroupArgs
-from components.node_role import NodeRole, NodeRoleArgs
-from components.oidc_provider import OidcProvider, OidcProviderArgs
-from components.secrets_key import SecretsKey, SecretsKeyArgs
-from components.spec.access import AccessSpec
-from components.spec.addons import AddonSpec
-from components.spec.compute import AutoModeSpec, NodeGroupSpec
-from components.spec.control_plane import ControlPlaneSpec, EndpointSpec
+from eksgitops.components import type_tokens as tokens
+from eksgitops.components.addons import CORE_ADDONS, ClusterAddons, ClusterAddonsArgs
+from eksgitops.components.cluster_role import ClusterRole, ClusterRoleArgs
+from eksgitops.components.iam_documents import AUTO_MODE_NODE_ROLE, NODE_ROLE, role_name_for
+from eksgitops.components.kubernetes_version import check_kubernetes_version
+from eksgitops.components.node_group import NodeGroup, NodeGroupArgs
+from eksgitops.components.node_role import NodeRole, NodeRoleArgs
+from eksgitops.components.oidc_provider import OidcProvider, OidcProviderArgs
+from eksgitops.components.secrets_key import SecretsKey, SecretsKeyArgs
+from eksgitops.components.spec.access import AccessSpec
+from eksgitops.components.spec.addons import AddonSpec
+from eksgitops.components.spec.compute import AutoModeSpec, NodeGroupSpec
+from eksgitops.components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AUTO_NODE_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import CLUSTER_ROLE, role_name_for
-from components.role_policies import attach_policies
+from eksgitops.components.iam_documents import CLUSTER_ROLE, role_name_for
+from eksgitops.components.role_policies import attach_policies
 
 AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 

@@ -10,8 +10,8 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster_role import AWS_MANAGED_POLICY
-from components.role_policies import attach_policies
+from eksgitops.components.cluster_role import AWS_MANAGED_POLICY
+from eksgitops.components.role_policies import attach_policies
 
 # NODE-IAM (CIS EKS 5.1.3): exactly these, nothing more. In particular no
 # AmazonSSMManagedInstanceCore: SSM access to nodes (NODE-NO-SSH says "use SSM") must come

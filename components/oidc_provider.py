@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import STS_AUDIENCE, issuer_host_of
+from eksgitops.components.iam_documents import STS_AUDIENCE, issuer_host_of
 
 
 @dataclass

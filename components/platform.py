@@ -7,16 +7,16 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster import EksCluster, EksClusterArgs
-from components.fleet_escrow import FleetEscrow, FleetEscrowArgs
-from components.gitops.agent import GitOpsAgent, GitOpsAgentArgs
-from components.gitops.bridge import BridgeValues
-from components.iam_documents import role_name_for
-from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.network import Network, NetworkArgs
-from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
-from components.spec import EnvironmentSpec
-from components.spec.identities import IdentitySpec
+from eksgitops.components.cluster import EksCluster, EksClusterArgs
+from eksgitops.components.fleet_escrow import FleetEscrow, FleetEscrowArgs
+from eksgitops.components.gitops.agent import GitOpsAgent, GitOpsAgentArgs
+from eksgitops.components.gitops.bridge import BridgeValues
+from eksgitops.components.iam_documents import role_name_for
+from eksgitops.components.irsa_role import IrsaRole, IrsaRoleArgs
+from eksgitops.components.network import Network, NetworkArgs
+from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
+from eksgitops.components.spec import EnvironmentSpec
+from eksgitops.components.spec.identities import IdentitySpec
 
 # Tags every resource carries through the provider's default tags, so a cost report or
 # a cleanup can find everything one environment owns.

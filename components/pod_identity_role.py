@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import (
+from eksgitops.components.iam_documents import (
     pod_identity_trust_policy,
     validate_namespace,
     validate_policy_document,
     validate_service_account,
 )
-from components.role_policies import attach_policies
+from eksgitops.components.role_policies import attach_policies
 
 
 @dataclass

@@ -18,8 +18,9 @@ from typing import Annotated, Literal, get_args
 
 import typer
 
-from components.spec import SpecError, default_kubernetes_version, load_spec
-from components.spec.read.stack_file import project_config_defaults, raw_config_from_stack_file
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.data import default_kubernetes_version
+from eksgitops.components.spec.read.stack_file import stack_config
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 ACCOUNT = re.compile(r"^[0-9]{12}$")
@@ -181,9 +182,7 @@ def init(
     draft = stacks_dir / f".Pulumi.{env}.yaml.init"
     draft.write_text(text)
     try:
-        project = Path("Pulumi.yaml")
-        defaults = project_config_defaults(project) if project.is_file() else {}
-        load_spec({**defaults, **raw_config_from_stack_file(draft)}, stack=env, source=str(target))
+        load_spec(stack_config(draft, Path("Pulumi.yaml")), stack=env, source=str(target))
     except SpecError as err:
         line = err.lines[0]
         flag = next((f for key, f in FLAG_FOR_KEY.items() if f"eksgitops:{key}" in line), "a flag")

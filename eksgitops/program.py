@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components.platform import Platform, PlatformArgs, escrow_args_from_spec
-from components.spec import SpecError
-from components.spec.read import spec_from_pulumi
+from eksgitops.components.platform import Platform, PlatformArgs, escrow_args_from_spec
+from eksgitops.components.spec import SpecError
+from eksgitops.components.spec.read import spec_from_pulumi
 
 
 def main() -> Platform:

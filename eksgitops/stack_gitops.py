@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.spec import SpecError, load_spec
-from components.spec.read.stack_file import project_config_defaults, raw_config_from_stack_file
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.read.stack_file import stack_config
 
 
 class StackGitOpsError(ValueError):
@@ -40,12 +40,9 @@ def gitops_target(
         raise StackGitOpsError(
             [f"--stack {stack}: no stack file {stack_file}; `eksgitops init {stack}` writes one"]
         )
-    project_file = project_dir / "Pulumi.yaml"
-    defaults = project_config_defaults(project_file) if project_file.is_file() else {}
     try:
-        spec = load_spec(
-            {**defaults, **raw_config_from_stack_file(stack_file)}, stack=stack, source=str(stack_file)
-        )
+        raw = stack_config(stack_file, project_dir / "Pulumi.yaml")
+        spec = load_spec(raw, stack=stack, source=str(stack_file))
     except SpecError as err:
         raise StackGitOpsError(list(err.lines)) from None
     gitops = spec.gitops

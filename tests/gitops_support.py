@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.platform import Platform, PlatformArgs
-from components.spec import EnvironmentSpec, load_spec
+from eksgitops.components.platform import Platform, PlatformArgs
+from eksgitops.components.spec import EnvironmentSpec, load_spec
 from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, run_program
 
 SOURCE = "stacks/Pulumi.qa.yaml"

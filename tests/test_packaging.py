@@ -152,7 +152,7 @@ def test_the_installed_cli_prints_its_version_and_the_shipped_pack(installed, tm
 def test_the_editable_dev_install_serves_the_new_path_outside_the_checkout(tmp_path: Path) -> None:
     # The dev environment (make: pip install -e .) run from a folder that is not the checkout.
     code = (
-        "import eksgitops.components.pod_identity_role as m, eksgitops.components.spec as s; "
+        "import eksgitops.components.pod_identity_role as m, eksgitops.components.spec.data as s; "
         "print(m.__file__); print(s.default_kubernetes_version())"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)

@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.cluster import EksCluster
-from components.gitops.argocd_agent import ArgoCdAgent, ArgoCdAgentArgs
-from components.gitops.bridge import BridgeValues
-from components.gitops.eks_argocd import EksArgoCd, EksArgoCdArgs
-from components.gitops.flux_agent import FluxAgent, FluxAgentArgs
-from components.gitops.flux_identities import FluxControllerIdentities, FluxControllerIdentitiesArgs
-from components.gitops.kubernetes_provider import ClusterKubernetesProvider, ClusterKubernetesProviderArgs
-from components.gitops.sops_key import SopsKey, SopsKeyArgs
-from components.spec.gitops import ECR_OCI_URL, GitOpsSpec
+from eksgitops.components.cluster import EksCluster
+from eksgitops.components.gitops.argocd_agent import ArgoCdAgent, ArgoCdAgentArgs
+from eksgitops.components.gitops.bridge import BridgeValues
+from eksgitops.components.gitops.eks_argocd import EksArgoCd, EksArgoCdArgs
+from eksgitops.components.gitops.flux_agent import FluxAgent, FluxAgentArgs
+from eksgitops.components.gitops.flux_identities import FluxControllerIdentities, FluxControllerIdentitiesArgs
+from eksgitops.components.gitops.kubernetes_provider import (
+    ClusterKubernetesProvider,
+    ClusterKubernetesProviderArgs,
+)
+from eksgitops.components.gitops.sops_key import SopsKey, SopsKeyArgs
+from eksgitops.components.spec.gitops import ECR_OCI_URL, GitOpsSpec
 
 
 def ecr_repository_arn(oci_url: str) -> str:

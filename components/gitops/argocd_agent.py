@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.gitops.argocd_objects import (
+from eksgitops.components.gitops.argocd_objects import (
     ARGOCD_NAMESPACE,
     IN_CLUSTER_SERVER,
     cluster_secret,
     repository_secret,
     root_application,
 )
-from components.gitops.git_credentials import secret
-from components.spec.gitops import GitOpsSpec
+from eksgitops.components.gitops.git_credentials import secret
+from eksgitops.components.spec.gitops import GitOpsSpec
 
 ARGOCD_CHART = "argo-cd"
 ARGOCD_CHART_REPO = "https://argoproj.github.io/argo-helm"

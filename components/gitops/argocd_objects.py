@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.gitops.git_credentials import argocd_repository_data
-from components.spec.gitops import GitOpsSpec
+from eksgitops.components.gitops.git_credentials import argocd_repository_data
+from eksgitops.components.spec.gitops import GitOpsSpec
 
 ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "in-cluster"

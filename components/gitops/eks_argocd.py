@@ -17,14 +17,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.gitops.argocd_objects import (
+from eksgitops.components.gitops.argocd_objects import (
     ARGOCD_NAMESPACE,
     cluster_secret,
     repository_secret,
     root_application,
 )
-from components.iam_documents import ARGOCD_CAPABILITY_ROLE, POLICY_VERSION, role_name_for
-from components.spec.gitops import GitOpsSpec
+from eksgitops.components.iam_documents import ARGOCD_CAPABILITY_ROLE, POLICY_VERSION, role_name_for
+from eksgitops.components.spec.gitops import GitOpsSpec
 
 CAPABILITY_PRINCIPAL = "capabilities.eks.amazonaws.com"
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"

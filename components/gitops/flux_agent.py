@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.gitops.bridge import BRIDGE_NAMESPACE, BridgeValues, FluxBridge, FluxBridgeArgs
-from components.gitops.git_credentials import flux_secret_data, secret
-from components.spec.gitops import GitOpsSpec, url_host
+from eksgitops.components.gitops.bridge import BRIDGE_NAMESPACE, BridgeValues, FluxBridge, FluxBridgeArgs
+from eksgitops.components.gitops.git_credentials import flux_secret_data, secret
+from eksgitops.components.spec.gitops import GitOpsSpec, url_host
 
 FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
 FLUX_REGISTRY = "ghcr.io/fluxcd"

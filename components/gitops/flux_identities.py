@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.iam_documents import FLUX_CONTROLLER_ROLES, POLICY_VERSION, role_name_for
-from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
+from eksgitops.components.iam_documents import FLUX_CONTROLLER_ROLES, POLICY_VERSION, role_name_for
+from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 
 FLUX_NAMESPACE = "flux-system"
 ECR_READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.spec.base import SecretValue
-from components.spec.gitops import GitCredentialsSpec
+from eksgitops.components.spec.base import SecretValue
+from eksgitops.components.spec.gitops import GitCredentialsSpec
 
 
 def secret(value: SecretValue | None) -> pulumi.Output[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.secrets_key import key_with_alias
+from eksgitops.components.secrets_key import key_with_alias
 
 
 def sops_alias_name(cluster_name: str) -> str:

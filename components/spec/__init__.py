@@ -19,17 +19,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.spec.errors import SpecError
+from eksgitops.components.spec.errors import SpecError
 
 if TYPE_CHECKING:
-    from components.spec.environment import EnvironmentSpec, load_spec
+    from eksgitops.components.spec.environment import EnvironmentSpec, load_spec
 
 __all__ = ["EnvironmentSpec", "SpecError", "load_spec"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("EnvironmentSpec", "load_spec"):
-        from components.spec import environment
+        from eksgitops.components.spec import environment
 
         return getattr(environment, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
-from components.spec.base import (
+from eksgitops.components.spec.base import (
     SpecModel,
 )
-from components.spec.data import access_policies, access_policies_for_people
-from components.spec.syntax import (
+from eksgitops.components.spec.data import access_policies, access_policies_for_people
+from eksgitops.components.spec.syntax import (
     ACCESS_POLICY_ARN,
     CLUSTER_ADMIN_POLICY,
     IAM_NAME,

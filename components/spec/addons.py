@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import model_validator as _model_validator
 
-from components.spec.base import (
+from eksgitops.components.spec.base import (
     SpecModel,
 )
-from components.spec.syntax import (
+from eksgitops.components.spec.syntax import (
     ADDON_VERSION,
     check,
     fmt,

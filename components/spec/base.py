@@ -40,7 +40,7 @@ class SecretValue:
     """A Pulumi secret (`{secure: …}` in a stack file, a secret key under `pulumi up`), never shown.
 
     A spec field annotated `SecretValue` holds a credential: it accepts only a secret, and
-    a plain string there is a mistake (`components.spec.errors` says how to set it). `value` is
+    a plain string there is a mistake (`eksgitops.components.spec.errors` says how to set it). `value` is
     the plaintext under `pulumi up` (wrap it: `pulumi.Output.secret(s.value)`) and a
     placeholder or ciphertext offline.
     """

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic import model_validator as _model_validator
 
-from components.spec.base import (
+from eksgitops.components.spec.base import (
     SpecModel,
 )
-from components.spec.data import instance_architecture, instance_types
-from components.spec.syntax import (
+from eksgitops.components.spec.data import instance_architecture, instance_types
+from eksgitops.components.spec.syntax import (
     AMI_TYPES,
     DNS_SUBDOMAIN,
     EKS_LABEL_LENGTH,

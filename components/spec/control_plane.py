@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
-from components.spec.base import (
+from eksgitops.components.spec.base import (
     SpecModel,
 )
-from components.spec.syntax import (
+from eksgitops.components.spec.syntax import (
     KMS_KEY_ARN,
     context_value,
     fail,

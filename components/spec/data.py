@@ -22,7 +22,7 @@ from typing import Any
 
 @cache
 def _data(name: str) -> dict[str, Any]:
-    return json.loads(resources.files("components").joinpath(f"data/{name}").read_text())
+    return json.loads(resources.files("eksgitops.components").joinpath(f"data/{name}").read_text())
 
 
 def offered_kubernetes_versions(today: date | None = None) -> list[str]:

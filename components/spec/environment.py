@@ -19,7 +19,7 @@ How it is used:
 - `raw` is the project's config with the `eksgitops:` prefix removed: top-level scalars
   (`SCALAR_KEYS`) are strings, as Pulumi hands them over; the keys in `STRUCTURED_KEYS`
   are parsed dicts/lists (Pulumi hands those over as JSON).
-- The readers in `components.spec.read` produce `raw`: `stack_config(stack_file, project_file)`
+- The readers in `eksgitops.components.spec.read` produce `raw`: `stack_config(stack_file, project_file)`
   lays a stack file over Pulumi.yaml's defaults, both read strictly; `raw_config_from_pulumi()`
   reads the running program's config; `config_for_pulumi(raw)` is the inverse, for
   `pulumi.runtime.set_all_config` offline. The readers import the models, never the reverse.
@@ -40,24 +40,31 @@ from typing import Annotated, Any, ClassVar, get_args
 from pydantic import AfterValidator, Field
 from pydantic import model_validator as _model_validator
 
-from components.spec.access import AccessSpec
-from components.spec.addons import AddonName, AddonSpec
-from components.spec.base import DNS_LABEL, DNS_LABEL_ALLOWED, PROJECT, SpecModel
-from components.spec.compute import AutoModeSpec, NodeGroupSpec
-from components.spec.control_plane import ControlPlaneSpec, EndpointSpec, LogType, kms_key_arn
-from components.spec.data import (
+from eksgitops.components.spec.access import AccessSpec
+from eksgitops.components.spec.addons import AddonName, AddonSpec
+from eksgitops.components.spec.base import DNS_LABEL, DNS_LABEL_ALLOWED, PROJECT, SpecModel
+from eksgitops.components.spec.compute import AutoModeSpec, NodeGroupSpec
+from eksgitops.components.spec.control_plane import ControlPlaneSpec, EndpointSpec, LogType, kms_key_arn
+from eksgitops.components.spec.data import (
     default_kubernetes_version,
     known_addon_versions,
     offered_kubernetes_versions,
     region_partition,
 )
-from components.spec.errors import Problem, SpecError, SpecValueError, format_problems, raise_all, validate
-from components.spec.escrow import ESCROW_BUCKET_PREFIX_LENGTH, EscrowSpec
-from components.spec.gitops import GitOpsSpec
-from components.spec.identities import IdentitySpec, bound_service_accounts
-from components.spec.network import NetworkSpec
-from components.spec.policy import PolicySpec
-from components.spec.syntax import (
+from eksgitops.components.spec.errors import (
+    Problem,
+    SpecError,
+    SpecValueError,
+    format_problems,
+    raise_all,
+    validate,
+)
+from eksgitops.components.spec.escrow import ESCROW_BUCKET_PREFIX_LENGTH, EscrowSpec
+from eksgitops.components.spec.gitops import GitOpsSpec
+from eksgitops.components.spec.identities import IdentitySpec, bound_service_accounts
+from eksgitops.components.spec.network import NetworkSpec
+from eksgitops.components.spec.policy import PolicySpec
+from eksgitops.components.spec.syntax import (
     CLUSTER_ADMIN_POLICY,
     MAX_PUBLIC_ACCESS_CIDRS,
     MAX_STACK_TAGS,

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args, get_o
 from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails
 
-from components.spec.base import DNS_LABEL_ALLOWED, PROJECT, SecretValue
+from eksgitops.components.spec.base import DNS_LABEL_ALLOWED, PROJECT, SecretValue
 
 PathPart = str | int
 KeyPath = tuple[PathPart, ...]

@@ -7,13 +7,13 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
-from components.spec.base import (
+from eksgitops.components.spec.base import (
     SpecModel,
 )
-from components.spec.data import (
+from eksgitops.components.spec.data import (
     region_partition,
 )
-from components.spec.syntax import (
+from eksgitops.components.spec.syntax import (
     alias,
     check,
     context_value,

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from components.spec.base import SecretValue, SpecModel
-from components.spec.errors import SpecValueError
-from components.spec.gitops_settings import (
+from eksgitops.components.spec.base import SecretValue, SpecModel
+from eksgitops.components.spec.errors import SpecValueError
+from eksgitops.components.spec.gitops_settings import (
     ARGOCD_CHART_VERSION,
     ECR_OCI_URL,
     FLUX_OPERATOR_CHART_VERSION,
@@ -35,7 +35,7 @@ from components.spec.gitops_settings import (
     VersionsSpec,
     matches,
 )
-from components.spec.syntax import check
+from eksgitops.components.spec.syntax import check
 
 __all__ = [
     "ARGOCD_CHART_VERSION",

@@ -1,6 +1,6 @@
 """The settings inside the `gitops` section: credentials, versions, SOPS, notifications, sign-in.
 
-`components.spec.gitops` puts them together in `GitOpsSpec`; the patterns and pinned
+`eksgitops.components.spec.gitops` puts them together in `GitOpsSpec`; the patterns and pinned
 versions they share live here, so both modules read them from one place.
 """
 
@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from components.spec.base import SecretValue, SpecModel
-from components.spec.data import region_partition
-from components.spec.errors import SpecValueError
-from components.spec.syntax import check, context_value, region_name, same_partition
+from eksgitops.components.spec.base import SecretValue, SpecModel
+from eksgitops.components.spec.data import region_partition
+from eksgitops.components.spec.errors import SpecValueError
+from eksgitops.components.spec.syntax import check, context_value, region_name, same_partition
 
 SSH_SCP = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/)[^\s]+")
 SSH_URL = re.compile(r"ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?/[^\s]+")

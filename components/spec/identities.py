@@ -11,13 +11,13 @@ from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 from pydantic.alias_generators import to_pascal
 
-from components.iam_documents import RESERVED_ROLE_NAMES
-from components.spec.base import (
+from eksgitops.components.iam_documents import RESERVED_ROLE_NAMES
+from eksgitops.components.spec.base import (
     SpecModel,
 )
-from components.spec.errors import SpecValueError, describe
-from components.spec.gitops import GitOpsSpec
-from components.spec.syntax import (
+from eksgitops.components.spec.errors import SpecValueError, describe
+from eksgitops.components.spec.gitops import GitOpsSpec
+from eksgitops.components.spec.syntax import (
     MAX_INLINE_POLICY,
     MAX_MANAGED_POLICIES,
     POLICY_ARN,

@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
-from components.spec.base import (
+from eksgitops.components.spec.base import (
     SpecModel,
 )
-from components.spec.data import (
+from eksgitops.components.spec.data import (
     zone_names,
 )
-from components.spec.syntax import (
+from eksgitops.components.spec.syntax import (
     SUBNET_ID,
     VPC_ID,
     alias,

@@ -16,9 +16,15 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ValidationInfo
 
-from components.spec.base import DNS_LABEL, DNS_LABEL_ALLOWED, PROJECT, SECRET_PLACEHOLDER, SecretValue
-from components.spec.data import known_region, region_partition
-from components.spec.errors import SpecValueError
+from eksgitops.components.spec.base import (
+    DNS_LABEL,
+    DNS_LABEL_ALLOWED,
+    PROJECT,
+    SECRET_PLACEHOLDER,
+    SecretValue,
+)
+from eksgitops.components.spec.data import known_region, region_partition
+from eksgitops.components.spec.errors import SpecValueError
 
 # --- patterns (ASCII only: `[0-9]`, never `\d`; always fullmatch) and limits -----------
 
@@ -71,8 +77,8 @@ MAX_STACK_TAGS = 40
 RESERVED_TAG_PREFIX = f"{PROJECT}:"
 # Upper bound of a managed node group's maxSize. AWS's service quota "Nodes per managed
 # node group" is 450 by default and adjustable (https://docs.aws.amazon.com/eks/latest/
-# userguide/service-quotas.html, checked 2026-11-27); issue 6 sets the bound this project
-# accepts at 1000, so a group sized beyond it is a typo, and one above 450 needs a raised quota.
+# userguide/service-quotas.html, checked 2026-11-27). The project accepts up to 1000: a group
+# sized beyond it is a typo, and one above 450 needs a raised quota.
 MAX_GROUP_NODES = 1000
 # IAM's limit on a role's inline policies, counted without whitespace (IAM quotas page).
 MAX_INLINE_POLICY = 10_240

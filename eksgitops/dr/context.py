@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.spec import EnvironmentSpec, SpecError, load_spec
-from components.spec.base import DNS_LABEL
-from components.spec.data import region_partition
-from components.spec.escrow import EscrowSpec
-from components.spec.read import stack_config
+from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
+from eksgitops.components.spec.base import DNS_LABEL
+from eksgitops.components.spec.data import region_partition
+from eksgitops.components.spec.escrow import EscrowSpec
+from eksgitops.components.spec.read import stack_config
 from eksgitops.dr.report import Model
 
 DRILL_SUFFIX = "-drill"

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.fleet_escrow import bundle_key, escrow_bucket_name
+from eksgitops.components.fleet_escrow import bundle_key, escrow_bucket_name
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.fleet_check import GitCheckError, mirror, run_git
 from eksgitops.fleet.credentials import Credentials

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
-from components.fleet_escrow import git_credentials_secret_name
-from components.gitops.sops_key import sops_alias_name
+from eksgitops.components.fleet_escrow import git_credentials_secret_name
+from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.context import DRILL_SUFFIX, StackContext
 from eksgitops.dr.escrow import EscrowError, escrow_location, fetch_bundle

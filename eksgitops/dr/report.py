@@ -17,7 +17,8 @@ from typing import Any
 
 from eksgitops.dr.waits import Clock
 
-# The phases of a recovery, in order (issue 10, item 8); other commands add their own.
+# The phases of a recovery, in order, as the runbook and the report's timings name them;
+# other commands add their own.
 RECOVERY_PHASES = ("preflight", "infrastructure", "nodes ready", "agent ready", "workloads synced")
 
 

@@ -49,7 +49,7 @@ def usage(error: DrUsageError) -> typer.Exit:
 
 
 def _check_revision(command: str, revision: str | None) -> None:
-    from components.spec.gitops import valid_ref_name
+    from eksgitops.components.spec.gitops import valid_ref_name
 
     if revision is not None and not valid_ref_name(revision):
         raise DrUsageError(

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from components.iam_documents import issuer_host_of, role_name_for
-from components.spec import EnvironmentSpec
+from eksgitops.components.iam_documents import issuer_host_of, role_name_for
+from eksgitops.components.spec import EnvironmentSpec
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import ClusterApi
 from eksgitops.dr.report import CheckRow

@@ -18,9 +18,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.spec import EnvironmentSpec, SpecError, load_spec
-from components.spec.base import DNS_LABEL, PROJECT
-from components.spec.read import config_for_pulumi, stack_config
+from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
+from eksgitops.components.spec.base import DNS_LABEL, PROJECT
+from eksgitops.components.spec.read import config_for_pulumi, stack_config
 from eksgitops.plan.against import StateFileError, StateResource, diff, diff_lines, load_state, write_diff
 from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.insight import analyse, print_insight

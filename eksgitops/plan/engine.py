@@ -26,8 +26,8 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components import type_tokens as tokens
-from components.spec.data import zone_names
+from eksgitops.components import type_tokens as tokens
+from eksgitops.components.spec.data import zone_names
 from eksgitops.plan import sdk_loading
 from eksgitops.plan.pulumi_eks import synthesize_children
 from eksgitops.plan.records import (

@@ -14,7 +14,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 
 # Types whose creation waits for pods (so for nodes), and the node group types.
 WORKLOAD_TYPES = (tokens.HELM_RELEASE, tokens.HELM_CHART)

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from components.spec.policy import WaiverSpec
+from eksgitops.components.spec.policy import WaiverSpec
 from eksgitops.plan.critical_path import CriticalPath, critical_path, describe, write_critical_path
 from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.graph import ResourceGraph, write_graphs
@@ -45,7 +45,9 @@ class Insight:
 
 def support_lines(version: str, stack: str, today: date | None = None) -> list[str]:
     """Days left in standard support for `version`, and the upgrade to check when they run short."""
-    data = json.loads(resources.files("components").joinpath("data/kubernetes_versions.json").read_text())
+    data = json.loads(
+        resources.files("eksgitops.components").joinpath("data/kubernetes_versions.json").read_text()
+    )
     entry = next((v for v in data["versions"] if v["version"] == version), None)
     if entry is None:
         return [f"Kubernetes {version}: not in components/data/kubernetes_versions.json; no support dates"]

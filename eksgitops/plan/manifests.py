@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from components import type_tokens as tokens
-from components.spec import EnvironmentSpec
-from components.spec.base import SECRET_PLACEHOLDER
+from eksgitops.components import type_tokens as tokens
+from eksgitops.components.spec import EnvironmentSpec
+from eksgitops.components.spec.base import SECRET_PLACEHOLDER
 from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, plain
 
 # Inputs of a Helm release that describe it (the rest are Helm client flags).

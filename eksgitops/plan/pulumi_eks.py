@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 from eksgitops.plan.records import (
     PLAN_ACCOUNT_ID,
     RESOURCE_VALUE,

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 from eksgitops.plan.engine import PlanResult, RecordedResource, plain
 from eksgitops.terminal_text import shown
 

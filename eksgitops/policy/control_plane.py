@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 from eksgitops.policy.model import Finding, Graph, Resource, as_list, finding, get, is_unknown
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -173,7 +173,7 @@ def check_secrets_kms(graph: Graph) -> Iterator[Finding]:
 @cache
 def standard_support() -> dict[str, str]:
     """Kubernetes minor version -> end of EKS standard support (components/data/kubernetes_versions.json)."""
-    text = resources.files("components").joinpath("data/kubernetes_versions.json").read_text()
+    text = resources.files("eksgitops.components").joinpath("data/kubernetes_versions.json").read_text()
     return {v["version"]: v["endOfStandardSupport"] for v in json.loads(text)["versions"]}
 
 

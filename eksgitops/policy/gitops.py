@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 from eksgitops.policy.identity import admin_problems
 from eksgitops.policy.model import (
     SECRET,

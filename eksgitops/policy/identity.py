@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 from eksgitops.policy.model import (
     Finding,
     Graph,

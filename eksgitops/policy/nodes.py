@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 from eksgitops.policy.model import (
     Finding,
     Graph,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components import type_tokens as tokens
+from eksgitops.components import type_tokens as tokens
 from eksgitops.policy import control_plane, gitops, identity, nodes
 from eksgitops.policy.model import Rule
 

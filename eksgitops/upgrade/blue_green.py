@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from components.gitops.sops_key import sops_alias_name
-from components.spec import SpecError, load_spec
+from eksgitops.components.gitops.sops_key import sops_alias_name
+from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import GATEWAY, INGRESS, SERVICE, ClusterApi, Kind
 from eksgitops.dr.context import DrFailure, DrUsageError, StackContext, load_stack

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.spec.data import default_addon_version, known_addon_versions
+from eksgitops.components.spec.data import default_addon_version, known_addon_versions
 from eksgitops.dr.context import StackContext
 from eksgitops.fleet.credentials import Credentials
 from eksgitops.upgrade import apis, versions

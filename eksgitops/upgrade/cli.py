@@ -88,7 +88,7 @@ def check(
     stacks_dir: StacksDirOpt = Path("stacks"),
 ) -> None:
     """Is STACK ready for --to? Version path, add-ons, the fleet's APIs, node groups, guardrails."""
-    from components.spec.gitops import valid_ref_name
+    from eksgitops.components.spec.gitops import valid_ref_name
     from eksgitops.fleet.credentials import CredentialError, Credentials
     from eksgitops.upgrade.check import INFO, WARNING, run_check
 
@@ -212,7 +212,7 @@ def apply(
     out: Annotated[Path, typer.Option("--out", help="Build folder: reports go to upgrade/.")] = Path("build"),
 ) -> None:
     """Check, show the stack-file diff, and with --yes upgrade: control plane, add-ons, node groups."""
-    from components.spec.gitops import valid_ref_name
+    from eksgitops.components.spec.gitops import valid_ref_name
     from eksgitops.dr import world as dr_world
     from eksgitops.dr.options import RecoverySource
     from eksgitops.dr.report import DrReport
@@ -305,7 +305,7 @@ def apply(
 
 
 def _stack_keys(ctx: StackContext) -> set[str]:
-    from components.spec.read.stack_file import raw_config_from_stack_file
+    from eksgitops.components.spec.read.stack_file import raw_config_from_stack_file
 
     return set(raw_config_from_stack_file(ctx.stack_file))
 

@@ -14,8 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.spec import SpecError, load_spec
-from components.spec.read.stack_file import raw_config_from_stack_file
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.read.stack_file import raw_config_from_stack_file
 
 VERSION_LINE = re.compile(r"^(?P<indent>[ \t]+)eksgitops:kubernetesVersion:[^\n]*$", re.MULTILINE)
 CONFIG_LINE = re.compile(r"^config:[ \t]*$", re.MULTILINE)

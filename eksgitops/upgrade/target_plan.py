@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.spec import EnvironmentSpec, SpecError, load_spec
-from components.spec.base import PROJECT
-from components.spec.read.pulumi_config import config_for_pulumi
+from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
+from eksgitops.components.spec.base import PROJECT
+from eksgitops.components.spec.read.pulumi_config import config_for_pulumi
 from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.manifests import bridge_document
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines

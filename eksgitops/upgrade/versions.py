@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from components.spec.data import offered_kubernetes_versions
+from eksgitops.components.spec.data import offered_kubernetes_versions
 
 MINOR = re.compile(r"1\.(\d{1,3})")
 # Amazon Linux 2 AMIs are not built for Kubernetes 1.33 or later (EKS AL2 end-of-support FAQ,
@@ -36,7 +36,9 @@ def path(current: str, target: str) -> list[str]:
 
 @cache
 def _versions_file() -> dict[str, Any]:
-    return json.loads(resources.files("components").joinpath("data/kubernetes_versions.json").read_text())
+    return json.loads(
+        resources.files("eksgitops.components").joinpath("data/kubernetes_versions.json").read_text()
+    )
 
 
 def calendar() -> dict[str, dict[str, str]]:

@@ -7,9 +7,9 @@ through IRSA. Run it like any Pulumi program: `pulumi up` in this folder.
 
 import pulumi
 
-from components.iam_documents import role_name_for
-from components.irsa_role import IrsaRole, IrsaRoleArgs
-from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
+from eksgitops.components.iam_documents import role_name_for
+from eksgitops.components.irsa_role import IrsaRole, IrsaRoleArgs
+from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 
 config = pulumi.Config()
 platform = pulumi.StackReference(config.require("clusterStack"))

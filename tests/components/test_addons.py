@@ -5,9 +5,13 @@ from __future__ import annotations
 import pulumi_aws as aws
 import pytest
 
-from components.addons import EBS_CSI_POLICY_ARN, AddonPhase, ClusterAddons, ClusterAddonsArgs
-from components.spec.addons import AddonSpec
-from components.spec.data import addon_versions, default_addon_version, supported_kubernetes_versions
+from eksgitops.components.addons import EBS_CSI_POLICY_ARN, AddonPhase, ClusterAddons, ClusterAddonsArgs
+from eksgitops.components.spec.addons import AddonSpec
+from eksgitops.components.spec.data import (
+    addon_versions,
+    default_addon_version,
+    supported_kubernetes_versions,
+)
 from eksgitops.plan.engine import PlanResult, run_program
 
 ADDON = "aws:eks/addon:Addon"

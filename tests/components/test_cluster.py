@@ -12,16 +12,16 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.cluster import (
+from eksgitops.components.cluster import (
     EksCluster,
     EksClusterArgs,
     access_associations_delete_first,
     no_creator_admin,
 )
-from components.spec.access import AccessEntrySpec, AccessSpec
-from components.spec.addons import AddonSpec
-from components.spec.compute import AutoModeSpec, NodeGroupSpec
-from components.spec.control_plane import ControlPlaneSpec, EndpointSpec
+from eksgitops.components.spec.access import AccessEntrySpec, AccessSpec
+from eksgitops.components.spec.addons import AddonSpec
+from eksgitops.components.spec.compute import AutoModeSpec, NodeGroupSpec
+from eksgitops.components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 from eksgitops.plan.engine import PlanResult, RecordedResource, run_program
 
 CLUSTER = "eks:index:Cluster"
@@ -507,7 +507,7 @@ def test_an_unknown_kubernetes_version_is_one_value_error(version: str) -> None:
 
 
 def test_a_kubernetes_version_just_newer_than_the_data_is_accepted_with_a_warning() -> None:
-    from components.kubernetes_version import NewerThanDataWarning, newest_possible
+    from eksgitops.components.kubernetes_version import NewerThanDataWarning, newest_possible
 
     newest = max(int(v.split(".")[1]) for v in ("1.32", "1.33", "1.34", "1.35", "1.36"))
     assert newest_possible(date(2026, 11, 27)) == newest + 1
@@ -520,7 +520,7 @@ def test_a_kubernetes_version_just_newer_than_the_data_is_accepted_with_a_warnin
 
 
 def test_an_addon_pin_newer_than_the_data_is_used_with_a_warning() -> None:
-    from components.kubernetes_version import NewerThanDataWarning
+    from eksgitops.components.kubernetes_version import NewerThanDataWarning
 
     addons = {name: AddonSpec() for name in ALL_ADDONS} | {"vpc-cni": AddonSpec(version="v9.0.0-eksbuild.1")}
     with pytest.warns(

@@ -6,7 +6,7 @@ import json
 
 import pulumi
 
-from components.cluster_role import ClusterRole, ClusterRoleArgs
+from eksgitops.components.cluster_role import ClusterRole, ClusterRoleArgs
 from eksgitops.plan.engine import PlanResult, run_program
 
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"

@@ -15,15 +15,15 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.fleet_escrow import (
+from eksgitops.components.fleet_escrow import (
     FleetEscrow,
     FleetEscrowArgs,
     bundle_key,
     escrow_bucket_name,
     git_credentials_secret_name,
 )
-from components.spec import load_spec
-from components.spec.read import config_for_pulumi, raw_config_from_stack_file, stack_config
+from eksgitops.components.spec import load_spec
+from eksgitops.components.spec.read import config_for_pulumi, raw_config_from_stack_file, stack_config
 from eksgitops.plan.engine import CloudMocks, PlanResult, run_program
 from eksgitops.program import main as program_main
 
@@ -180,7 +180,7 @@ def test_turning_escrow_on_in_dev_adds_it_in_the_clusters_region():
 
 
 def test_explicit_platform_args_win_over_the_spec():
-    from components.platform import Platform, PlatformArgs
+    from eksgitops.components.platform import Platform, PlatformArgs
 
     raw = stack_config(REPO / "stacks" / "Pulumi.staging.yaml", REPO / "Pulumi.yaml")
     spec = load_spec(raw, stack="staging", source="staging")

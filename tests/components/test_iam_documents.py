@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.iam_documents import (
+from eksgitops.components.iam_documents import (
     ROLE_NAME_MAX,
     irsa_trust_policy,
     issuer_host_of,

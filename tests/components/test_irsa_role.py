@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.irsa_role import IrsaRole, IrsaRoleArgs
+from eksgitops.components.irsa_role import IrsaRole, IrsaRoleArgs
 from eksgitops.plan.engine import PlanResult, run_program
 
 PROVIDER = "arn:aws:iam::000000000000:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"

@@ -8,8 +8,8 @@ import pulumi
 import pytest
 from pulumi.runtime.settings import SETTINGS
 
-from components.network import Network, NetworkArgs
-from components.spec.network import NetworkSpec
+from eksgitops.components.network import Network, NetworkArgs
+from eksgitops.components.spec.network import NetworkSpec
 from eksgitops.plan.engine import PlanResult, run_program, unknown
 
 SUBNET = "aws:ec2/subnet:Subnet"

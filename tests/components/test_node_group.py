@@ -9,8 +9,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pytest
 
-from components.node_group import NodeGroup, NodeGroupArgs
-from components.spec.compute import NodeGroupSpec, TaintSpec
+from eksgitops.components.node_group import NodeGroup, NodeGroupArgs
+from eksgitops.components.spec.compute import NodeGroupSpec, TaintSpec
 from eksgitops.plan.engine import PlanResult, run_program
 
 PRIVATE = ["subnet-private-a", "subnet-private-b"]

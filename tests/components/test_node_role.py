@@ -6,7 +6,7 @@ import json
 
 import pulumi
 
-from components.node_role import NodeRole, NodeRoleArgs, NodeRoleKind
+from eksgitops.components.node_role import NodeRole, NodeRoleArgs, NodeRoleKind
 from eksgitops.plan.engine import PlanResult, run_program
 
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"

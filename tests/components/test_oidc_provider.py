@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.oidc_provider import OidcProvider, OidcProviderArgs
+from eksgitops.components.oidc_provider import OidcProvider, OidcProviderArgs
 from eksgitops.plan.engine import PlanResult, run_program
 
 HOST = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"

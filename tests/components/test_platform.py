@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.platform import CLUSTER_TAG, ENVIRONMENT_TAG, Platform, PlatformArgs
-from components.spec import EnvironmentSpec, load_spec
+from eksgitops.components.platform import CLUSTER_TAG, ENVIRONMENT_TAG, Platform, PlatformArgs
+from eksgitops.components.spec import EnvironmentSpec, load_spec
 from eksgitops.plan.engine import PlanResult, run_program
 
 ADMIN = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}

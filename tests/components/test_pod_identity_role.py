@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
+from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 from eksgitops.plan.engine import PlanResult, run_program
 
 EBS = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pulumi.type_token import get_type_token
 
-from components import type_tokens
+from eksgitops.components import type_tokens
 
 # Each SDK class that registers one of the tokens (a Kubernetes custom resource has no class:
 # its token is `kubernetes:<apiVersion>:<kind>`, checked against the CRD the cluster serves).

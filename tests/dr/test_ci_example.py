@@ -39,8 +39,8 @@ def test_example_calls_only_dr_commands_that_exist():
 
 
 def test_example_refreshes_the_escrow_of_exactly_the_stacks_that_have_one():
-    from components.spec import load_spec
-    from components.spec.read import stack_config
+    from eksgitops.components.spec import load_spec
+    from eksgitops.components.spec.read import stack_config
 
     root = EXAMPLE.parents[2]
     escrowed = set()

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from components.spec.read import config_for_pulumi
+from eksgitops.components.spec.read import config_for_pulumi
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.context import StackContext, load_stack
 from eksgitops.dr.preflight import PreflightDeps, PreflightOptions, run_preflight

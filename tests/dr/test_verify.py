@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from components.iam_documents import irsa_trust_policy, issuer_host_of, role_name_for
+from eksgitops.components.iam_documents import irsa_trust_policy, issuer_host_of, role_name_for
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import CONFIG_MAP, KUSTOMIZATION
 from eksgitops.dr.context import load_stack
@@ -282,9 +282,9 @@ def test_revision_formats(applied, ok):
 def test_rebuild_re_points_the_irsa_trust_at_the_new_issuer(monkeypatch):
     """Two `up`s of the same stack whose cluster comes back with a new issuer: the IRSA role keeps
     its name (so it is updated in place) and its trust names only the new issuer."""
-    from components.spec import load_spec
-    from components.spec.base import PROJECT
-    from components.spec.read import config_for_pulumi, stack_config
+    from eksgitops.components.spec import load_spec
+    from eksgitops.components.spec.base import PROJECT
+    from eksgitops.components.spec.read import config_for_pulumi, stack_config
     from eksgitops.plan import engine
     from eksgitops.program import main
 

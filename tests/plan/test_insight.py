@@ -39,9 +39,7 @@ def test_a_version_without_dates_says_so():
 
 
 def test_the_plan_prints_the_days_left_for_the_stack(tmp_path):
-    result = CliRunner().invoke(
-        app, ["plan", "dev", "--quiet", "--out", str(tmp_path)], catch_exceptions=False
-    )
+    result = CliRunner().invoke(app, ["plan", "dev", "--out", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     days = (date(2027, 8, 2) - date.today()).days
     assert f"Kubernetes 1.36: {days} days left in EKS standard support (ends 2027-08-02)" in result.stdout

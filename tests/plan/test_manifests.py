@@ -10,10 +10,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from components.spec import load_spec
-from components.spec.base import SecretValue
-from components.spec.read import raw_config_from_stack_file
 from eksgitops.cli import app
+from eksgitops.components.spec import load_spec
+from eksgitops.components.spec.base import SecretValue
+from eksgitops.components.spec.read import raw_config_from_stack_file
 from eksgitops.fleet.schema import SchemaSet, validate
 from eksgitops.plan.engine import run_program
 from eksgitops.plan.manifests import write_bridge, write_manifests

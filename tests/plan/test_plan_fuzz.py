@@ -28,11 +28,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from components.spec import SpecError, load_spec
-from components.spec.data import instance_types
-from components.spec.policy import RULE_IDS
-from components.spec.read import stack_config
 from eksgitops.cli import app
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.data import instance_types
+from eksgitops.components.spec.policy import RULE_IDS
+from eksgitops.components.spec.read import stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")

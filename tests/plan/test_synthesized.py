@@ -1,4 +1,4 @@
-"""The plan's honesty (issue 6, §4): what only AWS knows is marked, and what pulumi-eks creates
+"""The plan's honesty: what only AWS knows is marked, and what pulumi-eks creates
 inside its components is shown, counted and written, with the real pulumi-aws type tokens
 and input names."""
 

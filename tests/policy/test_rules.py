@@ -380,10 +380,10 @@ def test_a_platform_registering_an_endpoint_open_to_the_internet_fails_eks_endpo
     the rule must catch what the program creates, whatever let it through)."""
     from pathlib import Path
 
-    from components.platform import Platform, PlatformArgs
-    from components.spec import load_spec
-    from components.spec.control_plane import EndpointSpec
-    from components.spec.read import raw_config_from_stack_file
+    from eksgitops.components.platform import Platform, PlatformArgs
+    from eksgitops.components.spec import load_spec
+    from eksgitops.components.spec.control_plane import EndpointSpec
+    from eksgitops.components.spec.read import raw_config_from_stack_file
     from eksgitops.plan.engine import run_program
     from eksgitops.policy.evaluate import from_recorded
 

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from components.spec import SpecError, load_spec
-from components.spec.policy import RULE_IDS
-from components.spec.read import raw_config_from_stack_file
 from eksgitops.cli import app
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.policy import RULE_IDS
+from eksgitops.components.spec.read import raw_config_from_stack_file
 from eksgitops.policy.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.spec.read.stack_file import raw_config_from_stack_file
+from eksgitops.components.spec.read.stack_file import raw_config_from_stack_file
 from eksgitops.dr import world as dr_world
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import NODE

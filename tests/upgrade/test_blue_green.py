@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from components.spec import load_spec
-from components.spec.read.stack_file import raw_config_from_stack_file
+from eksgitops.components.spec import load_spec
+from eksgitops.components.spec.read.stack_file import raw_config_from_stack_file
 from eksgitops.dr import world as dr_world
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import FLUX_INSTANCE, KUSTOMIZATION, SERVICE

@@ -15,9 +15,9 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from components.spec.base import PROJECT, SECRET_PLACEHOLDER, SecretValue
-from components.spec.environment import STRUCTURED_KEYS, EnvironmentSpec, load_spec
-from components.spec.errors import InvalidJson, KeyPath, SpecError, strip_optional
+from eksgitops.components.spec.base import PROJECT, SECRET_PLACEHOLDER, SecretValue
+from eksgitops.components.spec.environment import STRUCTURED_KEYS, EnvironmentSpec, load_spec
+from eksgitops.components.spec.errors import InvalidJson, KeyPath, SpecError, strip_optional
 
 
 def credential_paths(model: type[BaseModel] = EnvironmentSpec) -> list[KeyPath]:

@@ -27,10 +27,10 @@ from typing import Any
 
 import yaml
 
-from components.spec.base import PROJECT, SecretValue
-from components.spec.environment import TOP_LEVEL_KEYS
-from components.spec.errors import SpecError
-from components.spec.read.yaml_nodes import (
+from eksgitops.components.spec.base import PROJECT, SecretValue
+from eksgitops.components.spec.environment import TOP_LEVEL_KEYS
+from eksgitops.components.spec.errors import SpecError
+from eksgitops.components.spec.read.yaml_nodes import (
     BOOL,
     FLOAT,
     INT,

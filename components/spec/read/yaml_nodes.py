@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from components.spec.base import SecretValue
-from components.spec.errors import SpecError
+from eksgitops.components.spec.base import SecretValue
+from eksgitops.components.spec.errors import SpecError
 
 STR, NULL, BOOL, INT, FLOAT = (f"tag:yaml.org,2002:{t}" for t in ("str", "null", "bool", "int", "float"))
 _CORE = (

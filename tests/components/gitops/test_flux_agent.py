@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.gitops.bridge import FIXED_KEYS
-from components.gitops.flux_agent import FLUX_OPERATOR_CHART
-from components.spec.base import SecretValue
+from eksgitops.components.gitops.bridge import FIXED_KEYS
+from eksgitops.components.gitops.flux_agent import FLUX_OPERATOR_CHART
+from eksgitops.components.spec.base import SecretValue
 from eksgitops.fleet.schema import validate
 from eksgitops.plan.engine import PlanResult, RecordedResource
 from eksgitops.plan.manifests import manifest_document

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.spec import EnvironmentSpec, SpecError, load_spec
-from components.spec.read import stack_config
+from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
+from eksgitops.components.spec.read import stack_config
 
 ROOT = Path(__file__).resolve().parents[3]
 SRC = "stacks/Pulumi.test.yaml"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from components.spec import load_spec
-from components.spec.data import access_policies
+from eksgitops.components.spec import load_spec
+from eksgitops.components.spec.data import access_policies
 from tests.components.spec.helpers import ADMIN_ENTRY, ROOT, SRC, minimal, one_error
 
 VIEWER = "arn:aws:iam::111122223333:role/viewer"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.spec import SpecError, load_spec
-from components.spec.data import known_addon_versions
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.data import known_addon_versions
 
 ROOT = Path(__file__).resolve().parents[3]
 SRC = "stacks/Pulumi.test.yaml"

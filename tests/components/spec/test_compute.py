@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.spec import load_spec
-from components.spec.data import instance_architecture, instance_types
+from eksgitops.components.spec import load_spec
+from eksgitops.components.spec.data import instance_architecture, instance_types
 from tests.components.spec.helpers import ROOT, SRC, minimal, one_error
 
 DATA = ROOT / "components" / "data" / "ec2_instance_types.json"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.spec import SpecError, load_spec
-from components.spec.read import project_config_defaults, stack_config
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.read import project_config_defaults, stack_config
 
 ROOT = Path(__file__).resolve().parents[3]
 SRC = "stacks/Pulumi.test.yaml"

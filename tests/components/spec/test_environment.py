@@ -11,15 +11,15 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from components.spec import SpecError, load_spec
-from components.spec.base import SecretValue
-from components.spec.data import (
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.base import SecretValue
+from eksgitops.components.spec.data import (
     default_kubernetes_version,
     offered_kubernetes_versions,
     supported_kubernetes_versions,
 )
-from components.spec.environment import STRUCTURED_KEYS, TOP_LEVEL_KEYS
-from components.spec.read import (
+from eksgitops.components.spec.environment import STRUCTURED_KEYS, TOP_LEVEL_KEYS
+from eksgitops.components.spec.read import (
     config_for_pulumi,
     project_config_defaults,
     raw_config_from_pulumi,
@@ -609,7 +609,7 @@ def test_config_for_pulumi_marks_secrets() -> None:
     assert "AAAB" not in json.dumps(config)
 
 
-# --- issue 6: what slipped through before ---------------------------------------------
+# --- mistakes a looser reader once let through -------------------------------------------
 
 STATEMENT = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
 

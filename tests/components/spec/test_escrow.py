@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from components.platform import escrow_args_from_spec
-from components.spec import SpecError, load_spec
+from eksgitops.components.platform import escrow_args_from_spec
+from eksgitops.components.spec import SpecError, load_spec
 from tests.components.spec.helpers import PREFIX, SRC, errors, load_stack, minimal, one_error
 
 

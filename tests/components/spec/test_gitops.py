@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.spec import SpecError, load_spec
-from components.spec.base import SecretValue
-from components.spec.gitops import ARGOCD_CHART_VERSION, FLUX_OPERATOR_CHART_VERSION, FLUX_VERSION
-from components.spec.read import raw_config_from_pulumi, raw_config_from_stack_file
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.base import SecretValue
+from eksgitops.components.spec.gitops import ARGOCD_CHART_VERSION, FLUX_OPERATOR_CHART_VERSION, FLUX_VERSION
+from eksgitops.components.spec.read import raw_config_from_pulumi, raw_config_from_stack_file
 from tests.gitops_support import (
     FLEET_HTTPS,
     FLEET_OCI,
@@ -425,7 +425,7 @@ def test_branch_names_agree_with_git(name: str) -> None:
     """valid_ref_name says what `git check-ref-format --branch` says."""
     import subprocess
 
-    from components.spec.gitops import valid_ref_name
+    from eksgitops.components.spec.gitops import valid_ref_name
 
     git = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True, check=False)
     assert valid_ref_name(name) == (git.returncode == 0), name

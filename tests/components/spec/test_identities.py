@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.spec import load_spec
-from components.spec.read import stack_config
+from eksgitops.components.spec import load_spec
+from eksgitops.components.spec.read import stack_config
 from tests.components.spec.helpers import FLEET, SRC, minimal, one_error
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -105,9 +105,9 @@ def test_at_most_twenty_managed_policies_on_a_role() -> None:
 
 
 def test_the_bound_service_accounts_are_the_components_own() -> None:
-    from components.addons import EBS_CSI_SERVICE_ACCOUNT
-    from components.gitops.flux_identities import FLUX_NAMESPACE
-    from components.spec import identities
+    from eksgitops.components.addons import EBS_CSI_SERVICE_ACCOUNT
+    from eksgitops.components.gitops.flux_identities import FLUX_NAMESPACE
+    from eksgitops.components.spec import identities
 
     assert identities.EBS_CSI_SERVICE_ACCOUNT == ("kube-system", EBS_CSI_SERVICE_ACCOUNT)
     assert identities.FLUX_NAMESPACE == FLUX_NAMESPACE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.spec import load_spec
+from eksgitops.components.spec import load_spec
 from tests.components.spec.helpers import SRC, minimal, one_error
 
 

@@ -9,10 +9,15 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from components.spec import SpecError
-from components.spec.base import SecretValue, SpecModel
-from components.spec.errors import format_problems, validate
-from components.spec.read import config_for_pulumi, credential_paths, raw_config_from_pulumi, spec_from_pulumi
+from eksgitops.components.spec import SpecError
+from eksgitops.components.spec.base import SecretValue, SpecModel
+from eksgitops.components.spec.errors import format_problems, validate
+from eksgitops.components.spec.read import (
+    config_for_pulumi,
+    credential_paths,
+    raw_config_from_pulumi,
+    spec_from_pulumi,
+)
 
 
 class Source(SpecModel):

@@ -1,4 +1,4 @@
-"""The strict stack-file reader: every YAML oddity of issue 6 is one line naming file and key."""
+"""The strict stack-file reader: every YAML oddity is one line naming file and key."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.spec import SpecError, load_spec
-from components.spec.base import SecretValue
-from components.spec.read import raw_config_from_stack_file, stack_config
+from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.base import SecretValue
+from eksgitops.components.spec.read import raw_config_from_stack_file, stack_config
 
 ROOT = Path(__file__).resolve().parents[3]
 HEAD = "config:\n  eksgitops:region: eu-west-1\n"

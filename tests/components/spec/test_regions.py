@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.spec import load_spec
+from eksgitops.components.spec import load_spec
 from tests.components.spec.helpers import SRC, errors, minimal, one_error
 
 KMS = "arn:{}:kms:{}:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
