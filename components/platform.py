@@ -15,7 +15,7 @@ from components.iam_documents import role_name_for
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.network import Network, NetworkArgs
 from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
-from components.spec import EnvironmentSpec, IdentitySpec
+from components.spec import CLUSTER_ADMIN_POLICY, EnvironmentSpec, IdentitySpec
 
 # Tags every resource carries through the provider's default tags, so a cost report or
 # a cleanup can find everything one environment owns.
@@ -36,7 +36,10 @@ def escrow_args_from_spec(spec: EnvironmentSpec) -> FleetEscrowArgs | None:
     """The escrow a stack asks for with `eksgitops:escrow`, or None when `enabled` is not true.
 
     The region is always explicit (the escrow's own, else the cluster's): a cluster rebuilt
-    in another region must not move, and so replace, the protected escrow with it.
+    in another region must not move, and so replace, the protected escrow with it. The
+    principals that may write and restore the bundles are the stack's cluster-wide
+    AmazonEKSClusterAdminPolicy entries: `dr rebuild` and `dr verify` need cluster admin, so
+    whoever runs them is one of those already, and no one else reads the bundles.
     """
     escrow = spec.escrow
     if not escrow.enabled:
@@ -45,6 +48,11 @@ def escrow_args_from_spec(spec: EnvironmentSpec) -> FleetEscrowArgs | None:
         environment=spec.environment,
         region=escrow.region or spec.region,
         secret_replica_regions=list(escrow.secret_replica_regions),
+        principal_arns=[
+            entry.principal_arn
+            for entry in spec.access.entries
+            if entry.policy_arn.endswith(f"/{CLUSTER_ADMIN_POLICY}") and not entry.namespaces
+        ],
         noncurrent_version_days=escrow.bundle_retention_days,
     )
 
