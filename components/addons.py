@@ -25,10 +25,10 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.addon_versions import default_addon_version
 from components.iam_documents import EBS_CSI_ROLE, role_name_for
 from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
-from components.spec import AddonSpec
+from components.spec.addons import AddonSpec
+from components.spec.data import default_addon_version
 
 AddonPhase = Literal["before-compute", "after-compute"]
 

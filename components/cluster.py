@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
+from components import type_tokens as tokens
 from components.addons import ClusterAddons, ClusterAddonsArgs
 from components.cluster_role import ClusterRole, ClusterRoleArgs
 from components.iam_documents import AUTO_MODE_NODE_ROLE, NODE_ROLE, role_name_for
@@ -28,14 +29,10 @@ from components.node_group import NodeGroup, NodeGroupArgs
 from components.node_role import NodeRole, NodeRoleArgs
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.secrets_key import SecretsKey, SecretsKeyArgs
-from components.spec import (
-    AccessSpec,
-    AddonSpec,
-    AutoModeSpec,
-    ControlPlaneSpec,
-    EndpointSpec,
-    NodeGroupSpec,
-)
+from components.spec.access import AccessSpec
+from components.spec.addons import AddonSpec
+from components.spec.compute import AutoModeSpec, NodeGroupSpec
+from components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AUTO_NODE_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"
@@ -90,7 +87,7 @@ def no_creator_admin(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTrans
     one rewrites that input. It only matters at creation: EKS cannot change it afterwards.
     Admins then come from the spec's access entries alone, which the spec requires.
     """
-    if args.type_ != "aws:eks/cluster:Cluster":
+    if args.type_ != tokens.AWS_EKS_CLUSTER:
         return None
     props = dict(args.props)
     # Children of packaged components reach the transform with wire (camelCase) names.
@@ -112,7 +109,7 @@ def access_associations_delete_first(
     policy, revoking the access just granted. The associations live inside pulumi-eks, so
     the option is set by a transform, which reaches packaged components' children.
     """
-    if args.type_ != "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+    if args.type_ != tokens.EKS_ACCESS_POLICY_ASSOCIATION:
         return None
     opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True))
     return pulumi.ResourceTransformResult(props=args.props, opts=opts)

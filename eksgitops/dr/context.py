@@ -12,16 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.spec import (
-    DNS_LABEL,
-    EnvironmentSpec,
-    EscrowSpec,
-    SpecError,
-    load_spec,
-    project_config_defaults,
-    raw_config_from_stack_file,
-    region_partition,
-)
+from components.spec import EnvironmentSpec, SpecError, load_spec
+from components.spec.base import DNS_LABEL
+from components.spec.data import region_partition
+from components.spec.escrow import EscrowSpec
+from components.spec.read import stack_config
 from eksgitops.dr.report import Model
 
 DRILL_SUFFIX = "-drill"
@@ -122,10 +117,8 @@ def load_stack(
             f"{prefix}: STACK {stack!r}: no stack file {stack_file}; "
             f"available: {', '.join(available) or f'none in {stacks_dir}/'}"
         )
-    project_file = project_dir / "Pulumi.yaml"
     try:
-        defaults = project_config_defaults(project_file) if project_file.is_file() else {}
-        raw = {**defaults, **raw_config_from_stack_file(stack_file)}
+        raw = stack_config(stack_file, project_dir / "Pulumi.yaml")
     except SpecError as err:
         raise DrUsageError(err.lines) from None
 

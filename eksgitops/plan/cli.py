@@ -16,15 +16,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.spec import (
-    PROJECT,
-    EnvironmentSpec,
-    SpecError,
-    config_for_pulumi,
-    load_spec,
-    project_config_defaults,
-    raw_config_from_stack_file,
-)
+from components.spec import EnvironmentSpec, SpecError, load_spec
+from components.spec.base import PROJECT
+from components.spec.read import config_for_pulumi, stack_config
 from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.insight import analyse, print_insight
 from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
@@ -59,9 +53,7 @@ def run_plan_with_spec(
     """`run_plan`, also returning the validated spec (the plan needs its policy waivers)."""
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
     # Pulumi lays the stack file over the defaults Pulumi.yaml declares; so does the plan.
-    project_file = project_dir / "Pulumi.yaml"
-    defaults = project_config_defaults(project_file) if project_file.is_file() else {}
-    raw = {**defaults, **raw_config_from_stack_file(stack_file)}
+    raw = stack_config(stack_file, project_dir / "Pulumi.yaml")
     spec = load_spec(raw, stack=stack, source=str(stack_file))
     config, secret_keys = config_for_pulumi(raw, PROJECT)
     # The program resolves names relative to the project, as `pulumi up` would.

@@ -13,9 +13,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from components import type_tokens as tokens
+
 # Types whose creation waits for pods (so for nodes), and the node group types.
-WORKLOAD_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
-NODE_GROUP_TYPES = ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
+WORKLOAD_TYPES = (tokens.HELM_RELEASE, tokens.HELM_CHART)
+NODE_GROUP_TYPES = (tokens.EKS_MANAGED_NODE_GROUP, tokens.EKS_NODE_GROUP)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from components.policy_spec import WaiverSpec
+from components.spec.policy import WaiverSpec
 from eksgitops.plan.critical_path import CriticalPath, critical_path, describe, write_critical_path
 from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.graph import ResourceGraph, write_mermaid

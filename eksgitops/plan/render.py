@@ -18,26 +18,27 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from components import type_tokens as tokens
 from eksgitops.plan.engine import PlanResult, RecordedResource, plain
 
 # The inputs a reviewer wants to see per type; everything else is in resources.json.
 # Keys are wire (camelCase) names; a dotted key reaches into a nested object.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
-    "aws:ec2/vpc:Vpc": ("cidrBlock", "enableDnsHostnames"),
-    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
-    "aws:ec2/natGateway:NatGateway": ("subnetId",),
-    "aws:ec2/route:Route": ("destinationCidrBlock", "gatewayId", "natGatewayId"),
-    "aws:ec2/routeTable:RouteTable": ("routes",),
-    "aws:ec2/launchTemplate:LaunchTemplate": ("metadataOptions",),
-    "aws:iam/role:Role": ("name",),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
-    "aws:iam/rolePolicy:RolePolicy": ("name",),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url", "clientIdLists"),
-    "aws:kms/key:Key": ("enableKeyRotation", "description"),
-    "aws:kms/alias:Alias": ("name",),
-    "aws:eks/addon:Addon": ("addonName", "addonVersion"),
-    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("namespace", "serviceAccount"),
-    "aws:eks/cluster:Cluster": (
+    tokens.VPC: ("cidrBlock", "enableDnsHostnames"),
+    tokens.SUBNET: ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
+    tokens.NAT_GATEWAY: ("subnetId",),
+    tokens.ROUTE: ("destinationCidrBlock", "gatewayId", "natGatewayId"),
+    tokens.ROUTE_TABLE: ("routes",),
+    tokens.LAUNCH_TEMPLATE: ("metadataOptions",),
+    tokens.IAM_ROLE: ("name",),
+    tokens.IAM_ROLE_POLICY_ATTACHMENT: ("policyArn",),
+    tokens.IAM_ROLE_POLICY: ("name",),
+    tokens.IAM_OIDC_PROVIDER: ("url", "clientIdLists"),
+    tokens.KMS_KEY: ("enableKeyRotation", "description"),
+    tokens.KMS_ALIAS: ("name",),
+    tokens.EKS_ADDON: ("addonName", "addonVersion"),
+    tokens.EKS_POD_IDENTITY_ASSOCIATION: ("namespace", "serviceAccount"),
+    tokens.AWS_EKS_CLUSTER: (
         "name",
         "version",
         "vpcConfig.subnetIds",
@@ -48,11 +49,11 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "deletionProtection",
     ),
     # Who gets into the cluster, and with what.
-    "aws:eks/accessEntry:AccessEntry": ("principalArn", "type"),
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("principalArn", "policyArn", "accessScope"),
-    "aws:eks/nodeGroup:NodeGroup": ("nodeGroupNamePrefix", "scalingConfig", "instanceTypes", "subnetIds"),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
-    "eks:index:Cluster": (
+    tokens.EKS_ACCESS_ENTRY: ("principalArn", "type"),
+    tokens.EKS_ACCESS_POLICY_ASSOCIATION: ("principalArn", "policyArn", "accessScope"),
+    tokens.EKS_NODE_GROUP: ("nodeGroupNamePrefix", "scalingConfig", "instanceTypes", "subnetIds"),
+    tokens.LOG_GROUP: ("name", "retentionInDays"),
+    tokens.EKS_CLUSTER: (
         "name",
         "version",
         "authenticationMode",
@@ -63,22 +64,22 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "encryptionConfigKeyArn",
     ),
     # The GitOps agent (components/gitops): what it installs and where it pulls from.
-    "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace"),
-    "kubernetes:core/v1:Namespace": ("metadata.name",),
-    "kubernetes:core/v1:ConfigMap": ("metadata.namespace", "metadata.name", "data"),
-    "kubernetes:core/v1:Secret": ("metadata.namespace", "metadata.name", "stringData"),
-    "kubernetes:fluxcd.controlplane.io/v1:FluxInstance": (
+    tokens.HELM_RELEASE: ("chart", "version", "namespace"),
+    tokens.K8S_NAMESPACE: ("metadata.name",),
+    tokens.K8S_CONFIG_MAP: ("metadata.namespace", "metadata.name", "data"),
+    tokens.K8S_SECRET: ("metadata.namespace", "metadata.name", "stringData"),
+    tokens.FLUX_INSTANCE: (
         "spec.distribution.version",
         "spec.components",
         "spec.sync.url",
         "spec.sync.ref",
         "spec.sync.path",
     ),
-    "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver": ("spec.type", "spec.resources"),
-    "kubernetes:argoproj.io/v1alpha1:Application": ("spec.source.repoURL", "spec.source.path"),
-    "aws:eks/capability:Capability": ("type", "capabilityName"),
-    "pulumi:providers:kubernetes": ("kubeconfig",),
-    "eks:index:ManagedNodeGroup": (
+    tokens.FLUX_RECEIVER: ("spec.type", "spec.resources"),
+    tokens.ARGO_APPLICATION: ("spec.source.repoURL", "spec.source.path"),
+    tokens.EKS_CAPABILITY: ("type", "capabilityName"),
+    tokens.KUBERNETES_PROVIDER: ("kubeconfig",),
+    tokens.EKS_MANAGED_NODE_GROUP: (
         "nodeGroupName",
         "instanceTypes",
         "capacityType",

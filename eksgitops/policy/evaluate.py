@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from components.policy_spec import WaiverSpec
+from components.spec.policy import WaiverSpec
 from eksgitops.policy.model import Finding, Graph, Resource, Rule
 from eksgitops.policy.rules import RULES
 

@@ -17,15 +17,10 @@ from components.cluster import (
     access_associations_delete_first,
     no_creator_admin,
 )
-from components.spec import (
-    AccessEntrySpec,
-    AccessSpec,
-    AddonSpec,
-    AutoModeSpec,
-    ControlPlaneSpec,
-    EndpointSpec,
-    NodeGroupSpec,
-)
+from components.spec.access import AccessEntrySpec, AccessSpec
+from components.spec.addons import AddonSpec
+from components.spec.compute import AutoModeSpec, NodeGroupSpec
+from components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 from eksgitops.plan.engine import PlanResult, RecordedResource, run_program
 
 CLUSTER = "eks:index:Cluster"

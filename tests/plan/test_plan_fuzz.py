@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from components.policy_spec import RULE_IDS
-from components.spec import SpecError, load_spec, project_config_defaults, raw_config_from_stack_file
+from components.spec import SpecError, load_spec
+from components.spec.policy import RULE_IDS
+from components.spec.read import stack_config
 from eksgitops.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +169,7 @@ def test_the_reader_and_spec_never_raise_anything_but_spec_error(stack: str, whe
         path = Path(tmp) / f"Pulumi.{stack}.yaml"
         path.write_text(text[:at] + insert + text[at:], encoding="utf-8", errors="surrogatepass")
         try:
-            raw = {**project_config_defaults(ROOT / "Pulumi.yaml"), **raw_config_from_stack_file(path)}
+            raw = stack_config(path, ROOT / "Pulumi.yaml")
             load_spec(raw, stack=stack, source=f"stacks/Pulumi.{stack}.yaml")
         except SpecError as err:
             assert err.lines and all("\n" not in line and "; " in line for line in err.lines), err.lines

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from components.policy_spec import RULE_IDS
-from components.spec import SpecError, load_spec, raw_config_from_stack_file
+from components.spec import SpecError, load_spec
+from components.spec.policy import RULE_IDS
+from components.spec.read import raw_config_from_stack_file
 from eksgitops.cli import app
 from eksgitops.policy.rules import RULES
 

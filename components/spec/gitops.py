@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from components.spec_errors import SpecValueError
-from components.spec_model import SecretValue, SpecModel, check
+from components.spec.base import SecretValue, SpecModel
+from components.spec.errors import SpecValueError
+from components.spec.syntax import check
 
 SSH_SCP = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/)[^\s]+")
 SSH_URL = re.compile(r"ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?/[^\s]+")

@@ -9,17 +9,10 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from components.spec import (
-    SecretValue,
-    SpecError,
-    config_for_pulumi,
-    credential_paths,
-    format_problems,
-    raw_config_from_pulumi,
-    spec_from_pulumi,
-    validate,
-)
-from components.spec_model import SpecModel
+from components.spec import SpecError
+from components.spec.base import SecretValue, SpecModel
+from components.spec.errors import format_problems, validate
+from components.spec.read import config_for_pulumi, credential_paths, raw_config_from_pulumi, spec_from_pulumi
 
 
 class Source(SpecModel):

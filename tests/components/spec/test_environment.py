@@ -11,64 +11,33 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from components.spec import (
-    STRUCTURED_KEYS,
-    TOP_LEVEL_KEYS,
-    EnvironmentSpec,
-    SecretValue,
-    SpecError,
-    config_for_pulumi,
+from components.spec import SpecError, load_spec
+from components.spec.base import SecretValue
+from components.spec.data import (
     default_kubernetes_version,
-    load_spec,
     offered_kubernetes_versions,
+    supported_kubernetes_versions,
+)
+from components.spec.environment import STRUCTURED_KEYS, TOP_LEVEL_KEYS
+from components.spec.read import (
+    config_for_pulumi,
     project_config_defaults,
     raw_config_from_pulumi,
     raw_config_from_stack_file,
-    supported_kubernetes_versions,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-SRC = "stacks/Pulumi.test.yaml"
-PREFIX = f"{SRC}: eksgitops:"
-GROUP = {"name": "general"}
-S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
-ADMIN_ENTRY = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}
-FLEET = {"repoUrl": "https://github.com/example/fleet.git"}
-
-
-def minimal(**extra: Any) -> dict[str, Any]:
-    """The smallest valid raw config, plus overrides."""
-    return {
-        "region": "eu-west-1",
-        "nodeGroups": [dict(GROUP)],
-        "access": {"entries": [ADMIN_ENTRY]},
-        "gitops": dict(FLEET),
-        **extra,
-    }
-
-
-def errors(raw: dict[str, Any], stack: str = "test") -> list[str]:
-    with pytest.raises(SpecError) as info:
-        load_spec(raw, stack=stack, source=SRC)
-    return info.value.lines
-
-
-def one_error(raw: dict[str, Any], path: str, phrase: str) -> str:
-    """Exactly one line, at `path`, containing `phrase`."""
-    lines = errors(raw)
-    assert len(lines) == 1, lines
-    assert lines[0].startswith(f"{PREFIX}{path}: "), lines
-    assert phrase in lines[0], lines
-    return lines[0]
-
-
-def load_stack(name: str) -> EnvironmentSpec:
-    raw = {
-        **project_config_defaults(ROOT / "Pulumi.yaml"),
-        **raw_config_from_stack_file(ROOT / "stacks" / f"Pulumi.{name}.yaml"),
-    }
-    return load_spec(raw, stack=name, source=f"stacks/Pulumi.{name}.yaml")
-
+from tests.components.spec.helpers import (
+    ADMIN_ENTRY,
+    FLEET,
+    GROUP,
+    PREFIX,
+    ROOT,
+    S3_READ,
+    SRC,
+    errors,
+    load_stack,
+    minimal,
+    one_error,
+)
 
 # --- shipped stacks and defaults ------------------------------------------------------
 

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.gitops_spec import ARGOCD_CHART_VERSION, FLUX_OPERATOR_CHART_VERSION, FLUX_VERSION
-from components.spec import SpecError, load_spec, raw_config_from_pulumi, raw_config_from_stack_file
-from components.spec_model import SecretValue
+from components.spec import SpecError, load_spec
+from components.spec.base import SecretValue
+from components.spec.gitops import ARGOCD_CHART_VERSION, FLUX_OPERATOR_CHART_VERSION, FLUX_VERSION
+from components.spec.read import raw_config_from_pulumi, raw_config_from_stack_file
 from tests.gitops_support import (
     FLEET_HTTPS,
     FLEET_OCI,

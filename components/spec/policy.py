@@ -12,7 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from components.spec_model import SpecModel, check
+from components.spec.base import SpecModel
+from components.spec.syntax import check
 
 # One id per line of the security checklist (docs/policy.md), in its order.
 RULE_IDS: tuple[str, ...] = (

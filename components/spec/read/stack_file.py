@@ -27,11 +27,10 @@ from typing import Any
 
 import yaml
 
-from components.spec_errors import SpecError
-from components.spec_model import SecretValue
+from components.spec.base import PROJECT, SecretValue
+from components.spec.environment import TOP_LEVEL_KEYS
+from components.spec.errors import SpecError
 
-PROJECT = "eksgitops"
-"""The project name, which is also the config namespace."""
 MAX_VALUES = 10_000
 """Values a stack file may hold after alias expansion (the shipped stacks hold ~200)."""
 STACK_FILE_KEYS = ("config", "encryptedkey", "encryptionsalt", "environment", "secretsprovider")
@@ -262,7 +261,7 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
         if name == "config":
             config_node = value_node
         elif name not in STACK_FILE_KEYS:
-            if ":" in name or name in _project_keys():
+            if ":" in name or name in TOP_LEVEL_KEYS:
                 what = "is outside config:, so Pulumi ignores it"
                 allowed = "move it under config:"
             else:
@@ -325,12 +324,6 @@ def raw_config_from_stack_file(path: Path) -> dict[str, Any]:
     return raw
 
 
-def _project_keys() -> frozenset[str]:
-    from components.spec import TOP_LEVEL_KEYS  # spec imports this module
-
-    return TOP_LEVEL_KEYS
-
-
 def project_config_defaults(path: Path) -> dict[str, Any]:
     """The defaults Pulumi.yaml declares for the project's keys (prefix removed).
 
@@ -356,3 +349,13 @@ def project_config_defaults(path: Path) -> dict[str, Any]:
         else:
             defaults[short] = decl  # shorthand `key: value` is a default for project keys
     return defaults
+
+
+def stack_config(stack_file: Path, project_file: Path) -> dict[str, Any]:
+    """The config a stack's program sees: the stack file laid over Pulumi.yaml's defaults.
+
+    Pulumi merges the defaults Pulumi.yaml declares into every stack's config before the
+    program runs; a missing Pulumi.yaml declares none. Raises SpecError for either file.
+    """
+    defaults = project_config_defaults(project_file) if project_file.is_file() else {}
+    return {**defaults, **raw_config_from_stack_file(stack_file)}

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from components.platform import escrow_args_from_spec
 from components.spec import SpecError, load_spec
-from tests.components.test_spec import PREFIX, SRC, errors, load_stack, minimal, one_error
+from tests.components.spec.helpers import PREFIX, SRC, errors, load_stack, minimal, one_error
 
 
 def with_escrow(escrow: Any, **extra: Any) -> dict[str, Any]:
@@ -198,7 +198,7 @@ def test_a_bad_escrow_stops_the_plan_with_exit_2_and_writes_nothing(
 ) -> None:
     from eksgitops.cli import app
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     stack = yaml.safe_load((root / "stacks" / "Pulumi.staging.yaml").read_text())
     stack["config"]["eksgitops:escrow"] = {"enabled": True, "secretReplicaRegions": ["eu-west-1"]}
     (tmp_path / "stacks").mkdir()

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from components.spec import SecretValue, SpecError, load_spec, raw_config_from_stack_file
+from components.spec import SpecError, load_spec
+from components.spec.base import SecretValue
+from components.spec.read import raw_config_from_stack_file, stack_config
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HEAD = "config:\n  eksgitops:region: eu-west-1\n"
 
 
@@ -179,3 +181,31 @@ def test_secure_values_and_merge_keys(tmp_path: Path) -> None:
 def test_deep_nesting_is_one_line(tmp_path: Path) -> None:
     lines = refused(tmp_path, HEAD + "  eksgitops:tags: " + "[" * 5000 + "]" * 5000 + "\n")
     assert len(lines) == 1
+
+
+def test_stack_config_lays_the_stack_file_over_the_project_defaults(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: eksgitops\nruntime: python\nconfig:\n"
+        "  eksgitops:tags:\n    default: {team: platform}\n"
+        "  eksgitops:clusterName:\n    default: ''\n"
+    )
+    stack = tmp_path / "Pulumi.test.yaml"
+    stack.write_text(HEAD + "  eksgitops:clusterName: mine\n")
+    assert stack_config(stack, tmp_path / "Pulumi.yaml") == {
+        "tags": {"team": "platform"},
+        "clusterName": "mine",
+        "region": "eu-west-1",
+    }
+    # Without a Pulumi.yaml there are no defaults, as for a program of a user's own.
+    assert stack_config(stack, tmp_path / "missing.yaml") == {"region": "eu-west-1", "clusterName": "mine"}
+
+
+def test_stack_config_names_the_project_file_when_it_is_wrong(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: eksgitops\nconfig: [1, 2]\n")
+    stack = tmp_path / "Pulumi.test.yaml"
+    stack.write_text(HEAD)
+    with pytest.raises(SpecError) as info:
+        stack_config(stack, tmp_path / "Pulumi.yaml")
+    assert info.value.lines == [
+        f"{tmp_path / 'Pulumi.yaml'}: config: is not a mapping; a mapping of <namespace>:<key> declarations"
+    ]

@@ -1,16 +1,27 @@
-"""The base of every spec model, its one-line `check`, and the type that marks a credential: `SecretValue`."""
+"""The base of every spec model, the project's config namespace, and the type that marks a credential.
+
+Nothing here imports the rest of the spec, so every other module of it may import this one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, core_schema
 
-from components.spec_errors import SpecValueError
+PROJECT = "eksgitops"
+"""The project name, which is also the config namespace."""
+
+# Most names of the spec (cluster, node group, namespace, identity…) are DNS-1123 labels;
+# the error lines name the rule even where no model is at hand.
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+DNS_LABEL_ALLOWED = (
+    "a DNS-1123 label: 1-63 lowercase letters, digits and '-', starting and ending alphanumeric"
+)
 
 SECRET_PLACEHOLDER = "[secret]"
 """What a secret value shows as wherever its plaintext is not available or not wanted."""
@@ -29,7 +40,7 @@ class SecretValue:
     """A Pulumi secret (`{secure: …}` in a stack file, a secret key under `pulumi up`), never shown.
 
     A spec field annotated `SecretValue` holds a credential: it accepts only a secret, and
-    a plain string there is a mistake (`components.spec` says how to set it). `value` is
+    a plain string there is a mistake (`components.spec.errors` says how to set it). `value` is
     the plaintext under `pulumi up` (wrap it: `pulumi.Output.secret(s.value)`) and a
     placeholder or ciphertext offline.
     """
@@ -49,18 +60,7 @@ class SecretValue:
         def check(value: Any) -> SecretValue:
             if isinstance(value, SecretValue):
                 return value
-            # components.spec turns this error type into the "set it as a secret" line.
+            # components.spec.errors turns this error type into the "set it as a secret" line.
             raise PydanticCustomError("plaintext_credential", "is not a Pulumi secret")
 
         return core_schema.no_info_plain_validator_function(check)
-
-
-def check(test: Callable[[Any], bool], what: Callable[[Any], str], allowed: str) -> AfterValidator:
-    """An `Annotated` check: raise `SpecValueError(what(value), allowed)` when `test(value)` is false."""
-
-    def validate(value: Any) -> Any:
-        if not test(value):
-            raise SpecValueError(what(value), allowed)
-        return value
-
-    return AfterValidator(validate)
