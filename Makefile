@@ -26,10 +26,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt tests/plan/mermaid/package-l
 plan: $(VENV)/.runtime
 	$(BIN)/eksgitops plan dev
 
+# zizmor: the CI templates users copy (template injection, unpinned actions, permissions,
+# credentials left in the checkout), offline so it needs no GitHub token.
+CI_TEMPLATES := .github/workflows examples/ci/github-actions-dr.yml
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
+	$(BIN)/zizmor --offline --config zizmor.yml $(CI_TEMPLATES)
 
 test: lint
 	$(BIN)/pytest -n 2

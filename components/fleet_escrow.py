@@ -1,11 +1,18 @@
 """`FleetEscrow`: what a rebuild needs when the Git host or the cluster's own secrets are gone.
 
-Two durable resources with deterministic names, so that a rebuild (even from lost Pulumi
+Durable resources with deterministic names, so that a rebuild (even from lost Pulumi
 state, by `pulumi import`) finds them again:
 
-- a versioned, private, encrypted S3 bucket that holds `git bundle`s of the fleet
-  repository (`eksgitops dr escrow STACK` refreshes it), so a rebuild does not depend on
-  the Git host being up;
+- a versioned, private S3 bucket that holds `git bundle`s of the fleet repository
+  (`eksgitops dr escrow STACK` refreshes it), so a rebuild does not depend on the Git host
+  being up. Its policy denies reading, writing and listing objects to every principal but
+  the escrow's own (`FleetEscrowArgs.principal_arns`), same-account admins and
+  `AmazonS3ReadOnlyAccess` holders included, and refuses plain HTTP and uploads encrypted
+  any other way than with the escrow key;
+- the escrow key: a customer KMS key (rotation on) in the escrow's region that encrypts
+  the bundles (SSE-KMS, bucket key on). Its own key, not the cluster's: SSE-KMS needs a key
+  in the bucket's region, and the cluster's secrets key is destroyed with the cluster by
+  `dr teardown`, which would leave the bundles unreadable exactly when a rebuild needs them;
 - a Secrets Manager secret for the fleet repository's Git credentials. Pulumi creates the
   secret, never its value: an operator puts the value with `aws secretsmanager
   put-secret-value`, so the credential never passes through Pulumi inputs or state.
@@ -20,12 +27,15 @@ the protection. Each resource names its region explicitly (pulumi-aws 7's per-re
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+from eksgitops.components.secrets_key import secrets_key_policy
 
 BUCKET_PREFIX = "eksgitops-escrow"
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -51,6 +61,82 @@ def git_credentials_secret_name(environment: str) -> str:
     return f"eksgitops/{environment}/git-credentials"
 
 
+def escrow_key_alias(environment: str) -> str:
+    """The alias of the key that encrypts the environment's bundles."""
+    return f"alias/{BUCKET_PREFIX}-{environment}"
+
+
+# What the bucket policy withholds from everyone but the escrow's principals: every object
+# read, write and delete, and listing the keys.
+OBJECT_ACTIONS = (
+    "s3:GetObject*",
+    "s3:PutObject*",
+    "s3:DeleteObject*",
+    "s3:RestoreObject",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+)
+
+
+def escrow_bucket_policy(bucket_arn: str, key_arn: str, principal_arns: Sequence[str]) -> dict:
+    """Only `principal_arns` touch the bundles; TLS only; uploads only under the escrow key.
+
+    Deny statements, so an IAM grant elsewhere (AdministratorAccess, AmazonS3ReadOnlyAccess)
+    cannot open the bucket. Bucket-level management (versioning, lifecycle, this policy)
+    stays with IAM, so the deployer's `pulumi up` and `refresh` keep working.
+    """
+    objects = f"{bucket_arn}/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheEscrowPrincipalsTouchTheBundles",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(OBJECT_ACTIONS),
+                "Resource": [bucket_arn, objects],
+                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(principal_arns)}},
+            },
+            {
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, objects],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "UploadsOnlySseKms",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                # Only when the upload names an encryption: without the header the bucket's
+                # default (the escrow key) applies. A negated operator alone would also match a
+                # missing header, hence the Null check beside it.
+                "Condition": {
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                },
+            },
+            {
+                "Sid": "UploadsOnlyUnderTheEscrowKey",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
+                },
+            },
+        ],
+    }
+
+
 def bundle_key(environment: str) -> str:
     """The S3 key of the environment's latest fleet bundle (older ones are object versions)."""
     return f"fleet/{environment}.bundle"
@@ -62,6 +148,11 @@ class FleetEscrowArgs:
 
     environment: str
     """The environment whose fleet is escrowed; names the bucket and the secret."""
+    principal_arns: Sequence[str] = field(default_factory=tuple)
+    """The IAM roles (or users) that write and restore the bundles: whoever runs `eksgitops dr
+    escrow`, `dr preflight` and `dr rebuild`. Every other principal is denied the bundles by
+    the bucket policy. At least one; `Platform` passes the stack's cluster-wide
+    AmazonEKSClusterAdminPolicy access entries (a rebuild needs cluster admin anyway)."""
     region: str | None = None
     """Region of the bucket and the secret; default None is the provider's region."""
     secret_replica_regions: Sequence[str] = field(default_factory=tuple)
@@ -78,6 +169,8 @@ class FleetEscrow(pulumi.ComponentResource):
 
     bucket_name: pulumi.Output[str]
     """Name of the escrow bucket."""
+    key_arn: pulumi.Output[str]
+    """ARN of the escrow key (the bundles' SSE-KMS key)."""
     git_credentials_secret_arn: pulumi.Output[str]
     """ARN of the Git credentials secret (its value is put by an operator, not by Pulumi)."""
 
@@ -85,11 +178,39 @@ class FleetEscrow(pulumi.ComponentResource):
         super().__init__("eksgitops:dr:FleetEscrow", name, None, opts)
         if args.noncurrent_version_days < 1:
             raise ValueError(f"{name}: noncurrent_version_days must be at least 1")
-        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self)).account_id
+        if not args.principal_arns:
+            raise ValueError(
+                f"{name}: principal_arns is empty, so no one could write or restore the bundles; "
+                "name the roles that run eksgitops dr"
+            )
+        invoke = pulumi.InvokeOptions(parent=self)
+        account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
         # Durable, the bucket's settings too: never deleted by Pulumi, reused by every rebuild.
         durable = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         region = args.region
 
+        key = aws.kms.Key(
+            f"{name}-key",
+            region=region,
+            description=f"Encryption of the {args.environment} fleet bundles (escrow for rebuilds)",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.all(partition, account_id).apply(
+                lambda values: json.dumps(secrets_key_policy(values[0], values[1]))
+            ),
+            tags=args.tags,
+            opts=durable,
+        )
+        aws.kms.Alias(
+            f"{name}-key",
+            region=region,
+            name=escrow_key_alias(args.environment),
+            target_key_id=key.arn,
+            opts=durable,
+        )
         bucket = aws.s3.Bucket(
             f"{name}-bundles",
             region=region,
@@ -121,10 +242,21 @@ class FleetEscrow(pulumi.ComponentResource):
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                     apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    ),
+                    # One data key per bucket instead of a KMS call per object.
+                    bucket_key_enabled=True,
                 )
             ],
+            opts=durable,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-bundles",
+            region=region,
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, key.arn).apply(
+                lambda values: json.dumps(escrow_bucket_policy(values[0], values[1], args.principal_arns))
+            ),
             opts=durable,
         )
         aws.s3.BucketLifecycleConfiguration(
@@ -155,7 +287,12 @@ class FleetEscrow(pulumi.ComponentResource):
             opts=durable,
         )
         self.bucket_name = bucket.bucket
+        self.key_arn = key.arn
         self.git_credentials_secret_arn = secret.arn
         self.register_outputs(
-            {"bucket_name": self.bucket_name, "git_credentials_secret_arn": self.git_credentials_secret_arn}
+            {
+                "bucket_name": self.bucket_name,
+                "key_arn": self.key_arn,
+                "git_credentials_secret_arn": self.git_credentials_secret_arn,
+            }
         )

@@ -17,6 +17,7 @@ from eksgitops.components.network import Network, NetworkArgs
 from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 from eksgitops.components.spec import EnvironmentSpec
 from eksgitops.components.spec.identities import IdentitySpec
+from eksgitops.components.spec.syntax import CLUSTER_ADMIN_POLICY
 
 # Tags every resource carries through the provider's default tags, so a cost report or
 # a cleanup can find everything one environment owns.
@@ -37,7 +38,10 @@ def escrow_args_from_spec(spec: EnvironmentSpec) -> FleetEscrowArgs | None:
     """The escrow a stack asks for with `eksgitops:escrow`, or None when `enabled` is not true.
 
     The region is always explicit (the escrow's own, else the cluster's): a cluster rebuilt
-    in another region must not move, and so replace, the protected escrow with it.
+    in another region must not move, and so replace, the protected escrow with it. The
+    principals that may write and restore the bundles are the stack's cluster-wide
+    AmazonEKSClusterAdminPolicy entries: `dr rebuild` and `dr verify` need cluster admin, so
+    whoever runs them is one of those already, and no one else reads the bundles.
     """
     escrow = spec.escrow
     if not escrow.enabled:
@@ -46,6 +50,11 @@ def escrow_args_from_spec(spec: EnvironmentSpec) -> FleetEscrowArgs | None:
         environment=spec.environment,
         region=escrow.region or spec.region,
         secret_replica_regions=list(escrow.secret_replica_regions),
+        principal_arns=[
+            entry.principal_arn
+            for entry in spec.access.entries
+            if entry.policy_arn.endswith(f"/{CLUSTER_ADMIN_POLICY}") and not entry.namespaces
+        ],
         noncurrent_version_days=escrow.bundle_retention_days,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,8 +104,9 @@ def test_actions_take_only_their_documented_inputs_and_aws_credentials_come_from
 def test_the_templates_do_what_the_readme_says() -> None:
     pr = _load(ROOT / ".github" / "workflows" / "pull-request.yml")
     runs = " ".join(s.get("run", "") for s in _steps(pr))
-    assert "eksgitops plan ${{ matrix.stack }}" in runs and "eksgitops fleet verify" in runs
-    assert "--stack ${{ matrix.stack }}" in runs  # verify against the bridge the plan wrote
+    assert 'eksgitops plan "$STACK"' in runs and "eksgitops fleet verify" in runs
+    assert '--stack "$STACK"' in runs  # verify against the bridge the plan wrote
+    assert all(s["env"]["STACK"] == "${{ matrix.stack }}" for s in _steps(pr) if "$STACK" in s.get("run", ""))
     preview = [s for s in _steps(pr) if s.get("uses", "").startswith("pulumi/actions@")]
     assert (
         preview
@@ -125,3 +128,244 @@ def test_the_templates_do_what_the_readme_says() -> None:
     runs = " ".join(s.get("run", "") for s in _steps(drift))
     assert "pulumi refresh" in runs and "--preview-only" in runs and "--expect-no-changes" in runs
     assert "gh issue create" in runs  # the alert
+
+
+# Every template a user copies: the workflows and the disaster-recovery example.
+TEMPLATES = [*WORKFLOWS, ROOT / "examples" / "ci" / "github-actions-dr.yml"]
+TEMPLATE_IDS = [p.name for p in TEMPLATES]
+ZIZMOR = [str(Path(sys.executable).parent / "zizmor"), "--offline", "--config", str(ROOT / "zizmor.yml")]
+# The newest major version of each action, read from the tags of the actions' own repositories.
+CURRENT_MAJOR = {
+    "actions/checkout": 7,
+    "actions/setup-python": 7,
+    "actions/upload-artifact": 7,
+    "aws-actions/configure-aws-credentials": 6,
+    "pulumi/actions": 7,
+}
+PINNED = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>\S+)(?:\s+#\s+(?P<tag>\S+))?\s*$"
+)
+
+
+def _jobs(path: Path) -> dict[str, dict[str, Any]]:
+    return _load(path)["jobs"]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=TEMPLATE_IDS)
+def test_no_expression_inside_run(path: Path) -> None:
+    # An expression in `run:` is pasted into the script before the shell reads it: a branch
+    # name or a title can then run code. Values go through `env:` and are quoted.
+    for name, job in _jobs(path).items():
+        for step in job.get("steps", []):
+            assert "${{" not in step.get("run", ""), (name, step.get("name") or step["run"])
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=TEMPLATE_IDS)
+def test_every_action_is_pinned_to_a_commit_of_its_current_major_with_the_tag_beside_it(path: Path) -> None:
+    lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    assert lines
+    for line in lines:
+        if line.split("uses:", 1)[1].strip().startswith("./"):
+            continue  # a workflow of this repository, at the caller's own commit
+        match = PINNED.match(line)
+        assert match, line
+        assert re.fullmatch(r"[0-9a-f]{40}", match["sha"]), line
+        tag = match["tag"] or ""
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", tag), line  # the release the SHA is, for updates
+        assert int(tag[1:].split(".")[0]) == CURRENT_MAJOR[match["action"]], line
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=TEMPLATE_IDS)
+def test_each_job_gets_only_the_permissions_it_uses(path: Path) -> None:
+    workflow = _load(path)
+    # Nothing at the top: a job that forgets its own block gets no token scopes at all.
+    assert workflow["permissions"] == {} or path.name == "pulumi-up.yml"
+    for name, job in workflow["jobs"].items():
+        permissions = job["permissions"]
+        steps = json.dumps(job.get("steps", []))
+        wanted: set[str] = set()
+        if "actions/checkout" in steps or "uses" in job:
+            assert permissions.get("contents") == "read", name
+            wanted.add("contents")
+        if "gh run download" in steps:
+            assert permissions["actions"] == "read", name
+            wanted.add("actions")
+        if "gh pr comment" in steps:
+            assert permissions["pull-requests"] == "write", name
+            assert "actions/checkout" not in steps, f"{name}: a token that writes comments meets PR code"
+            wanted.add("pull-requests")
+        if "configure-aws-credentials" in steps or "pulumi-up.yml" in job.get("uses", ""):
+            assert permissions["id-token"] == "write", name
+            wanted.add("id-token")
+        if "gh issue" in steps:
+            assert permissions["issues"] == "write", name
+            wanted.add("issues")
+        if '"comment-on-pr": true' in steps:
+            assert permissions["pull-requests"] == "write", name
+            wanted.add("pull-requests")
+        assert set(permissions) == wanted, name
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=TEMPLATE_IDS)
+def test_secrets_reach_only_jobs_in_a_github_environment(path: Path) -> None:
+    # An environment's secrets reach a job only when its protection rules let the job run
+    # (required reviewers, deployment branches); a repository secret reaches every job,
+    # including the pull request's code.
+    text = path.read_text()
+    assert "secrets: inherit" not in text
+    for name, job in _jobs(path).items():
+        if "secrets." in json.dumps(job):
+            assert job.get("environment"), name
+
+
+def test_pull_requests_plan_and_verify_without_secrets_and_preview_only_after_approval() -> None:
+    jobs = _jobs(ROOT / ".github" / "workflows" / "pull-request.yml")
+    offline = jobs["offline-plan"]
+    assert "secrets." not in json.dumps(offline) and "environment" not in offline
+    assert "id-token" not in offline["permissions"]
+    preview = jobs["preview"]
+    assert preview["environment"] == "preview" and preview["needs"] == "offline-plan"
+    used = set(re.findall(r"secrets\.(\w+)", json.dumps(preview)))
+    assert used == {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "FLEET_READ_TOKEN"}
+    # The split is written where users read it.
+    readme = (ROOT / "README.md").read_text()
+    assert "`preview` environment" in readme and "required reviewers" in readme
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=TEMPLATE_IDS)
+def test_jobs_time_out_and_checkouts_keep_no_token(path: Path) -> None:
+    for name, job in _jobs(path).items():
+        if "uses" in job:
+            continue  # a call of a reusable workflow: the callee's job has the timeout
+        assert 0 < job["timeout-minutes"] <= 180, name
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=TEMPLATE_IDS)
+def test_the_pulumi_cli_is_pinned_to_a_release_with_transforms_of_component_children(path: Path) -> None:
+    steps = [s for job in _jobs(path).values() for s in job.get("steps", [])]
+    for step in steps:
+        if step.get("uses", "").startswith("pulumi/actions@"):
+            version = str(step["with"]["pulumi-version"])
+            assert re.fullmatch(r"\d+\.\d+\.\d+", version), version  # an exact release, not a range
+            assert tuple(map(int, version.split("."))) >= (3, 115, 0), version
+
+
+def test_pulumi_up_runs_on_a_runner_label_input_that_defaults_to_the_vpc_runner() -> None:
+    up = _load(ROOT / ".github" / "workflows" / "pulumi-up.yml")
+    runs_on = up[True]["workflow_call"]["inputs"]["runs-on"]
+    assert runs_on["type"] == "string" and runs_on["default"] == "eksgitops-vpc" and runs_on["description"]
+    assert up["jobs"]["up"]["runs-on"] == "${{ inputs.runs-on }}"
+    readme = (ROOT / "README.md").read_text()
+    assert "`runs-on`" in readme and "`eksgitops-vpc`" in readme
+
+
+LEVELS = {"none": 0, "read": 1, "write": 2}
+# What a job gets when neither it nor its workflow says: the restricted default of a new
+# repository (GitHub docs, "Permissions for the GITHUB_TOKEN"); the permissive one does not
+# grant id-token either.
+RESTRICTED_DEFAULT = {"contents": "read", "packages": "read"}
+SCOPES = (
+    "actions",
+    "attestations",
+    "checks",
+    "contents",
+    "deployments",
+    "discussions",
+    "id-token",
+    "issues",
+    "models",
+    "packages",
+    "pages",
+    "pull-requests",
+    "repository-projects",
+    "security-events",
+    "statuses",
+)
+
+
+def _grants(permissions: Any) -> dict[str, str]:
+    if permissions == "read-all":
+        return dict.fromkeys(SCOPES, "read")
+    if permissions == "write-all":
+        return dict.fromkeys(SCOPES, "write")
+    return dict(permissions)
+
+
+def permission_gaps(caller: Path, root: Path = ROOT) -> list[str]:
+    """What each call of a local reusable workflow in `caller` lacks.
+
+    A called workflow gets at most what its calling job grants (GitHub docs, "Reusing
+    workflows": permissions can only be kept or narrowed), so every permission a callee's
+    job declares, at the job or the callee's workflow level, must be granted by the calling
+    job, or by the caller's workflow when the job says nothing.
+    """
+    workflow = _load(caller)
+    gaps = []
+    for name, job in workflow["jobs"].items():
+        uses = job.get("uses", "")
+        if not uses.startswith("./"):
+            continue
+        granted = _grants(job.get("permissions", workflow.get("permissions", RESTRICTED_DEFAULT)))
+        callee = _load(root / uses)
+        for callee_name, callee_job in callee["jobs"].items():
+            declared = callee_job.get("permissions", callee.get("permissions"))
+            if declared is None:
+                continue  # takes what it is given
+            for scope, level in _grants(declared).items():
+                if LEVELS[granted.get(scope, "none")] < LEVELS[level]:
+                    gaps.append(
+                        f"{name}: {Path(uses).name} job {callee_name} needs {scope}: {level}, "
+                        f"the caller grants {granted.get(scope, 'none')}"
+                    )
+    return gaps
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=TEMPLATE_IDS)
+def test_callers_grant_what_their_reusable_workflows_need(path: Path) -> None:
+    assert permission_gaps(path) == []
+
+
+def test_the_permission_check_finds_the_gap_of_the_old_deploy_workflow() -> None:
+    # deploy.yml as it was: `contents: read` for the whole workflow, while pulumi-up.yml's job
+    # asks for id-token: write. GitHub refuses to start such a run.
+    old = ROOT / "tests" / "fixtures" / "ci" / "deploy-before-id-token.yml"
+    assert permission_gaps(old) == [
+        f"{stack}: pulumi-up.yml job up needs id-token: write, the caller grants none"
+        for stack in ("dev", "staging", "prod")
+    ]
+
+
+def test_zizmor_is_pinned_and_run_by_make_test() -> None:
+    assert "zizmor==1.32.0" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "zizmor==1.32.0" in (ROOT / "constraints.txt").read_text().splitlines()
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: lint$", makefile, re.M)
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(BIN)/zizmor --offline --config zizmor.yml $(CI_TEMPLATES)" in lint
+    assert re.search(
+        r"^CI_TEMPLATES := \.github/workflows examples/ci/github-actions-dr\.yml$", makefile, re.M
+    )
+
+
+def test_zizmor_passes_on_the_templates() -> None:
+    result = subprocess.run([*ZIZMOR, *map(str, TEMPLATES)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_zizmor_fails_on_a_template_with_an_injected_expression(tmp_path: Path) -> None:
+    workflow = _load(ROOT / ".github" / "workflows" / "pull-request.yml")
+    workflow["jobs"]["offline-plan"]["steps"].append(
+        {"name": "Title", "run": 'echo "${{ github.event.pull_request.title }}"'}
+    )
+    path = tmp_path / ".github" / "workflows" / "pull-request.yml"
+    path.parent.mkdir(parents=True)
+    # `on` is read as True by YAML 1.1: write it back as the key GitHub expects.
+    workflow["on"] = workflow.pop(True)
+    path.write_text(yaml.safe_dump(workflow, sort_keys=False))
+    result = subprocess.run([*ZIZMOR, str(path)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "template-injection" in result.stdout, result.stdout + result.stderr

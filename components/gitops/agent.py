@@ -127,7 +127,11 @@ class GitOpsAgent(pulumi.ComponentResource):
             self.agent = FluxAgent(
                 f"{name}-flux",
                 FluxAgentArgs(
-                    gitops=spec, bridge=args.bridge, cross_namespace_refs=args.cross_namespace_refs
+                    gitops=spec,
+                    bridge=args.bridge,
+                    cross_namespace_refs=args.cross_namespace_refs,
+                    pod_identities=self.flux_identities.role_names if self.flux_identities else {},
+                    identities=[self.flux_identities] if self.flux_identities else [],
                 ),
                 opts=in_cluster,
             )

@@ -44,6 +44,38 @@ def repository_secret(
     )
 
 
+KNOWN_HOSTS_CONFIG_MAP = "argocd-ssh-known-hosts-cm"
+"""Where Argo CD's repo-server reads the SSH host keys it trusts (Argo CD declarative setup)."""
+
+
+def known_hosts_config_map(
+    name: str, spec: GitOpsSpec, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.ConfigMap | None:
+    """The pinned SSH host keys of the fleet's Git server (GIT-SSH-KNOWN-HOSTS), for SSH credentials.
+
+    The chart flavour writes them through its values (configs.ssh); the managed capability has
+    no chart, so the ConfigMap is written directly. Argo CD reads only ConfigMaps labelled
+    part-of argocd.
+    """
+    creds = spec.credentials
+    if creds is None or creds.type != "ssh" or not creds.known_hosts:
+        return None
+    return k8s.core.v1.ConfigMap(
+        f"{name}-ssh-known-hosts",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=KNOWN_HOSTS_CONFIG_MAP,
+            namespace=ARGOCD_NAMESPACE,
+            labels={
+                **labels,
+                "app.kubernetes.io/name": KNOWN_HOSTS_CONFIG_MAP,
+                "app.kubernetes.io/part-of": "argocd",
+            },
+        ),
+        data={"ssh_known_hosts": creds.known_hosts},
+        opts=opts,
+    )
+
+
 def cluster_secret(
     name: str,
     *,

@@ -5,6 +5,11 @@ through IAM Identity Center and maps Identity Center groups to Argo CD roles. It
 register the local cluster by itself: the cluster Secret names the cluster by its ARN (the
 capability does not accept kubernetes.default.svc), and the capability role, whose access
 entry EKS creates, gets cluster-admin through an access policy association.
+
+Order: the capability role → namespace argocd (created here: nothing documents that EKS
+creates it before the capability's first reconcile, and the Secrets below need it) → the
+capability → the repository Secret, the cluster Secret and, with SSH credentials, the pinned
+host keys (`argocd-ssh-known-hosts-cm`) → the root Application.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pulumi_kubernetes as k8s
 from eksgitops.components.gitops.argocd_objects import (
     ARGOCD_NAMESPACE,
     cluster_secret,
+    known_hosts_config_map,
     repository_secret,
     root_application,
 )
@@ -30,8 +36,14 @@ CAPABILITY_PRINCIPAL = "capabilities.eks.amazonaws.com"
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
-def capability_trust_policy() -> dict:
-    """Trust for an EKS capability role: the EKS capabilities service assumes it and tags the session."""
+def capability_trust_policy(partition: str, account_id: str, region: str, cluster_name: str) -> dict:
+    """Trust for the capability role: the EKS capabilities service, for this account's cluster only.
+
+    aws:SourceAccount keeps another account's capability from assuming the role through the
+    service (the confused deputy). aws:SourceArn is checked where the service sets it
+    (IfExists): the cluster itself or a capability under it.
+    """
+    arn = f"arn:{partition}:eks:{region}:{account_id}"
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -39,6 +51,15 @@ def capability_trust_policy() -> dict:
                 "Effect": "Allow",
                 "Principal": {"Service": CAPABILITY_PRINCIPAL},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLikeIfExists": {
+                        "aws:SourceArn": [
+                            f"{arn}:cluster/{cluster_name}",
+                            f"{arn}:capability/{cluster_name}/*",
+                        ]
+                    },
+                },
             }
         ],
     }
@@ -75,6 +96,7 @@ class EksArgoCd(pulumi.ComponentResource):
 
     capability: aws.eks.Capability
     role: aws.iam.Role
+    namespace: k8s.core.v1.Namespace
     root: k8s.apiextensions.CustomResource
 
     def __init__(self, name: str, args: EksArgoCdArgs, opts: pulumi.ResourceOptions | None = None):
@@ -83,10 +105,17 @@ class EksArgoCd(pulumi.ComponentResource):
         settings = spec.eks_argocd
         assert settings.identity_center_instance_arn is not None  # validated by GitOpsSpec
         child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
         self.role = aws.iam.Role(
             f"{name}-role",
             name=role_name_for(args.cluster_name, ARGOCD_CAPABILITY_ROLE),
-            assume_role_policy=json.dumps(capability_trust_policy()),
+            assume_role_policy=pulumi.Output.all(partition, account_id).apply(
+                lambda values: json.dumps(
+                    capability_trust_policy(values[0], values[1], args.region, args.cluster_name)
+                )
+            ),
             description=f"EKS Argo CD capability of {args.cluster_name}",
             tags=args.tags,
             opts=child,
@@ -104,6 +133,12 @@ class EksArgoCd(pulumi.ComponentResource):
             for role, groups in (("ADMIN", settings.admin_group_ids), ("VIEWER", settings.viewer_group_ids))
             if groups
         ]
+        labels = {"app.kubernetes.io/managed-by": "eksgitops"}
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ARGOCD_NAMESPACE, labels=labels),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider),
+        )
         self.capability = aws.eks.Capability(
             name,
             capability_name="argocd",
@@ -123,7 +158,7 @@ class EksArgoCd(pulumi.ComponentResource):
                 )
             ),
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         # EKS creates the capability role's access entry with no Kubernetes permissions.
         admin = aws.eks.AccessPolicyAssociation(
@@ -135,11 +170,11 @@ class EksArgoCd(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.capability]),
         )
 
-        labels = {"app.kubernetes.io/managed-by": "eksgitops"}
         in_cluster = pulumi.ResourceOptions(
-            parent=self, provider=args.k8s_provider, depends_on=[self.capability]
+            parent=self, provider=args.k8s_provider, depends_on=[self.namespace, self.capability]
         )
         repository = repository_secret(name, spec, labels, in_cluster)
+        known_hosts = known_hosts_config_map(name, spec, labels, in_cluster)
         cluster = cluster_secret(
             name,
             environment=args.environment,
@@ -157,7 +192,13 @@ class EksArgoCd(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.k8s_provider,
-                depends_on=[self.capability, admin, repository, cluster],
+                depends_on=[
+                    self.capability,
+                    admin,
+                    repository,
+                    cluster,
+                    *([known_hosts] if known_hosts is not None else []),
+                ],
             ),
         )
         self.register_outputs({"capability_arn": self.capability.arn, "role_arn": self.role.arn})

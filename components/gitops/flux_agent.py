@@ -4,21 +4,33 @@ Creation order, each step waiting for the one before:
 namespace flux-system → Flux Operator Helm release (pinned; brings the FluxInstance CRD)
 and, beside it, the sync credentials Secret and the bridge ConfigMap → the FluxInstance
 (distribution, components, `cluster.type: aws`, the sync and the FLUX-LOCKDOWN patches),
-which waits for all three so that the first reconciliation already finds its credentials
-and its substitution variables → the Receiver (its CRD comes with Flux itself).
+which waits for all three, and for the controllers' Pod Identity associations, so that the
+first reconciliation already finds its credentials, its substitution variables and its AWS
+identities → the Receiver (its CRD comes with Flux itself).
+
+Pod Identity gives a pod its AWS credentials when the pod is created, so a controller that
+was running before its association existed (SOPS, image automation or an OCI source turned
+on later) keeps running without them. Each controller with an association carries a hash of
+it as a pod-template annotation: a change of the association set changes the template of
+exactly the controllers it concerns, and Kubernetes restarts them.
+
+Pulumi does not wait on custom resources by default: unless `gitops.waitForSync` is on (or
+the Receiver needs Flux's CRDs), a green `pulumi up` proves the FluxInstance was accepted,
+not that Flux has synced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from eksgitops.components.gitops.bridge import BRIDGE_NAMESPACE, BridgeValues, FluxBridge, FluxBridgeArgs
 from eksgitops.components.gitops.git_credentials import flux_secret_data, secret
-from eksgitops.components.spec.gitops import GitOpsSpec, url_host
+from eksgitops.components.spec.gitops import GitOpsSpec, flux_git_url, url_host
 
 FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
 FLUX_REGISTRY = "ghcr.io/fluxcd"
@@ -35,13 +47,19 @@ RECEIVER_EVENTS = {"github": ["ping", "push"], "gitlab": ["Push Hook"], "bitbuck
 # FLUX-LOCKDOWN (Flux's multi-tenancy lockdown flags) as kustomize patches on the controllers.
 # `cluster.multitenant` would also set them, but it makes every Kustomization without a
 # serviceAccountName impersonate the namespace's `default` account, which the fleet's do not.
+# source-watcher (ArtifactGenerators) honours the same flag for the sources it reads.
 CROSS_NAMESPACE_CONTROLLERS = (
     "kustomize-controller",
     "helm-controller",
     "notification-controller",
     "image-reflector-controller",
     "image-automation-controller",
+    "source-watcher",
 )
+POD_IDENTITY_ANNOTATION = "eksgitops.io/pod-identity"
+"""Pod-template annotation: a hash of the controller's Pod Identity association."""
+SYNC_TIMEOUT = "20m"
+"""With waitForSync: how long `pulumi up` waits for the FluxInstance to be Ready."""
 
 
 def _add_arg(flag: str) -> str:
@@ -61,6 +79,33 @@ def lockdown_patches(cross_namespace_refs: bool) -> list[dict]:
             {
                 "patch": _add_arg("--no-cross-namespace-refs=true"),
                 "target": {"kind": "Deployment", "name": "(" + "|".join(CROSS_NAMESPACE_CONTROLLERS) + ")"},
+            }
+        )
+    return patches
+
+
+def pod_identity_hash(namespace: str, service_account: str, role_name: str) -> str:
+    """A short, stable digest of one controller's association (who, and which role)."""
+    return hashlib.sha256(f"{namespace}/{service_account}={role_name}".encode()).hexdigest()[:16]
+
+
+def pod_identity_patches(associations: Mapping[str, str], namespace: str) -> list[dict]:
+    """Strategic-merge patches that annotate each associated controller's pod template.
+
+    `associations` maps a controller (its Deployment and service account share the name) to
+    the role its association names.
+    """
+    patches = []
+    for controller, role_name in sorted(associations.items()):
+        digest = pod_identity_hash(namespace, controller, role_name)
+        patches.append(
+            {
+                "patch": (
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                    f"  name: {controller}\nspec:\n  template:\n    metadata:\n      annotations:\n"
+                    f'        {POD_IDENTITY_ANNOTATION}: "{digest}"\n'
+                ),
+                "target": {"kind": "Deployment", "name": controller},
             }
         )
     return patches
@@ -91,7 +136,8 @@ def receiver_type(repo_url: str) -> str:
 def flux_sync(spec: GitOpsSpec, has_pull_secret: bool) -> dict:
     """The FluxInstance `spec.sync`."""
     assert spec.repo_url is not None and spec.path is not None
-    sync: dict = {"name": SYNC_NAME, "url": spec.repo_url, "path": spec.path, "interval": spec.interval}
+    url = spec.repo_url if spec.source == "oci" else flux_git_url(spec.repo_url)
+    sync: dict = {"name": SYNC_NAME, "url": url, "path": spec.path, "interval": spec.interval}
     if spec.source == "oci":
         # The cluster's own IAM identity (source-controller's Pod Identity) pulls from ECR.
         sync.update(kind="OCIRepository", ref=spec.oci_tag, provider="aws")
@@ -116,6 +162,11 @@ class FluxAgentArgs:
     """Relax FLUX-LOCKDOWN's no-cross-namespace-refs; default False (locked down)."""
     labels: Mapping[str, str] | None = None
     """Extra labels on the objects created here."""
+    pod_identities: Mapping[str, str] = field(default_factory=dict)
+    """The controllers' Pod Identity associations: controller (service account) → role name.
+    Each controller named gets the restart annotation."""
+    identities: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """What creates those associations: the FluxInstance waits for it."""
 
 
 class FluxAgent(pulumi.ComponentResource):
@@ -183,6 +234,7 @@ class FluxAgent(pulumi.ComponentResource):
                 )
             )
 
+        waits = spec.wait_for_sync or spec.webhook_receiver
         self.instance = k8s.apiextensions.CustomResource(
             f"{name}-instance",
             api_version="fluxcd.controlplane.io/v1",
@@ -191,9 +243,9 @@ class FluxAgent(pulumi.ComponentResource):
                 name="flux",
                 namespace=BRIDGE_NAMESPACE,
                 labels=labels,
-                # With a Receiver, Pulumi waits for the instance to be Ready: the Receiver's CRD
-                # comes with Flux itself. Without one, `pulumi up` does not wait on Git's health.
-                annotations={"pulumi.com/waitFor": "condition=Ready"} if spec.webhook_receiver else None,
+                # Waited for with waitForSync, and with a Receiver, whose CRD comes with Flux
+                # itself. Otherwise `pulumi up` does not wait on Flux's health.
+                annotations={"pulumi.com/waitFor": "condition=Ready"} if waits else None,
             ),
             spec={
                 "distribution": {
@@ -204,7 +256,12 @@ class FluxAgent(pulumi.ComponentResource):
                 "components": flux_components(spec),
                 "cluster": {"type": "aws", "multitenant": False, "networkPolicy": True},
                 "sync": flux_sync(spec, self.pull_secret is not None),
-                "kustomize": {"patches": lockdown_patches(args.cross_namespace_refs)},
+                "kustomize": {
+                    "patches": [
+                        *lockdown_patches(args.cross_namespace_refs),
+                        *pod_identity_patches(args.pod_identities, BRIDGE_NAMESPACE),
+                    ]
+                },
                 "wait": True,
             },
             opts=pulumi.ResourceOptions(
@@ -214,7 +271,11 @@ class FluxAgent(pulumi.ComponentResource):
                     self.bridge,
                     *([self.pull_secret] if self.pull_secret is not None else []),
                     *extras,
+                    *args.identities,
                 ],
+                custom_timeouts=pulumi.CustomTimeouts(create=SYNC_TIMEOUT, update=SYNC_TIMEOUT)
+                if waits
+                else None,
             ),
         )
 

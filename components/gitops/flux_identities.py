@@ -67,6 +67,8 @@ class FluxControllerIdentities(pulumi.ComponentResource):
 
     role_arns: dict[str, pulumi.Output[str]]
     """Role ARN by controller (service account) name."""
+    role_names: dict[str, str]
+    """Role name by controller (service account) name: the association set, known at plan time."""
 
     def __init__(
         self, name: str, args: FluxControllerIdentitiesArgs, opts: pulumi.ResourceOptions | None = None
@@ -80,13 +82,15 @@ class FluxControllerIdentities(pulumi.ComponentResource):
         if args.oci_repository_arn is not None:
             wanted["source-controller"] = ([], ecr_pull_policy(args.oci_repository_arn))
         self.role_arns = {}
+        self.role_names = {}
         for controller, (managed, inline) in wanted.items():
             # Reserved in the spec, so no workload identity takes the name.
             assert f"flux-{controller}" in FLUX_CONTROLLER_ROLES
+            self.role_names[controller] = role_name_for(args.cluster_name, f"flux-{controller}")
             role = PodIdentityRole(
                 f"{name}-{controller}",
                 PodIdentityRoleArgs(
-                    role_name=role_name_for(args.cluster_name, f"flux-{controller}"),
+                    role_name=self.role_names[controller],
                     cluster_name=args.cluster,
                     namespace=FLUX_NAMESPACE,
                     service_account=controller,

@@ -88,6 +88,21 @@ def url_scheme(url: str) -> Literal["https", "ssh", "oci", "other"]:
     return "other"
 
 
+def flux_git_url(url: str) -> str:
+    """The fleet URL as Flux's GitRepository takes it: an scp-style `user@host:path` as
+    `ssh://user@host/path`, anything else unchanged.
+
+    The GitRepository schema only accepts http://, https:// and ssh:// URLs, so an scp-style
+    address would be refused by the API server and Flux would never sync. The two name the
+    same repository on the Git hosts fleets live on (GitHub, GitLab, Bitbucket, Gitea), whose
+    scp paths are relative to the host's root.
+    """
+    if "://" not in url and SSH_SCP.fullmatch(url):
+        user_host, path = url.split(":", 1)
+        return f"ssh://{user_host}/{path}"
+    return url
+
+
 def url_host(url: str) -> str:
     """The host of an https://, ssh:// or scp-like (git@host:path) URL, lower-cased."""
     if SSH_SCP.fullmatch(url) and "://" not in url:
@@ -149,6 +164,9 @@ class GitOpsSpec(SpecModel):
     cross_namespace_refs: bool = False
     """Flux: relax FLUX-LOCKDOWN and let objects refer to sources in other namespaces. Off by
     default (the controllers run with --no-cross-namespace-refs); the plan shows it when on."""
+    wait_for_sync: bool = False
+    """Flux: `pulumi up` waits for the FluxInstance to be Ready (the controllers up, the fleet
+    fetched and its cluster path applied) and fails when it is not within the timeout."""
     versions: VersionsSpec = Field(default_factory=VersionsSpec)
     """Pinned versions of the Flux Operator chart, Flux and the argo-cd chart."""
     argocd_sso: ArgoCdSsoSpec | None = None
@@ -208,6 +226,7 @@ class GitOpsSpec(SpecModel):
                 ("imageAutomation", self.image_automation),
                 ("sops", self.sops.enabled),
                 ("notifications", self.notifications is not None),
+                ("waitForSync", self.wait_for_sync),
             ):
                 if on:
                     raise SpecValueError(
@@ -233,6 +252,7 @@ class GitOpsSpec(SpecModel):
                 ("crossNamespaceRefs", self.cross_namespace_refs),
                 ("sops", self.sops.enabled),
                 ("notifications", self.notifications is not None),
+                ("waitForSync", self.wait_for_sync),
             ):
                 if on:
                     raise SpecValueError(f"is on with agent {self.agent}", flux_only, at=(key,))

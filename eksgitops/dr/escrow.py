@@ -75,7 +75,12 @@ def store_bundle(
         digest = hashlib.sha256(data).hexdigest()
         try:
             answer = aws.client("s3").put_object(
-                Bucket=name, Key=key, Body=data, Metadata={"sha256": digest}, ServerSideEncryption="AES256"
+                # No encryption header: the bucket's default (SSE-KMS with the escrow key) applies,
+                # and its policy refuses uploads encrypted any other way.
+                Bucket=name,
+                Key=key,
+                Body=data,
+                Metadata={"sha256": digest},
             )
         except Exception as exc:
             raise EscrowError(f"cannot upload the bundle to s3://{name}/{key} ({error_text(exc)})") from None

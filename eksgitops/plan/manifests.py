@@ -21,6 +21,7 @@ import yaml
 from eksgitops.components import type_tokens as tokens
 from eksgitops.components.spec import EnvironmentSpec
 from eksgitops.components.spec.base import SECRET_PLACEHOLDER
+from eksgitops.components.spec.gitops import flux_git_url
 from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, plain
 
 # Inputs of a Helm release that describe it (the rest are Helm client flags).
@@ -134,6 +135,21 @@ def gitops_summary(document: dict[str, Any], spec: EnvironmentSpec) -> str:
         f"GitOps agent: {document['agent']} · repository {document['repoUrl']} · "
         f"ref {ref} · path {document['path']}"
     )
+    if gitops.agent == "flux" and gitops.source == "git":
+        flux_url = flux_git_url(document["repoUrl"])
+        if flux_url != document["repoUrl"]:
+            line += f" · Flux reads it as {flux_url} (its GitRepository takes ssh:// URLs, not scp-style)"
     if gitops.agent == "flux" and gitops.cross_namespace_refs:
         line += " · FLUX-LOCKDOWN relaxed: cross-namespace references allowed (gitops.crossNamespaceRefs)"
+    if gitops.agent == "flux":
+        if gitops.wait_for_sync or gitops.webhook_receiver:
+            line += (
+                " · pulumi up waits for the FluxInstance to be Ready: the controllers run, the fleet "
+                "was fetched and its path applied (not that every workload it deploys is healthy)"
+            )
+        else:
+            line += (
+                " · pulumi up does not wait for Flux: a green up means the FluxInstance was accepted, "
+                "not that Flux synced (gitops.waitForSync: true waits)"
+            )
     return line

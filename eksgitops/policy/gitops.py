@@ -11,6 +11,7 @@ chart's values. A stack without an agent has nothing for them to judge: "not app
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -137,18 +138,59 @@ def check_readonly(graph: Graph) -> Iterator[Finding]:
                 )
 
 
+# The installed controllers that take --no-cross-namespace-refs (fluxcd/pkg runtime/acl):
+# the toolkit controllers that follow references, and source-watcher (ArtifactGenerators).
+NO_CROSS_NAMESPACE_REFS_CONTROLLERS = (
+    "kustomize-controller",
+    "helm-controller",
+    "notification-controller",
+    "image-reflector-controller",
+    "image-automation-controller",
+    "source-watcher",
+)
+
+
+def _patched_with(patches: Any, flag: str, deployment: str) -> bool:
+    """Whether a kustomize patch adds `flag` to `deployment` (target names are anchored regexes)."""
+    for patch in patches if isinstance(patches, list) else []:
+        if not isinstance(patch, Mapping) or flag not in str(patch.get("patch", "")):
+            continue
+        target = patch.get("target") or {}
+        if target.get("kind", "Deployment") != "Deployment":
+            continue
+        try:
+            if re.fullmatch(str(target.get("name", ".*")), deployment):
+                return True
+        except re.error:
+            continue
+    return False
+
+
 def check_flux_lockdown(graph: Graph) -> Iterator[Finding]:
     for instance in graph.of_type(tokens.FLUX_INSTANCE):
         spec = instance.props.get("spec") or {}
-        patches = json.dumps(get(spec, "kustomize.patches", []))
+        patch_list = get(spec, "kustomize.patches", [])
+        patches = json.dumps(patch_list)
         # Either the operator's multitenant lockdown or the flag itself, patched onto the controllers.
-        if get(spec, "cluster.multitenant") is not True and "--no-cross-namespace-refs=true" not in patches:
-            yield finding(
-                "FLUX-LOCKDOWN",
-                instance,
-                "cross-namespace references allowed: neither spec.cluster.multitenant nor "
-                "--no-cross-namespace-refs=true on the controllers",
-            )
+        if get(spec, "cluster.multitenant") is not True:
+            if "--no-cross-namespace-refs=true" not in patches:
+                yield finding(
+                    "FLUX-LOCKDOWN",
+                    instance,
+                    "cross-namespace references allowed: neither spec.cluster.multitenant nor "
+                    "--no-cross-namespace-refs=true on the controllers",
+                )
+            else:
+                components = as_list(spec.get("components"))
+                for controller in NO_CROSS_NAMESPACE_REFS_CONTROLLERS:
+                    if controller in components and not _patched_with(
+                        patch_list, "--no-cross-namespace-refs=true", controller
+                    ):
+                        yield finding(
+                            "FLUX-LOCKDOWN",
+                            instance,
+                            f"{controller} runs without --no-cross-namespace-refs=true",
+                        )
         if get(spec, "cluster.networkPolicy") is False:
             yield finding("FLUX-LOCKDOWN", instance, "spec.cluster.networkPolicy is off")
         if "--no-remote-bases=true" not in patches:

@@ -147,6 +147,7 @@ def test_plan_dev_shows_flux_and_writes_valid_manifests_and_the_bridge(
                 "eksArgocd": {"identityCenterInstanceArn": IDC_INSTANCE},
             },
             {
+                "namespace-argocd.yaml",
                 "secret-argocd-fleet-repository.yaml",
                 "secret-argocd-in-cluster.yaml",
                 "application-argocd-root.yaml",

@@ -88,6 +88,26 @@ def test_the_lockdown_as_controller_flags_passes_and_without_them_fails() -> Non
     ]
 
 
+def test_the_lockdown_covers_every_installed_controller_that_follows_references() -> None:
+    # source-watcher (ArtifactGenerators) takes --no-cross-namespace-refs like the toolkit's.
+    with_watcher = json.loads(json.dumps(AGENT_SHAPE))
+    with_watcher["components"].append("source-watcher")
+    verdict = {r.rule.id: r for r in evaluate([res(INSTANCE, "flux", spec=with_watcher)]).results}[
+        "FLUX-LOCKDOWN"
+    ]
+    assert [f.message for f in verdict.violations] == [
+        "source-watcher runs without --no-cross-namespace-refs=true"
+    ]
+    with_watcher["kustomize"]["patches"][1]["target"]["name"] = (
+        "(kustomize-controller|helm-controller|notification-controller|"
+        "image-reflector-controller|image-automation-controller|source-watcher)"
+    )
+    verdict = {r.rule.id: r for r in evaluate([res(INSTANCE, "flux", spec=with_watcher)]).results}[
+        "FLUX-LOCKDOWN"
+    ]
+    assert verdict.status == "passed", verdict.violations
+
+
 def sops(actions: list[str], resource: str = SOPS_KEY) -> list[Resource]:
     role = res(
         ROLE,

@@ -141,6 +141,17 @@ def test_eks_argocd_is_a_capability_with_its_role(eks_argocd_plan: PlanResult) -
     assert capability["roleArn"] == f"arn:aws:iam::000000000000:role/{role['name']}"
     trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "capabilities.eks.amazonaws.com"}
+    # Only this account's capabilities (confused deputy): the source account always, the
+    # source ARN (this cluster or a capability under it) where the service sets one.
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "000000000000"},
+        "ArnLikeIfExists": {
+            "aws:SourceArn": [
+                "arn:aws:eks:eu-west-1:000000000000:cluster/eksgitops-qa",
+                "arn:aws:eks:eu-west-1:000000000000:capability/eksgitops-qa/*",
+            ]
+        },
+    }
     # The platform's own associations (synthesized from pulumi-eks) are there too: the
     # capability's is the one registered by the program for its role.
     (association,) = [
@@ -196,3 +207,49 @@ def test_each_credential_type_in_the_repository_secret(
     plain = json.dumps([r.plain_inputs() for r in result.resources])
     assert "argo-token" not in plain and "argo-app-key" not in plain
     assert validate(manifest_document(repository)) == []
+
+
+def eks_argocd_ssh_plan() -> PlanResult:
+    return plan(
+        spec_for(
+            {
+                "agent": "eks-argocd",
+                "repoUrl": FLEET_SSH,
+                "credentials": SSH,
+                "eksArgocd": {"identityCenterInstanceArn": IDC_INSTANCE},
+            }
+        )
+    )
+
+
+def test_eks_argocd_creates_the_namespace_before_the_capability_and_its_secrets() -> None:
+    result = eks_argocd_ssh_plan()
+    namespace = k8s(result, "Namespace", "argocd")
+    assert validate(namespace.plain_inputs()) == []
+    capability = result.one("aws:eks/capability:Capability")
+    assert namespace.urn in capability.dependencies
+    for kind, name in (
+        ("Secret", "fleet-repository"),
+        ("Secret", "in-cluster"),
+        ("ConfigMap", "argocd-ssh-known-hosts-cm"),
+    ):
+        assert namespace.urn in k8s(result, kind, name).dependencies, name
+
+
+def test_eks_argocd_with_ssh_pins_the_git_servers_host_keys() -> None:
+    result = eks_argocd_ssh_plan()
+    known_hosts = k8s(result, "ConfigMap", "argocd-ssh-known-hosts-cm")
+    inputs = known_hosts.plain_inputs()
+    assert inputs["metadata"]["namespace"] == "argocd"
+    assert inputs["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
+    assert inputs["data"] == {"ssh_known_hosts": KNOWN_HOSTS}
+    assert validate(manifest_document(known_hosts)) == []
+    assert known_hosts.urn in k8s(result, "Application", "root").dependencies
+
+
+def test_eks_argocd_without_ssh_writes_no_host_keys(eks_argocd_plan: PlanResult) -> None:
+    assert not [
+        r
+        for r in eks_argocd_plan.resources
+        if (r.plain_inputs().get("metadata") or {}).get("name") == "argocd-ssh-known-hosts-cm"
+    ]

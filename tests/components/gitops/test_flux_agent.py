@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from eksgitops.components.gitops.bridge import FIXED_KEYS
-from eksgitops.components.gitops.flux_agent import FLUX_OPERATOR_CHART
+from eksgitops.components.gitops.flux_agent import FLUX_OPERATOR_CHART, pod_identity_hash
+from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.components.spec.base import SecretValue
+from eksgitops.components.spec.gitops import flux_git_url
+from eksgitops.components.spec.read import stack_config
 from eksgitops.fleet.schema import validate
 from eksgitops.plan.engine import PlanResult, RecordedResource
-from eksgitops.plan.manifests import manifest_document
+from eksgitops.plan.manifests import gitops_summary, manifest_document
 from tests.gitops_support import (
     FLEET_HTTPS,
     FLEET_OCI,
@@ -26,6 +32,9 @@ from tests.gitops_support import (
     wire_text,
 )
 
+ROOT = Path(__file__).resolve().parents[3]
+# The upstream CRDs the project ships (a byte-for-byte copy of shared/crds).
+CRDS = ROOT / "eksgitops" / "fleet" / "schemas"
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nssh-test-key-material\n-----END OPENSSH PRIVATE KEY-----"
 TOKEN = "ghp_testtokenvalue0123456789"
 APP_KEY = "-----BEGIN RSA PRIVATE KEY-----\napp-test-key\n-----END RSA PRIVATE KEY-----"
@@ -86,7 +95,8 @@ def test_the_instance_syncs_the_stacks_path_hardened(flux_plan: tuple[str, PlanR
     sync = spec["sync"]
     assert sync["kind"] == "GitRepository" and sync["name"] == "flux-system"
     assert (sync["ref"], sync["path"], sync["interval"]) == ("refs/heads/main", "clusters/qa", "1m")
-    assert sync["url"] == CREDENTIALS[kind]["repoUrl"]
+    # The GitRepository schema takes ssh:// only: the scp-style SSH address is converted.
+    assert sync["url"] == ("ssh://git@github.com/example/fleet.git" if kind == "ssh" else FLEET_HTTPS)
     if kind == "public":
         assert "pullSecret" not in sync
     else:
@@ -333,3 +343,120 @@ def test_agent_none_installs_nothing_in_the_cluster_but_keeps_the_bridge_output(
     assert not [r for r in result.resources if r.type.startswith("kubernetes:") or "kubernetes" in r.type]
     assert result.outputs["gitopsAgent"] == "none"
     assert set(result.outputs["bridge"]) >= set(FIXED_KEYS)
+
+
+def test_an_scp_style_ssh_address_reaches_flux_as_an_ssh_url() -> None:
+    # The GitRepository schema (shared/crds) takes only http(s):// and ssh:// URLs: an
+    # scp-style address would be refused by the API server, and Flux would never sync.
+    result = plan(spec_for(CREDENTIALS["ssh"]))
+    url = instance_spec(result)["sync"]["url"]
+    assert url == "ssh://git@github.com/example/fleet.git"
+    schema = yaml.safe_load((CRDS / "source.toolkit.fluxcd.io_gitrepositories.yaml").read_text())
+    (served,) = [v for v in schema["spec"]["versions"] if v["name"] == "v1"]
+    pattern = served["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["url"]["pattern"]
+    assert re.search(pattern, url) and not re.search(pattern, FLEET_SSH)
+    assert flux_git_url("ssh://git@host:2222/org/repo.git") == "ssh://git@host:2222/org/repo.git"
+    assert flux_git_url("git@gitlab.example.com:group/sub/repo.git") == (
+        "ssh://git@gitlab.example.com/group/sub/repo.git"
+    )
+    assert flux_git_url(FLEET_HTTPS) == FLEET_HTTPS
+
+
+def test_the_plan_says_flux_reads_the_converted_url() -> None:
+    spec = load_spec(
+        {
+            **stack_config(ROOT / "stacks" / "Pulumi.dev.yaml", ROOT / "Pulumi.yaml"),
+            "gitops": CREDENTIALS["ssh"],
+        },
+        stack="dev",
+        source="test",
+    )
+    document = {"agent": "flux", "repoUrl": FLEET_SSH, "branch": "main", "path": "clusters/dev"}
+    line = gitops_summary(document, spec)
+    assert f"repository {FLEET_SSH}" in line
+    assert "Flux reads it as ssh://git@github.com/example/fleet.git" in line
+
+
+def test_source_watcher_is_locked_down_too() -> None:
+    result = plan(spec_for({"repoUrl": FLEET_HTTPS, "artifactGenerators": True}))
+    patches = instance_spec(result)["kustomize"]["patches"]
+    (lockdown,) = [p for p in patches if "--no-cross-namespace-refs=true" in p["patch"]]
+    assert lockdown["target"]["kind"] == "Deployment"
+    # Kustomize target names are anchored regular expressions.
+    for controller in instance_spec(result)["components"]:
+        if controller != "source-controller":
+            assert re.fullmatch(lockdown["target"]["name"], controller), controller
+
+
+FLUX_FEATURES = {
+    "sops": ({"sops": {"enabled": True}}, "kustomize-controller"),
+    "image automation": (
+        {
+            "imageAutomation": True,
+            "credentials": {"type": "https", "token": SecretValue(TOKEN), "readOnly": False},
+        },
+        "image-reflector-controller",
+    ),
+    "oci": ({"repoUrl": FLEET_OCI, "source": "oci", "ociTag": "qa"}, "source-controller"),
+}
+
+
+def _restart_annotations(result: PlanResult) -> dict[str, str]:
+    """Controller → the Pod Identity hash its pod template carries."""
+    found = {}
+    for patch in instance_spec(result)["kustomize"]["patches"]:
+        document = yaml.safe_load(patch["patch"])
+        if isinstance(document, dict) and document.get("kind") == "Deployment":
+            annotations = document["spec"]["template"]["metadata"]["annotations"]
+            assert patch["target"] == {"kind": "Deployment", "name": document["metadata"]["name"]}
+            found[document["metadata"]["name"]] = annotations["eksgitops.io/pod-identity"]
+    return found
+
+
+@pytest.mark.parametrize("feature", sorted(FLUX_FEATURES))
+def test_the_instance_waits_for_the_pod_identity_associations_and_restarts_whom_they_concern(
+    feature: str,
+) -> None:
+    settings, controller = FLUX_FEATURES[feature]
+    result = plan(spec_for({"repoUrl": FLEET_HTTPS, **settings}))
+    instance = k8s(result, "FluxInstance", "flux")
+    associations = result.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    flux = [a for a in associations if a.plain_inputs()["namespace"] == "flux-system"]
+    assert [a.plain_inputs()["serviceAccount"] for a in flux] == [controller]
+    # Pod Identity hands credentials to a pod when it is created: the association first.
+    assert flux[0].urn in instance.dependencies
+    # A controller already running when the feature is turned on gets a new pod template, so
+    # Kubernetes restarts it; the other controllers' templates do not change.
+    annotations = _restart_annotations(result)
+    assert set(annotations) == {controller}
+    assert annotations[controller] == pod_identity_hash(
+        "flux-system", controller, f"eksgitops-qa-flux-{controller}"
+    )
+    assert validate(instance.plain_inputs()) == []
+    # Without the feature: no association, no annotation, nothing to wait for.
+    plain = plan(spec_for({"repoUrl": FLEET_HTTPS}))
+    assert _restart_annotations(plain) == {}
+
+
+def test_flux_waits_for_sync_only_when_asked_and_says_what_a_green_up_proves() -> None:
+    quiet = k8s(plan(spec_for({"repoUrl": FLEET_HTTPS})), "FluxInstance", "flux")
+    assert not quiet.plain_inputs()["metadata"].get("annotations")
+    waiting = k8s(plan(spec_for({"repoUrl": FLEET_HTTPS, "waitForSync": True})), "FluxInstance", "flux")
+    assert waiting.plain_inputs()["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
+    # The FluxInstance's health check covers the sync objects (spec.wait, the default).
+    assert waiting.plain_inputs()["spec"]["wait"] is True
+    base = stack_config(ROOT / "stacks" / "Pulumi.dev.yaml", ROOT / "Pulumi.yaml")
+    document = {"agent": "flux", "repoUrl": FLEET_HTTPS, "branch": "main", "path": "clusters/dev"}
+    for wait, said in (
+        (False, "pulumi up does not wait for Flux: a green up means the FluxInstance was accepted"),
+        (True, "pulumi up waits for the FluxInstance to be Ready"),
+    ):
+        gitops = {"repoUrl": FLEET_HTTPS, "waitForSync": wait}
+        spec = load_spec({**base, "gitops": gitops}, stack="dev", source="test")
+        assert said in gitops_summary(document, spec)
+    with pytest.raises(SpecError, match="waitForSync"):
+        load_spec(
+            {**base, "gitops": {"agent": "argocd", "repoUrl": FLEET_HTTPS, "waitForSync": True}},
+            stack="dev",
+            source="test",
+        )
