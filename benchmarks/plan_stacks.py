@@ -13,7 +13,7 @@ from pathlib import Path
 
 from eksgitops.components.spec import load_spec
 from eksgitops.components.spec.read import config_for_pulumi, raw_config_from_stack_file
-from eksgitops.plan.engine import run_program
+from eksgitops.plan.offline_engine import run_program
 from eksgitops.program import main as program
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from eksgitops.components.cluster import EksCluster, EksClusterArgs
 from eksgitops.components.fleet_escrow import FleetEscrow, FleetEscrowArgs
 from eksgitops.components.gitops.agent import GitOpsAgent, GitOpsAgentArgs
-from eksgitops.components.gitops.bridge import BridgeValues
+from eksgitops.components.gitops.bridge_values import BridgeValues
 from eksgitops.components.iam_documents import role_name_for
 from eksgitops.components.irsa_role import IrsaRole, IrsaRoleArgs
 from eksgitops.components.network import Network, NetworkArgs

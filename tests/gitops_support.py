@@ -7,7 +7,7 @@ from typing import Any
 
 from eksgitops.components.platform import Platform, PlatformArgs
 from eksgitops.components.spec import EnvironmentSpec, load_spec
-from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, run_program
+from eksgitops.plan.offline_engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, run_program
 
 SOURCE = "stacks/Pulumi.qa.yaml"
 FLEET_HTTPS = "https://github.com/example/fleet.git"

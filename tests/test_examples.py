@@ -6,7 +6,7 @@ import json
 import runpy
 from pathlib import Path
 
-from eksgitops.plan.engine import run_program
+from eksgitops.plan.offline_engine import run_program
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "team-identities"
 CLUSTER_STACK = "acme/eksgitops/dev"

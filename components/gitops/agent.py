@@ -15,7 +15,7 @@ import pulumi
 
 from eksgitops.components.cluster import EksCluster
 from eksgitops.components.gitops.argocd_agent import ArgoCdAgent, ArgoCdAgentArgs
-from eksgitops.components.gitops.bridge import BridgeValues
+from eksgitops.components.gitops.bridge_values import BridgeValues
 from eksgitops.components.gitops.eks_argocd import EksArgoCd, EksArgoCdArgs
 from eksgitops.components.gitops.flux_agent import FluxAgent, FluxAgentArgs
 from eksgitops.components.gitops.flux_identities import FluxControllerIdentities, FluxControllerIdentitiesArgs

@@ -28,7 +28,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from eksgitops.components.gitops.bridge import BRIDGE_NAMESPACE, BridgeValues, FluxBridge, FluxBridgeArgs
+from eksgitops.components.gitops.bridge_values import (
+    BRIDGE_NAMESPACE,
+    BridgeValues,
+    FluxBridge,
+    FluxBridgeArgs,
+)
 from eksgitops.components.gitops.git_credentials import flux_secret_data, secret
 from eksgitops.components.spec.gitops import GitOpsSpec, flux_git_url, url_host
 

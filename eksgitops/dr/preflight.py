@@ -25,15 +25,12 @@ import yaml
 from eksgitops.components.fleet_escrow import git_credentials_secret_name
 from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.dr.aws import AwsClients, error_text
+from eksgitops.dr.capacity import quotas, zones
 from eksgitops.dr.context import DRILL_SUFFIX, StackContext
 from eksgitops.dr.escrow import EscrowError, escrow_location, fetch_bundle
 from eksgitops.dr.fleet_check import FleetVerifier, GitCheckError, has_path, mirror, resolve
-from eksgitops.dr.report import CheckRow
+from eksgitops.dr.report import CheckRow, guarded
 from eksgitops.fleet.credentials import Credentials
-
-# Service Quotas codes and the AWS defaults used when Service Quotas does not answer.
-VPC_QUOTA = ("vpc", "L-F678F1CE", 5)  # VPCs per Region
-EIP_QUOTA = ("ec2", "L-0263D0A3", 5)  # EC2-VPC Elastic IPs
 
 
 class PlanRunner(Protocol):
@@ -128,17 +125,9 @@ def run_preflight(ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps
     rows.append(_escrowed_credentials(ctx, opts, deps))
     rows.append(_sops_key(ctx, opts, deps.aws))
     rows.append(_state_backend(ctx, opts, deps.aws))
-    rows.append(_zones(ctx, deps.aws))
-    rows += _quotas(ctx, deps.aws)
+    rows.append(zones(ctx, deps.aws))
+    rows += quotas(ctx, deps.aws)
     return PreflightResult(rows, sha)
-
-
-def _guard(check: str, side: str, body: Callable[[], CheckRow]) -> CheckRow:
-    """A check that raised is a failed check with the error as its reason, never a traceback."""
-    try:
-        return body()
-    except Exception as exc:
-        return CheckRow(check, False, error_text(exc), side)
 
 
 def _policies(ctx: StackContext, plan: PlanRunner) -> CheckRow:
@@ -244,7 +233,7 @@ def _escrowed_bundle(ctx: StackContext, opts: PreflightOptions, deps: PreflightD
             check, True, f"s3://{bucket}/{key}: {head['ContentLength']} bytes, stored {stored}", "aws"
         )
 
-    return _guard(check, "aws", body)
+    return guarded(check, "aws", body)
 
 
 def _escrowed_credentials(ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps) -> CheckRow:
@@ -323,7 +312,7 @@ def _sops_key(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> Che
             return CheckRow(check, False, f"{key_id} did not decrypt what it encrypted", "aws")
         return CheckRow(check, True, f"{meta['Arn']} is Enabled and encrypts/decrypts", "aws")
 
-    return _guard(check, "aws", body)
+    return guarded(check, "aws", body)
 
 
 def backend_url(project_dir: Path, explicit: str | None) -> str | None:
@@ -376,87 +365,4 @@ def _state_backend(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -
             return CheckRow(check, True, f"{parsed.netloc} answers", "state")
         return CheckRow(check, False, f"{url}: unsupported backend scheme; s3://, file://, https://", "state")
 
-    return _guard(check, "aws" if parsed.scheme == "s3" else "state", body)
-
-
-def _zones(ctx: StackContext, aws: AwsClients) -> CheckRow:
-    check = "availability zones"
-    net = ctx.spec.network
-
-    def body() -> CheckRow:
-        answer = aws.client("ec2").describe_availability_zones(
-            Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}]
-        )
-        available = sorted(
-            z["ZoneName"] for z in answer["AvailabilityZones"] if z.get("State") == "available"
-        )
-        region = ctx.spec.region
-        if net.existing:
-            return CheckRow(check, True, f"existing VPC {net.vpc_id}: its subnets fix the zones", "aws")
-        if net.availability_zones:
-            missing = [z for z in net.availability_zones if z not in available]
-            if missing:
-                return CheckRow(
-                    check,
-                    False,
-                    f"{', '.join(missing)} not available in {region} (available: {', '.join(available)})",
-                    "aws",
-                )
-            return CheckRow(check, True, f"{', '.join(net.availability_zones)} available in {region}", "aws")
-        if len(available) < net.az_count:
-            return CheckRow(
-                check,
-                False,
-                f"{region} has {len(available)} available zones, the spec needs {net.az_count}",
-                "aws",
-            )
-        return CheckRow(
-            check, True, f"{region} has {len(available)} available zones, {net.az_count} needed", "aws"
-        )
-
-    return _guard(check, "aws", body)
-
-
-def _quota(aws: AwsClients, service: str, code: str, default: int) -> tuple[int, str]:
-    try:
-        value = aws.client("service-quotas").get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"][
-            "Value"
-        ]
-        return int(value), f"quota {int(value)}"
-    except Exception as exc:
-        return default, f"AWS default quota {default} (Service Quotas: {error_text(exc)})"
-
-
-def _quotas(ctx: StackContext, aws: AwsClients) -> list[CheckRow]:
-    net = ctx.spec.network
-    if net.existing:
-
-        def existing() -> CheckRow:
-            aws.client("ec2").describe_vpcs(VpcIds=[net.vpc_id])
-            return CheckRow(
-                "VPC", True, f"existing VPC {net.vpc_id} found; no new VPC or NAT addresses needed", "aws"
-            )
-
-        return [_guard("VPC", "aws", existing)]
-
-    def vpcs() -> CheckRow:
-        used = sum(len(page["Vpcs"]) for page in aws.client("ec2").get_paginator("describe_vpcs").paginate())
-        limit, source = _quota(aws, *VPC_QUOTA)
-        ok = used + 1 <= limit
-        return CheckRow("VPC quota", ok, f"{used} VPCs in use, 1 more needed, {source}", "aws")
-
-    def eips() -> CheckRow:
-        need = net.zone_count if net.nat_gateways == "one-per-az" else 1
-        used = len(
-            aws.client("ec2").describe_addresses(Filters=[{"Name": "domain", "Values": ["vpc"]}])["Addresses"]
-        )
-        limit, source = _quota(aws, *EIP_QUOTA)
-        ok = used + need <= limit
-        return CheckRow(
-            "Elastic IP quota",
-            ok,
-            f"{used} in use, {need} more for NAT gateways ({net.nat_gateways}), {source}",
-            "aws",
-        )
-
-    return [_guard("VPC quota", "aws", vpcs), _guard("Elastic IP quota", "aws", eips)]
+    return guarded(check, "aws" if parsed.scheme == "s3" else "state", body)

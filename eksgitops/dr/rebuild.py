@@ -15,10 +15,10 @@ from typing import Any
 
 from eksgitops.dr.cluster_api import ClusterApi
 from eksgitops.dr.context import StackContext
+from eksgitops.dr.pulumi_workspace import PulumiWorkspace, ResourceEvent
 from eksgitops.dr.report import DrReport, Model
 from eksgitops.dr.sync_status import agent_probe, nodes_probe, workloads_probe
 from eksgitops.dr.waits import Clock, Probe, wait_until
-from eksgitops.dr.workspace import PulumiWorkspace, ResourceEvent
 
 Echo = Callable[[str], None]
 

@@ -8,13 +8,14 @@ clock (monotonic); timestamps are UTC wall time. Nothing secret is ever put in a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eksgitops.dr.aws import error_text
 from eksgitops.dr.waits import Clock
 
 # The phases of a recovery, in order, as the runbook and the report's timings name them;
@@ -221,3 +222,11 @@ def _secs(value: float | None) -> str:
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def guarded(check: str, side: str, body: Callable[[], CheckRow]) -> CheckRow:
+    """A check that raised is a failed check with the error as its reason, never a traceback."""
+    try:
+        return body()
+    except Exception as exc:
+        return CheckRow(check, False, error_text(exc), side)

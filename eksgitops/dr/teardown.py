@@ -34,11 +34,11 @@ from eksgitops.dr.cluster_api import (
     ident,
 )
 from eksgitops.dr.context import StackContext
+from eksgitops.dr.pulumi_workspace import PulumiWorkspace
 from eksgitops.dr.rebuild import Progress
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.sync_status import FLUX_INSTANCE_NAME, FLUX_NAMESPACE
 from eksgitops.dr.waits import Clock, Probe, wait_until
-from eksgitops.dr.workspace import PulumiWorkspace
 
 Echo = Callable[[str], None]
 

@@ -16,8 +16,8 @@ from eksgitops.dr.cluster_api import ClusterApi, KubernetesClusterApi
 from eksgitops.dr.context import DrFailure
 from eksgitops.dr.fleet_check import FleetVerifier, SubprocessFleetVerifier
 from eksgitops.dr.preflight import PlanRunner, SubprocessPlanRunner
+from eksgitops.dr.pulumi_workspace import AutomationWorkspace, PulumiWorkspace
 from eksgitops.dr.waits import Clock, SystemClock
-from eksgitops.dr.workspace import AutomationWorkspace, PulumiWorkspace
 from eksgitops.fleet.credentials import Credentials
 
 

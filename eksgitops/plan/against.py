@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from eksgitops.plan.engine import PLAN_ACCOUNT_ID, PlanResult, RecordedResource, plain
+from eksgitops.plan.offline_engine import PLAN_ACCOUNT_ID, PlanResult, RecordedResource, plain
 
 STATE_VERSION = 3
 STACK_TYPE = "pulumi:pulumi:Stack"

@@ -22,9 +22,9 @@ from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
 from eksgitops.components.spec.base import DNS_LABEL, PROJECT
 from eksgitops.components.spec.read import config_for_pulumi, stack_config
 from eksgitops.plan.against import StateFileError, StateResource, diff, diff_lines, load_state, write_diff
-from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.insight import analyse, print_insight
 from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
+from eksgitops.plan.offline_engine import PlanResult, run_program
 from eksgitops.plan.render import print_plan, write_resources_json
 from eksgitops.plan.summary import CREATE_FROM_NOTHING, document, final_line, markdown
 from eksgitops.program import main as default_main

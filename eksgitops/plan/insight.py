@@ -24,8 +24,8 @@ from rich.text import Text
 
 from eksgitops.components.spec.policy import WaiverSpec
 from eksgitops.plan.critical_path import CriticalPath, critical_path, describe, write_critical_path
-from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.graph import ResourceGraph, write_graphs
+from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
 from eksgitops.terminal_text import shown
 

@@ -22,7 +22,7 @@ from eksgitops.components import type_tokens as tokens
 from eksgitops.components.spec import EnvironmentSpec
 from eksgitops.components.spec.base import SECRET_PLACEHOLDER
 from eksgitops.components.spec.gitops import flux_git_url
-from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, plain
+from eksgitops.plan.offline_engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, plain
 
 # Inputs of a Helm release that describe it (the rest are Helm client flags).
 HELM_FIELDS = ("name", "namespace", "chart", "version", "repositoryOpts", "values")

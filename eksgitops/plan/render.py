@@ -19,7 +19,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from eksgitops.components import type_tokens as tokens
-from eksgitops.plan.engine import PlanResult, RecordedResource, plain
+from eksgitops.plan.offline_engine import PlanResult, RecordedResource, plain
 from eksgitops.terminal_text import shown
 
 # The inputs a reviewer wants to see per type; everything else is in resources.json.

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from eksgitops.plan.against import Diff, diff_lines
-from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.insight import Insight
+from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.plan.render import counts, shown_outputs
 
 SCHEMA_VERSION = 1

@@ -21,11 +21,11 @@ from typing import Any
 
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import NODE, ClusterApi, condition
+from eksgitops.dr.pulumi_workspace import PulumiWorkspace
 from eksgitops.dr.rebuild import Echo, Progress
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.waits import Clock, Probe, wait_until
-from eksgitops.dr.workspace import PulumiWorkspace
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.offline_engine import PlanResult
 
 CONTROL_PLANE = ("aws:eks/cluster:Cluster",)
 ADDONS = ("aws:eks/addon:Addon",)

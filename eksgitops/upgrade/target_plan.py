@@ -16,8 +16,8 @@ from typing import Any
 from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
 from eksgitops.components.spec.base import PROJECT
 from eksgitops.components.spec.read.pulumi_config import config_for_pulumi
-from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.manifests import bridge_document
+from eksgitops.plan.offline_engine import PlanResult, run_program
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
 
 

@@ -12,7 +12,7 @@ from eksgitops.components.spec.data import (
     default_addon_version,
     supported_kubernetes_versions,
 )
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 ADDON = "aws:eks/addon:Addon"
 ALL = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")

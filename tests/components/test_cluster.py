@@ -22,7 +22,7 @@ from eksgitops.components.spec.access import AccessEntrySpec, AccessSpec
 from eksgitops.components.spec.addons import AddonSpec
 from eksgitops.components.spec.compute import AutoModeSpec, NodeGroupSpec
 from eksgitops.components.spec.control_plane import ControlPlaneSpec, EndpointSpec
-from eksgitops.plan.engine import PlanResult, RecordedResource, run_program
+from eksgitops.plan.offline_engine import PlanResult, RecordedResource, run_program
 
 CLUSTER = "eks:index:Cluster"
 MNG = "eks:index:ManagedNodeGroup"

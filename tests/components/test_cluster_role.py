@@ -7,7 +7,7 @@ import json
 import pulumi
 
 from eksgitops.components.cluster_role import ClusterRole, ClusterRoleArgs
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 

@@ -27,7 +27,7 @@ from eksgitops.components.fleet_escrow import (
 )
 from eksgitops.components.spec import load_spec
 from eksgitops.components.spec.read import config_for_pulumi, raw_config_from_stack_file, stack_config
-from eksgitops.plan.engine import CloudMocks, PlanResult, run_program
+from eksgitops.plan.offline_engine import CloudMocks, PlanResult, run_program
 from eksgitops.program import main as program_main
 
 

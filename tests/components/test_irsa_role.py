@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from eksgitops.components.irsa_role import IrsaRole, IrsaRoleArgs
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 PROVIDER = "arn:aws:iam::000000000000:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 HOST = "oidc.eks.us-east-1.amazonaws.com/id/ABC"

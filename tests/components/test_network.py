@@ -10,7 +10,7 @@ from pulumi.runtime.settings import SETTINGS
 
 from eksgitops.components.network import Network, NetworkArgs
 from eksgitops.components.spec.network import NetworkSpec
-from eksgitops.plan.engine import PlanResult, run_program, unknown
+from eksgitops.plan.offline_engine import PlanResult, run_program, unknown
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"

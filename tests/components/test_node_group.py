@@ -11,7 +11,7 @@ import pytest
 
 from eksgitops.components.node_group import NodeGroup, NodeGroupArgs
 from eksgitops.components.spec.compute import NodeGroupSpec, TaintSpec
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 PRIVATE = ["subnet-private-a", "subnet-private-b"]
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

@@ -7,7 +7,7 @@ import json
 import pulumi
 
 from eksgitops.components.node_role import NodeRole, NodeRoleArgs, NodeRoleKind
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 

@@ -6,7 +6,7 @@ import pulumi
 import pytest
 
 from eksgitops.components.oidc_provider import OidcProvider, OidcProviderArgs
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 HOST = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
 PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"

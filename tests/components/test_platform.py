@@ -9,7 +9,7 @@ import pytest
 
 from eksgitops.components.platform import CLUSTER_TAG, ENVIRONMENT_TAG, Platform, PlatformArgs
 from eksgitops.components.spec import EnvironmentSpec, load_spec
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 ADMIN = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"

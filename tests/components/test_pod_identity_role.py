@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 EBS = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 INLINE = {

@@ -7,7 +7,7 @@ import json
 import pulumi
 
 from eksgitops.components.secrets_key import SecretsKey, SecretsKeyArgs
-from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult, run_program
 
 EXISTING = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

@@ -23,7 +23,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from eksgitops.dr.cluster_api import FLUX_INSTANCE, KUSTOMIZATION, NODE, Kind, KindNotServed
-from eksgitops.dr.workspace import ResourceEvent, WorkspaceError
+from eksgitops.dr.pulumi_workspace import ResourceEvent, WorkspaceError
 
 REGION = "eu-west-1"
 GIT_IDENTITY = {

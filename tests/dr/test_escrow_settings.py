@@ -18,7 +18,7 @@ from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.context import StackContext, load_stack
 from eksgitops.dr.preflight import PreflightDeps, PreflightOptions, run_preflight
 from eksgitops.fleet.credentials import Credentials
-from eksgitops.plan.engine import run_program
+from eksgitops.plan.offline_engine import run_program
 from eksgitops.program import main as program_main
 from tests.dr import test_cli
 from tests.dr.conftest import REGION, FleetRepo, client, free_port, write_stack

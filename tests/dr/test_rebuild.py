@@ -10,10 +10,10 @@ import pytest
 
 from eksgitops.dr.cluster_api import FLUX_INSTANCE, KUSTOMIZATION
 from eksgitops.dr.context import load_stack
+from eksgitops.dr.pulumi_workspace import WorkspaceError
 from eksgitops.dr.rebuild import RebuildDeps, Timeouts, run_rebuild
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.waits import WaitTimeout
-from eksgitops.dr.workspace import WorkspaceError
 from tests.dr.conftest import UP_EVENTS, FakeClock, FakeWorkspace, healthy_cluster, ready
 
 SHA = "c" * 40

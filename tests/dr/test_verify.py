@@ -285,7 +285,7 @@ def test_rebuild_re_points_the_irsa_trust_at_the_new_issuer(monkeypatch):
     from eksgitops.components.spec import load_spec
     from eksgitops.components.spec.base import PROJECT
     from eksgitops.components.spec.read import config_for_pulumi, stack_config
-    from eksgitops.plan import engine
+    from eksgitops.plan import offline_engine
     from eksgitops.program import main
 
     repo = Path(__file__).resolve().parents[2]
@@ -297,13 +297,13 @@ def test_rebuild_re_points_the_irsa_trust_at_the_new_issuer(monkeypatch):
     trusts = []
     for generation in ("OLD", "NEW"):
         # A rebuilt cluster gets a new issuer id from EKS: each generation answers its own.
-        def issuer_for(name: str, attr: str, g: str = generation, real=engine.unknown) -> str:
+        def issuer_for(name: str, attr: str, g: str = generation, real=offline_engine.unknown) -> str:
             if attr == "identities[0].oidcs[0].issuer":
                 return f"oidc.eks.{spec.region}.amazonaws.com/id/{g}CLUSTERPLAN"
             return real(name, attr)
 
-        monkeypatch.setattr(engine, "unknown", issuer_for)
-        result = engine.run_program(
+        monkeypatch.setattr(offline_engine, "unknown", issuer_for)
+        result = offline_engine.run_program(
             main, project=PROJECT, stack="dev", config=config, secret_keys=secrets, region=spec.region
         )
         role = next(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pulumi.automation import EngineEvent
 
-from eksgitops.dr.workspace import (
+from eksgitops.dr.pulumi_workspace import (
     AutomationWorkspace,
     ResourceEvent,
     WorkspaceError,

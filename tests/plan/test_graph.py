@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from eksgitops.cli import app
 from eksgitops.plan.cli import run_plan
 from eksgitops.plan.critical_path import critical_path, seconds_for
-from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.graph import ResourceGraph, component_edges, mermaid, mermaid_components, owner_of
+from eksgitops.plan.offline_engine import PlanResult
 
 ROOT = Path(__file__).resolve().parents[2]
 # What must run beside the control plane, never on the rebuild's critical path.

@@ -15,8 +15,8 @@ from eksgitops.components.spec import load_spec
 from eksgitops.components.spec.base import SecretValue
 from eksgitops.components.spec.read import raw_config_from_stack_file
 from eksgitops.fleet.schema import SchemaSet, validate
-from eksgitops.plan.engine import run_program
 from eksgitops.plan.manifests import write_bridge, write_manifests
+from eksgitops.plan.offline_engine import run_program
 from eksgitops.plan.render import write_resources_json
 from eksgitops.program import main as program_main
 from tests.gitops_support import FLEET_HTTPS, IDC_INSTANCE, raw_config

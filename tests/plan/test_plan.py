@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from eksgitops.cli import app
 from eksgitops.components.spec.read import config_for_pulumi, raw_config_from_stack_file
-from eksgitops.plan import engine
+from eksgitops.plan import offline_engine
 from eksgitops.program import main as program_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,12 +102,15 @@ def test_plan_never_writes_a_secret_in_clear(tmp_path: Path, monkeypatch: pytest
     assert document["outputs"]["kubeconfig"] == "[secret]"
     assert "get-token" not in text
     assert "get-token" not in result.stdout
-    assert engine.SECRET_VALUE not in text  # no wire-form secret leaked either
+    assert offline_engine.SECRET_VALUE not in text  # no wire-form secret leaked either
 
 
 def test_masking_covers_secrets_nested_in_inputs() -> None:
-    wire = {"a": {engine.SECRET_SIG: engine.SECRET_VALUE, "value": "hunter2"}, "b": [engine.UNKNOWN]}
-    assert engine.plain(wire) == {"a": "[secret]", "b": ["(known after apply)"]}
+    wire = {
+        "a": {offline_engine.SECRET_SIG: offline_engine.SECRET_VALUE, "value": "hunter2"},
+        "b": [offline_engine.UNKNOWN],
+    }
+    assert offline_engine.plain(wire) == {"a": "[secret]", "b": ["(known after apply)"]}
 
 
 def test_unknown_stack_is_refused_with_the_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,18 +159,18 @@ def test_pulumi_up_on_a_bad_stack_fails_with_the_same_lines_and_registers_nothin
     plan_lines = _plan(["dev"], project, monkeypatch).stderr.strip().splitlines()
 
     registered: list[str] = []
-    real_register = engine.RecordingMonitor.RegisterResource
+    real_register = offline_engine.RecordingMonitor.RegisterResource
 
     def counting_register(self, request):
         if request.type != "pulumi:pulumi:Stack":  # the root exists before any program runs
             registered.append(request.type)
         return real_register(self, request)
 
-    monkeypatch.setattr(engine.RecordingMonitor, "RegisterResource", counting_register)
+    monkeypatch.setattr(offline_engine.RecordingMonitor, "RegisterResource", counting_register)
     raw = raw_config_from_stack_file(project / "stacks" / "Pulumi.dev.yaml")
     config, secret_keys = config_for_pulumi(raw)
     with pytest.raises(pulumi.RunError) as caught:
-        engine.run_program(program_main, stack="dev", config=config, secret_keys=secret_keys)
+        offline_engine.run_program(program_main, stack="dev", config=config, secret_keys=secret_keys)
     assert str(caught.value).splitlines() == plan_lines
     assert registered == []
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from eksgitops.cli import app
-from eksgitops.plan.engine import CloudMocks
+from eksgitops.plan.offline_engine import CloudMocks
 from eksgitops.plan.render import count_table, counts
 
 ROOT = Path(__file__).resolve().parents[2]

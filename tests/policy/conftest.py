@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eksgitops.plan.cli import run_plan
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.offline_engine import PlanResult
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.policy.evaluate import evaluate, from_recorded
 from eksgitops.policy.model import Resource
 

@@ -19,7 +19,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _NotApplicableError
 
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.policy.crossguard import policies
 from eksgitops.policy.evaluate import evaluate
 from eksgitops.policy.model import Resource

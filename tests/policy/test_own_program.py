@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
-from eksgitops.plan.engine import run_program
+from eksgitops.plan.offline_engine import run_program
 from eksgitops.policy.evaluate import evaluate, from_recorded, report_lines
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from eksgitops.components.spec.policy import RULE_IDS
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.policy.model import Resource
 from tests.policy.helpers import cluster_name, edit_cluster, resources
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.policy import control_plane
 from eksgitops.policy.evaluate import evaluate
 from eksgitops.policy.model import Graph, Resource
@@ -384,7 +384,7 @@ def test_a_platform_registering_an_endpoint_open_to_the_internet_fails_eks_endpo
     from eksgitops.components.spec import load_spec
     from eksgitops.components.spec.control_plane import EndpointSpec
     from eksgitops.components.spec.read import raw_config_from_stack_file
-    from eksgitops.plan.engine import run_program
+    from eksgitops.plan.offline_engine import run_program
     from eksgitops.policy.evaluate import from_recorded
 
     root = Path(__file__).resolve().parents[2]

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from eksgitops.components.gitops.argocd_agent import ARGOCD_CHART_REPO
-from eksgitops.components.gitops.bridge import FIXED_KEYS
+from eksgitops.components.gitops.bridge_values import FIXED_KEYS
 from eksgitops.components.spec.base import SecretValue
 from eksgitops.fleet.schema import validate
-from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.manifests import manifest_document
+from eksgitops.plan.offline_engine import PlanResult
 from tests.gitops_support import (
     FLEET_HTTPS,
     FLEET_SSH,

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from eksgitops.components.gitops.bridge import FIXED_KEYS
+from eksgitops.components.gitops.bridge_values import FIXED_KEYS
 from eksgitops.components.gitops.flux_agent import FLUX_OPERATOR_CHART, pod_identity_hash
 from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.components.spec.base import SecretValue
 from eksgitops.components.spec.gitops import flux_git_url
 from eksgitops.components.spec.read import stack_config
 from eksgitops.fleet.schema import validate
-from eksgitops.plan.engine import PlanResult, RecordedResource
 from eksgitops.plan.manifests import gitops_summary, manifest_document
+from eksgitops.plan.offline_engine import PlanResult, RecordedResource
 from tests.gitops_support import (
     FLEET_HTTPS,
     FLEET_OCI,

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from eksgitops.components.gitops.kubernetes_provider import exec_kubeconfig
-from eksgitops.plan.engine import PlanResult
+from eksgitops.plan.offline_engine import PlanResult
 from tests.gitops_support import FLEET_HTTPS, is_secret, plan, spec_for
 
 
