@@ -75,7 +75,10 @@ class AccessEntrySpec(SpecModel):
         """The access policy as a full ARN."""
         if self.policy.startswith("arn:"):
             return self.policy
-        return f"arn:aws:eks::aws:cluster-access-policy/{self.policy}"
+        # A short name lives in the stack's partition; the principal's ARN is already held to
+        # the region's partition, so it says which (aws-cn and aws-us-gov clusters need theirs).
+        partition = self.principal_arn.split(":", 2)[1]
+        return f"arn:{partition}:eks::aws:cluster-access-policy/{self.policy}"
 
 
 class AccessSpec(SpecModel):

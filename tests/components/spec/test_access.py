@@ -53,6 +53,26 @@ def test_an_arn_of_the_regions_partition_loads() -> None:
     assert load_spec(raw, stack="test", source=SRC).access.entries[0].policy_arn == policy
 
 
+@pytest.mark.parametrize(
+    ("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("eu-west-1", "aws")]
+)
+def test_a_short_policy_name_becomes_an_arn_of_the_regions_partition(region: str, partition: str) -> None:
+    principal = f"arn:{partition}:iam::111122223333:role/admin"
+    raw = minimal(
+        region=region,
+        access={
+            "entries": [
+                {"principalArn": principal},
+                {"principalArn": principal + "-viewer", "policy": "AmazonEKSViewPolicy"},
+            ]
+        },
+        network={"azCount": 2},
+    )
+    admin, entry = load_spec(raw, stack="test", source=SRC).access.entries
+    assert admin.policy_arn == f"arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert entry.policy_arn == f"arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+
+
 def test_one_principal_twice_by_case_is_refused() -> None:
     other = {"principalArn": ADMIN_ENTRY["principalArn"].replace("platform-admin", "Platform-Admin")}
     one_error(entries(other), "access.entries", "(IAM names ignore case)")
