@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from eksgitops.fleet.engine import find_engine
-from eksgitops.fleet.verify import verify_tree
+from eksgitops.fleet.verify import VerifyRequest, verify
 
 BASE = {
     "kustomization.yaml": (
@@ -158,7 +158,8 @@ def main() -> None:
         for index, env in enumerate(environments):
             started = time.monotonic()
             # As `fleet verify` does on its throw-away clone (the clone itself is not timed).
-            report = verify_tree(root, f"clusters/{env}", provided, set(), engine=engine, disposable=True)
+            request = VerifyRequest.from_flags(f"clusters/{env}", variables=provided)
+            report = verify(request, root, engine=engine, disposable=True)
             verify_s = time.monotonic() - started
             builds_s = bare_builds(engine.binary, root, env, args.apps)
             total_verify += verify_s

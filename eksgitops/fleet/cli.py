@@ -21,11 +21,10 @@ from eksgitops.fleet.bridge import BridgeError, StackBridge
 from eksgitops.fleet.bridge import load as load_bridge
 from eksgitops.fleet.credentials import CredentialError, Credentials
 from eksgitops.fleet.engine import EngineMissing
-from eksgitops.fleet.findings import Report
+from eksgitops.fleet.findings import UNVERIFIED, Report
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.substitute import VAR_NAME
-
-VERIFY_ERRORS, VERIFY_USAGE, VERIFY_POLICY, VERIFY_UNVERIFIED = 1, 2, 3, 4
+from eksgitops.fleet.verify import VerifyRequest
 
 app = typer.Typer(
     name="fleet",
@@ -227,24 +226,25 @@ def verify(
         env_path = f"clusters/{env}"
     creds = _creds(ssh_key, token_file)
     _check_repo(repo, creds)
-    try:
-        report, sha = ops.verify(
-            repo,
+    urls = list(repo_url or [])
+    if bridge is not None:
+        request = VerifyRequest.from_stack(bridge, env_path, env=env, agent=agent, repo_urls=urls)
+    else:
+        request = VerifyRequest.from_flags(
             env_path,
-            env,
-            revision,
-            list(identity or []),
-            set(var or []),
-            creds,
-            repo_urls=list(repo_url or []),
-            stack=bridge,
+            env=env,
             agent=agent,
-            cross_namespace_refs=None if lockdown is None else not lockdown,
+            repo_urls=urls,
+            identities=identity or [],
+            variables=var or [],
+            cross_namespace_refs="unknown" if lockdown is None else "refused" if lockdown else "allowed",
         )
+    try:
+        report, sha = ops.verify(repo, revision, creds, request)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except FleetError as exc:
-        raise _failed(exc, creds, VERIFY_UNVERIFIED) from None
+        raise _failed(exc, creds, UNVERIFIED) from None
     raise typer.Exit(code=print_report(report, f"{env_path} at {sha[:7]}", creds))
 
 
@@ -260,21 +260,6 @@ def print_report(report: Report, where: str, creds: Credentials | None = None) -
         typer.echo(clean(f"not checked: {line}"))
     if report.unvalidated_kinds:
         typer.echo(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}")
-    built = f"{report.builds} builds, {report.objects} objects, {report.seconds:.1f}s"
-    partial = f"; {len(report.not_checked)} item(s) not checked (listed above)" if report.not_checked else ""
-    if report.errors:
-        typer.echo(
-            f"verify: {where} will not reconcile: {len(report.errors)} error(s), "
-            f"{len(report.policy)} policy finding(s) ({built}{partial})",
-            err=True,
-        )
-        return VERIFY_ERRORS
-    verdict = "will reconcile" if not report.not_checked else "will reconcile as far as built"
-    if report.policy:
-        typer.echo(
-            f"verify: {where} {verdict}, with {len(report.policy)} policy finding(s) ({built}{partial})",
-            err=True,
-        )
-        return VERIFY_POLICY
-    typer.echo(f"verify: {where} {verdict} ({built}, no findings{partial})")
-    return 0
+    verdict = report.verdict(where)
+    typer.echo(clean(verdict.summary), err=verdict.to_stderr)
+    return verdict.code

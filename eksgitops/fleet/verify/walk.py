@@ -1,0 +1,139 @@
+"""What gets applied, in order: from the environment's root, every Flux Kustomization and Argo CD
+Application whose source is this repository, breadth first, as the agent would reach them.
+
+The walk runs twice: the first pass learns every object, so that a lookup (a source, a
+substituteFrom ConfigMap) never depends on the order in which Kustomizations were reached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eksgitops.fleet import flux_build
+from eksgitops.fleet.engine import Engine
+from eksgitops.fleet.findings import Report
+from eksgitops.fleet.verify import argo, flux
+from eksgitops.fleet.verify.model import (
+    ARGO_APP,
+    FLUX_KS_SERVED,
+    LOCAL,
+    THIS_REPO,
+    Applied,
+    Key,
+    Tree,
+    as_dict,
+    as_list,
+    key,
+    normalize_url,
+)
+from eksgitops.fleet.verify.request import Resolved, VerifyRequest
+from eksgitops.fleet.workspace import Workspace
+
+
+class Walk:
+    """One traversal of a scratch copy of the checkout."""
+
+    def __init__(self, ws: Workspace, request: VerifyRequest, resolved: Resolved, engine: Engine) -> None:
+        self.request = request
+        self.agent = resolved.agent
+        self.variables = resolved.variables
+        self.engine = engine
+        self.ws = ws
+        self.repo = Tree(ws.root, "repository")
+        self.urls = {normalize_url(u) for u in resolved.repo_urls}
+        self.builds: dict[str, flux_build.Built] = {}
+        self.artifacts: dict[tuple[str, str], Tree | None] = {}
+        self.previous: dict[Key, dict[str, Any]] = {}
+        self.current: dict[Key, dict[str, Any]] = {}
+
+    def build(
+        self, cache_key: str, directory: Path, root: Path, spec: dict[str, Any], flux_restrictor: bool
+    ) -> flux_build.Built:
+        """The build of `directory` for `spec`, once per walk."""
+        built = self.builds.get(cache_key)
+        if built is None:
+            built = flux_build.build_path(
+                self.engine, root, directory, spec, load_restrictor_none=flux_restrictor
+            )
+            self.builds[cache_key] = built
+        return built
+
+    def run(self) -> tuple[list[Applied], Report]:
+        """Everything the agent would apply, and the findings met on the way."""
+        self._pass(Report())
+        self.previous = dict(self.current)
+        self.current = {}
+        report = Report()
+        return self._pass(report), report
+
+    def lookup(self, kind: str, ns: str, name: str) -> dict[str, Any] | None:
+        k = (kind, ns, name)
+        return self.current.get(k) or self.previous.get(k)
+
+    def objects(self) -> dict[Key, dict[str, Any]]:
+        return {**self.previous, **self.current}
+
+    def root_object(self) -> dict[str, Any]:
+        """What the agent itself syncs: the FluxInstance's Kustomization, or the root Application."""
+        path = self.request.env_path
+        if self.agent == "argocd":
+            return {
+                "apiVersion": ARGO_APP,
+                "kind": "Application",
+                "metadata": {"name": "root", "namespace": "argocd"},
+                "spec": {
+                    "source": {"repoURL": THIS_REPO, "path": path},
+                    "destination": {"server": "https://kubernetes.default.svc"},
+                },
+            }
+        return {
+            "apiVersion": FLUX_KS_SERVED,
+            "kind": "Kustomization",
+            "metadata": {"name": "flux-system", "namespace": "flux-system"},
+            "spec": {"path": path, "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+        }
+
+    def _pass(self, report: Report) -> list[Applied]:
+        queue: list[tuple[dict[str, Any], str, str]] = [(self.root_object(), self.request.env_path, LOCAL)]
+        seen: set[tuple[str, str, str, str]] = set()
+        applied: list[Applied] = []
+        while queue:
+            obj, file, cluster = queue.pop(0)
+            k = (*key(obj), cluster)
+            if k in seen:
+                continue
+            seen.add(k)
+            if obj.get("kind") == "Kustomization":
+                produced = flux.apply_kustomization(self, obj, file, cluster, report)
+            else:
+                produced = argo.apply_application(self, obj, file, report)
+            for item in produced:
+                applied.append(item)
+                if item.cluster != LOCAL:
+                    continue
+                self.current.setdefault(key(item.obj), item.obj)
+                api, kind = item.obj.get("apiVersion"), item.obj.get("kind")
+                if (kind == "Kustomization" and api == FLUX_KS_SERVED) or (
+                    kind == "Application" and api == ARGO_APP
+                ):
+                    queue.append((item.obj, item.file, item.cluster))
+        return applied
+
+    # -- what the checks ask about sources ---------------------------------------------------------
+    def fluxinstance_sync(self, kind: str, ns: str, name: str) -> bool:
+        for k, obj in self.objects().items():
+            if k[0] == "FluxInstance" and k[1] == ns:
+                sync = as_dict(as_dict(obj.get("spec")).get("sync"))
+                if sync.get("kind") == kind and (sync.get("name") or "flux-system") == name:
+                    return True
+        return False
+
+    def generator_of(self, ns: str, name: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        for k, obj in self.objects().items():
+            if k[0] != "ArtifactGenerator" or k[1] != ns:
+                continue
+            for artifact in as_list(as_dict(obj.get("spec")).get("artifacts")):
+                if isinstance(artifact, dict) and artifact.get("name") == name:
+                    return obj, artifact
+        return None
