@@ -183,7 +183,8 @@ def strict_schema(node: Any, root: bool = False) -> Any:
 
 
 @cache
-def _packaged_crds() -> tuple[dict[str, Any], ...]:
+def packaged_crds() -> tuple[dict[str, Any], ...]:
+    """The shipped CRDs (`schemas/`), each with `_source`, its file name."""
     docs: list[dict[str, Any]] = []
     for entry in sorted((files("eksgitops.fleet") / "schemas").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
@@ -254,7 +255,7 @@ class SchemaSet:
         self.kubernetes_version = kubernetes_version or KUBERNETES_VERSION
         self._strict_dir = _strict_dir(self.kubernetes_version)
         self.crds: dict[tuple[str, str], Crd] = {}
-        for doc in _packaged_crds():
+        for doc in packaged_crds():
             self.add_crd(doc, str(doc.get("_source", "schemas")))
         for doc in extra_crds:
             self.add_crd(doc, "layout")

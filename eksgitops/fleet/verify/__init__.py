@@ -38,6 +38,7 @@ from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdic
 from eksgitops.fleet.schema import SchemaSet
 from eksgitops.fleet.verify.checks import CHECKS, Applying
 from eksgitops.fleet.verify.checks.lockdown import cross_namespace_refs
+from eksgitops.fleet.verify.flux_operator import with_operator_crds
 from eksgitops.fleet.verify.model import LOCAL, Applied
 from eksgitops.fleet.verify.request import CrossNamespaceRefs, Resolved, VerifyRequest, resolve
 from eksgitops.fleet.verify.walk import Walk
@@ -98,10 +99,13 @@ def _run(
             if a.obj.get("kind") == "CustomResourceDefinition"
             and str(a.obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/")
         ]
+        base = schemas or SchemaSet()
+        if walk.agent == "flux":
+            base = with_operator_crds(base)
         ctx = Applying(
             applied,
             request,
-            (schemas or SchemaSet()).extended(crds),
+            base.extended(crds),
             walk,
             # Lines about sources that were not built concern the local cluster's object set.
             unsure={LOCAL if "not built" in line else "?" for line in report.not_checked},
