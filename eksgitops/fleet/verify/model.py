@@ -33,6 +33,25 @@ FLUX_KINDS = {
     "ArtifactGenerator",
 }
 THIS_REPO = "eksgitops:this-repository"
+WELL_KNOWN_CLUSTER_SCOPED = frozenset(
+    {
+        ("cert-manager.io", "ClusterIssuer"),
+        ("external-secrets.io", "ClusterSecretStore"),
+        ("external-secrets.io", "ClusterExternalSecret"),
+        ("generators.external-secrets.io", "ClusterGenerator"),
+        ("kyverno.io", "ClusterPolicy"),
+        ("kyverno.io", "ClusterCleanupPolicy"),
+        ("karpenter.sh", "NodePool"),
+        ("karpenter.k8s.aws", "EC2NodeClass"),
+        ("trust.cert-manager.io", "Bundle"),
+        ("snapshot.storage.k8s.io", "VolumeSnapshotClass"),
+        ("snapshot.storage.k8s.io", "VolumeSnapshotContent"),
+        ("gateway.networking.k8s.io", "GatewayClass"),
+        ("templates.gatekeeper.sh", "ConstraintTemplate"),
+    }
+)
+"""Cluster-scoped kinds of CRDs that charts install (so the layout carries no CRD to read the scope
+from): kustomize gives them the targetNamespace like any unknown kind; the API server ignores it."""
 
 Key = tuple[str, str, str]
 """(kind, namespace, name)."""

@@ -6,8 +6,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from eksgitops.fleet.schema import SchemaSet
-from eksgitops.fleet.verify.model import EVERY_CLUSTER_NAMESPACES, Applied, Key, as_dict, as_list, key, meta
+from eksgitops.fleet.schema import SchemaSet, split_api_version
+from eksgitops.fleet.verify.model import (
+    EVERY_CLUSTER_NAMESPACES,
+    WELL_KNOWN_CLUSTER_SCOPED,
+    Applied,
+    Key,
+    as_dict,
+    as_list,
+    key,
+    meta,
+)
 from eksgitops.fleet.verify.request import VerifyRequest
 
 if TYPE_CHECKING:
@@ -58,4 +67,13 @@ def created_namespaces(obj: dict) -> set[str]:
         dest = as_dict(spec.get("destination")).get("namespace")
         if "CreateNamespace=true" in options and isinstance(dest, str):
             found.add(dest)
+    return found
+
+
+def scope(ctx: Applying, obj: dict) -> str | None:
+    """`Namespaced`, `Cluster`, or None: from the schemas, else the well-known chart CRDs."""
+    api, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
+    found = ctx.schemas.scope(api, kind)
+    if found is None and (split_api_version(api)[0], kind) in WELL_KNOWN_CLUSTER_SCOPED:
+        return "Cluster"
     return found
