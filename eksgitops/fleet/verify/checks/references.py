@@ -8,7 +8,7 @@ from typing import Any
 
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding
 from eksgitops.fleet.schema import ident, split_api_version
-from eksgitops.fleet.verify.checks.context import Applying
+from eksgitops.fleet.verify.checks.context import Applying, scope
 from eksgitops.fleet.verify.model import (
     AGENT_OBJECTS,
     FLUX_KINDS,
@@ -89,12 +89,45 @@ def _health_checks(ctx: Applying, a: Applied) -> Iterator[Finding]:
         if not isinstance(hc, dict):
             continue
         k = (str(hc.get("kind")), str(hc.get("namespace") or ""), str(hc.get("name")))
-        if exists(ctx, a.cluster, k):
+        if exists(ctx, a.cluster, k) or _cluster_scoped_exists(ctx, a.cluster, hc, k):
             continue
         what = f"{ident(a.obj)}: healthChecks {k[0]} {k[1]}/{k[2]}"
         # Flux's own objects live in the platform repository; other kinds may come from a
-        # source verify did not build.
-        if a.cluster in ctx.unsure and k[0] not in FLUX_KINDS:
-            yield Finding(a.file, f"{what} (may come from a source not built)", NOT_CHECKED)
-            continue
+        # source verify did not build, or from a chart a HelmRelease installs.
+        if k[0] not in FLUX_KINDS:
+            if a.cluster in ctx.unsure:
+                yield Finding(a.file, f"{what} (may come from a source not built)", NOT_CHECKED)
+                continue
+            releases = _releases_into(ctx, a.cluster, k[1])
+            if releases:
+                yield Finding(
+                    a.file,
+                    f"{what} (may be created by {', '.join(releases)}; charts are not rendered)",
+                    NOT_CHECKED,
+                )
+                continue
         yield Finding(a.file, f"{what} is applied by nothing in this layout", ERROR)
+
+
+def _cluster_scoped_exists(ctx: Applying, cluster: str, hc: dict[str, Any], k: Key) -> bool:
+    """A cluster-scoped object has no namespace, whatever kustomize's targetNamespace wrote on it."""
+    for (kind, _, name), applied in ctx.index[cluster].items():
+        if kind == k[0] and name == k[2] and scope(ctx, applied.obj) == "Cluster":
+            return True
+    api = hc.get("apiVersion")
+    if isinstance(api, str) and not k[1]:
+        return ctx.schemas.scope(api, k[0]) == "Cluster" and bool(_releases_into(ctx, cluster, None))
+    return False
+
+
+def _releases_into(ctx: Applying, cluster: str, ns: str | None) -> list[str]:
+    """HelmReleases installing into `ns` (None: any), whose chart may create the object."""
+    found = []
+    for a in ctx.applied:
+        if a.cluster != cluster or a.obj.get("kind") != "HelmRelease":
+            continue
+        spec = as_dict(a.obj.get("spec"))
+        target = spec.get("targetNamespace") or meta(a.obj).get("namespace")
+        if ns is None or not ns or target == ns:
+            found.append(ident(a.obj))
+    return sorted(found)
