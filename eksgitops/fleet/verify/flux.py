@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eksgitops.fleet import flux_build
@@ -23,11 +24,8 @@ from eksgitops.fleet.verify.model import (
     meta,
     normalize_url,
 )
-from eksgitops.fleet.workspace import inside
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from eksgitops.fleet.verify.walk import Walk
 
 BUILD_FIELDS = ("targetNamespace", "patches", "images", "components", "namePrefix", "nameSuffix")
@@ -59,10 +57,7 @@ def apply_kustomization(
     tree = source_tree(walk, as_dict(spec.get("sourceRef")), ns, who, file, path, report)
     if tree is None:
         return []
-    directory = inside(tree.root, path)
-    if directory is None:
-        report.add(file, f"{who}: spec.path {path} is outside its source", ERROR)
-        return []
+    directory = secure_join(tree.root, path)
     if not directory.is_dir():
         report.add(file, f"{who}: spec.path {path} not found in {tree.label}", ERROR)
         return []
@@ -90,6 +85,21 @@ def apply_kustomization(
                 _empty_variable(walk, name, obj, where, who, values, reads_bridge, report)
         out.append(Applied(obj, where, who, target_cluster, decrypts=decrypts))
     return out
+
+
+def secure_join(root: Path, path: str) -> Path:
+    """`spec.path` inside the source as kustomize-controller joins it (securejoin): `/apps` is
+    `./apps`, and `..` never climbs above the source's root."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return root.joinpath(*parts)
 
 
 def _empty_variable(
@@ -140,6 +150,11 @@ def variables(
         if (kind, ns, name) == BRIDGE_REF and walk.agent == "flux":
             values.update(walk.variables)
             reads_bridge = True
+            own = walk.lookup(kind, ns, name)
+            if own is not None:
+                # The layout applies its own cluster-vars over the stack's: Flux's server-side apply
+                # takes the keys it sets, the stack's other keys stay.
+                values.update(data_of(own))
             continue
         found = walk.lookup(kind, ns, name)
         if found is None:

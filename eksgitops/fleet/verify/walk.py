@@ -12,7 +12,8 @@ from typing import Any
 
 from eksgitops.fleet import flux_build
 from eksgitops.fleet.engine import Engine
-from eksgitops.fleet.findings import Report
+from eksgitops.fleet.findings import ERROR, Report
+from eksgitops.fleet.schema import ident
 from eksgitops.fleet.verify import argo, flux
 from eksgitops.fleet.verify.model import (
     ARGO_APP,
@@ -104,10 +105,15 @@ class Walk:
             if k in seen:
                 continue
             seen.add(k)
-            if obj.get("kind") == "Kustomization":
-                produced = flux.apply_kustomization(self, obj, file, cluster, report)
-            else:
-                produced = argo.apply_application(self, obj, file, report)
+            try:
+                if obj.get("kind") == "Kustomization":
+                    produced = flux.apply_kustomization(self, obj, file, cluster, report)
+                else:
+                    produced = argo.apply_application(self, obj, file, report)
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                # One object verify cannot follow must not hide what the others apply.
+                report.add(file, f"{ident(obj)}: verify could not build it: {exc}", ERROR)
+                continue
             for item in produced:
                 applied.append(item)
                 if item.cluster != LOCAL:
