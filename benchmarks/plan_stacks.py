@@ -11,7 +11,8 @@ import statistics
 import time
 from pathlib import Path
 
-from components.spec import config_for_pulumi, load_spec, raw_config_from_stack_file
+from components.spec import load_spec
+from components.spec.read import config_for_pulumi, raw_config_from_stack_file
 from eksgitops.plan.engine import run_program
 from eksgitops.program import main as program
 

@@ -18,6 +18,7 @@ for the cluster's Kubernetes version, so raising `kubernetesVersion` moves the a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,10 +26,11 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.addon_versions import default_addon_version
 from components.iam_documents import EBS_CSI_ROLE, role_name_for
+from components.kubernetes_version import NewerThanDataWarning
 from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
-from components.spec import AddonSpec
+from components.spec.addons import AddonSpec
+from components.spec.data import default_addon_version, known_addon_versions
 
 AddonPhase = Literal["before-compute", "after-compute"]
 
@@ -36,6 +38,9 @@ PHASES: dict[AddonPhase, tuple[str, ...]] = {
     "before-compute": ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"),
     "after-compute": ("coredns", "aws-ebs-csi-driver"),
 }
+
+# What a cluster needs to run pods at all: the default of EksClusterArgs.addons.
+CORE_ADDONS = ("vpc-cni", "kube-proxy", "coredns")
 
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
@@ -55,10 +60,46 @@ class ClusterAddonsArgs:
     kubernetes_version: str | None = None
     """The cluster's Kubernetes version: picks each unpinned add-on's version from the data file.
     Default None (or a version the file lacks) leaves the version to EKS's default at creation."""
+    most_recent: bool = False
+    """Resolve unpinned versions at deploy time (aws.eks.get_addon_version, most_recent) instead
+    of from the data file; default off, so a plan shows the version that will be installed."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """What must exist first: the cluster (before compute), or the node groups (after compute)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the add-ons and their roles, beside the provider's default tags."""
+
+
+def addon_version(addon: str, spec: AddonSpec, args: ClusterAddonsArgs) -> pulumi.Input[str] | None:
+    """The version to install: the pin, else (most_recent) EKS's newest, else the data's default.
+
+    Never unset when it can be known: an unset version is EKS's default at creation and then
+    never moves, not even when the cluster is upgraded. What the data does not know (a newer
+    pin, a newer Kubernetes version) is used with a warning instead of refused.
+    """
+    version = args.kubernetes_version
+    if spec.version:
+        known = known_addon_versions(addon, version) if version else None
+        if known is not None and spec.version not in known:
+            warnings.warn(
+                f"{addon} {spec.version} is not among the versions bundled for Kubernetes {version} "
+                f"({', '.join(known)}); used as given",
+                NewerThanDataWarning,
+                stacklevel=4,
+            )
+        return spec.version
+    if args.most_recent and version:
+        return aws.eks.get_addon_version_output(
+            addon_name=addon, kubernetes_version=version, most_recent=True
+        ).version
+    default = default_addon_version(addon, version) if version else None
+    if default is None and version:
+        warnings.warn(
+            f"{addon}: no version bundled for Kubernetes {version}; EKS's default at creation is used "
+            "and will not move with upgrades (pin a version, or turn most_recent on)",
+            NewerThanDataWarning,
+            stacklevel=4,
+        )
+    return default
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -107,14 +148,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 f"{name}-{addon_name}",
                 cluster_name=args.cluster_name,
                 addon_name=addon_name,
-                # Never unset when the data knows the version: an unset version is EKS's default
-                # at creation and then never moves, not even when the cluster is upgraded.
-                addon_version=spec.version
-                or (
-                    default_addon_version(addon_name, args.kubernetes_version)
-                    if args.kubernetes_version
-                    else None
-                ),
+                addon_version=addon_version(addon_name, spec, args),
                 # Removing the add-on from the spec (or deleting the cluster's stack) leaves the
                 # running DaemonSets in place: deleting vpc-cni or kube-proxy under running nodes
                 # cuts every pod's network.

@@ -21,21 +21,19 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from components.addons import ClusterAddons, ClusterAddonsArgs
+from components import type_tokens as tokens
+from components.addons import CORE_ADDONS, ClusterAddons, ClusterAddonsArgs
 from components.cluster_role import ClusterRole, ClusterRoleArgs
 from components.iam_documents import AUTO_MODE_NODE_ROLE, NODE_ROLE, role_name_for
+from components.kubernetes_version import check_kubernetes_version
 from components.node_group import NodeGroup, NodeGroupArgs
 from components.node_role import NodeRole, NodeRoleArgs
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.secrets_key import SecretsKey, SecretsKeyArgs
-from components.spec import (
-    AccessSpec,
-    AddonSpec,
-    AutoModeSpec,
-    ControlPlaneSpec,
-    EndpointSpec,
-    NodeGroupSpec,
-)
+from components.spec.access import AccessSpec
+from components.spec.addons import AddonSpec
+from components.spec.compute import AutoModeSpec, NodeGroupSpec
+from components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AUTO_NODE_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"
@@ -73,12 +71,29 @@ class EksClusterArgs:
     """Managed node groups; default none (e.g. with Auto Mode)."""
     auto_mode: AutoModeSpec = field(default_factory=AutoModeSpec)
     """EKS Auto Mode and its built-in node pools; default off."""
-    addons: Mapping[str, AddonSpec] = field(default_factory=dict)
-    """The managed add-ons to install, by name (`EnvironmentSpec.enabled_addons()`)."""
+    addons: Mapping[str, AddonSpec] | None = None
+    """The managed add-ons to install, by name (`EnvironmentSpec.enabled_addons()`); default None
+    installs the core ones (vpc-cni, kube-proxy, coredns) at the versions the data gives, as
+    pulumi-eks and terraform-aws-eks do: without a CNI nodes never turn Ready."""
+    addons_most_recent: bool = False
+    """Resolve each unpinned add-on's version at deploy time (aws.eks.get_addon_version with
+    most_recent) instead of taking it from the bundled data; default off (reproducible)."""
     service_cidr: str | None = None
     """Kubernetes service CIDR; default None lets EKS choose."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on everything created here, beside the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        # Checked here, so a mistake is one ValueError where the args are made, not a failure
+        # in the middle of an apply.
+        check_kubernetes_version(self.kubernetes_version, field="EksClusterArgs.kubernetes_version")
+        if self.addons is None:
+            self.addons = {name: AddonSpec() for name in CORE_ADDONS}
+        if self.node_groups and not self.auto_mode.enabled and "vpc-cni" not in self.addons:
+            raise ValueError(
+                "EksClusterArgs.addons: node groups without vpc-cni never turn Ready (the cluster "
+                "installs no self-managed CNI); include vpc-cni, or leave addons unset for the core ones"
+            )
 
 
 def no_creator_admin(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
@@ -90,7 +105,7 @@ def no_creator_admin(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTrans
     one rewrites that input. It only matters at creation: EKS cannot change it afterwards.
     Admins then come from the spec's access entries alone, which the spec requires.
     """
-    if args.type_ != "aws:eks/cluster:Cluster":
+    if args.type_ != tokens.AWS_EKS_CLUSTER:
         return None
     props = dict(args.props)
     # Children of packaged components reach the transform with wire (camelCase) names.
@@ -112,7 +127,7 @@ def access_associations_delete_first(
     policy, revoking the access just granted. The associations live inside pulumi-eks, so
     the option is set by a transform, which reaches packaged components' children.
     """
-    if args.type_ != "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+    if args.type_ != tokens.EKS_ACCESS_POLICY_ASSOCIATION:
         return None
     opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(delete_before_replace=True))
     return pulumi.ResourceTransformResult(props=args.props, opts=opts)
@@ -248,8 +263,9 @@ class EksCluster(pulumi.ComponentResource):
             ClusterAddonsArgs(
                 cluster_name=cluster_name,
                 phase="before-compute",
-                addons=args.addons,
+                addons=args.addons or {},
                 kubernetes_version=args.kubernetes_version,
+                most_recent=args.addons_most_recent,
                 depends_on=[self.cluster],
                 tags=tags,
             ),
@@ -277,8 +293,9 @@ class EksCluster(pulumi.ComponentResource):
             ClusterAddonsArgs(
                 cluster_name=cluster_name,
                 phase="after-compute",
-                addons=args.addons,
+                addons=args.addons or {},
                 kubernetes_version=args.kubernetes_version,
+                most_recent=args.addons_most_recent,
                 depends_on=[self.cluster, *(group.node_group for group in self.node_groups.values())],
                 tags=tags,
             ),

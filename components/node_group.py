@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from components.spec import NodeGroupSpec
+from components.spec.compute import NodeGroupSpec
 
 
 def root_device_name(ami_type: str) -> str:

@@ -15,7 +15,8 @@ from components.iam_documents import role_name_for
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.network import Network, NetworkArgs
 from components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
-from components.spec import EnvironmentSpec, IdentitySpec
+from components.spec import EnvironmentSpec
+from components.spec.identities import IdentitySpec
 
 # Tags every resource carries through the provider's default tags, so a cost report or
 # a cleanup can find everything one environment owns.

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import gc
 import importlib
-from typing import Any
+import importlib.util
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -21,7 +23,10 @@ from typer.core import TyperGroup
 SUBCOMMANDS = {
     "dr": ("eksgitops.dr.cli", "app"),
     "fleet": ("eksgitops.fleet.cli", "app"),
+    "init": ("eksgitops.init_stack", "init"),
     "plan": ("eksgitops.plan.cli", "plan"),
+    "policy-pack-path": ("eksgitops.cli", "policy_pack_path"),
+    "upgrade": ("eksgitops.upgrade.cli", "app"),
 }
 
 
@@ -51,6 +56,10 @@ class LazySubcommands(TyperGroup):
             target = single
         command = typer.main.get_command(target)
         command.name = cmd_name
+        # click cuts the summary in the root --help to 45 characters ("..."); the whole first
+        # sentence instead, which the help formatter wraps.
+        if not command.short_help and command.help:
+            command.short_help = command.help.strip().split("\n\n", 1)[0].replace("\n", " ")
         _plain(command)
         return command
 
@@ -63,18 +72,48 @@ def _plain(command: Any) -> None:
         _plain(sub)
 
 
+HELP = (
+    "Bootstrap AWS EKS clusters for GitOps: init a stack, plan it offline, the fleet repo, disaster recovery."
+)
+
 app = typer.Typer(
     name="eksgitops",
-    help="Bootstrap AWS EKS clusters for GitOps: offline plan, fleet repo tooling.",
+    help=HELP,
     no_args_is_help=True,
     cls=LazySubcommands,
-    **_settings(),
+    # --install-completion / --show-completion for bash, zsh, fish and PowerShell, as typer
+    # offers them; subcommand names and choices complete too.
+    **{**_settings(), "add_completion": True},
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from eksgitops import __version__
+
+        typer.echo(f"eksgitops {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """Bootstrap AWS EKS clusters for GitOps: offline plan, fleet repo tooling."""
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    """The root command: only --version and completion of its own; the work is in the subcommands."""
+
+
+def policy_pack_path() -> None:
+    """Print the folder of the CrossGuard pack shipped with eksgitops, for
+    `pulumi preview --policy-pack "$(eksgitops policy-pack-path)"` in a program of your own."""
+    spec = importlib.util.find_spec("eksgitops.policy_pack")
+    folder = Path(next(iter(spec.submodule_search_locations or []))) if spec else None
+    if folder is None or not (folder / "PulumiPolicy.yaml").is_file():
+        typer.echo("eksgitops policy-pack-path: the policy pack is missing from this installation", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(str(folder.resolve()))
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pulumi
 
 from components.platform import Platform, PlatformArgs, escrow_args_from_spec
-from components.spec import SpecError, spec_from_pulumi
+from components.spec import SpecError
+from components.spec.read import spec_from_pulumi
 
 
 def main() -> Platform:

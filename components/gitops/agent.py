@@ -21,7 +21,7 @@ from components.gitops.flux_agent import FluxAgent, FluxAgentArgs
 from components.gitops.flux_identities import FluxControllerIdentities, FluxControllerIdentitiesArgs
 from components.gitops.kubernetes_provider import ClusterKubernetesProvider, ClusterKubernetesProviderArgs
 from components.gitops.sops_key import SopsKey, SopsKeyArgs
-from components.gitops_spec import ECR_OCI_URL, GitOpsSpec
+from components.spec.gitops import ECR_OCI_URL, GitOpsSpec
 
 
 def ecr_repository_arn(oci_url: str) -> str:

@@ -24,7 +24,7 @@ from components.gitops.argocd_objects import (
     root_application,
 )
 from components.gitops.git_credentials import secret
-from components.gitops_spec import GitOpsSpec
+from components.spec.gitops import GitOpsSpec
 
 ARGOCD_CHART = "argo-cd"
 ARGOCD_CHART_REPO = "https://argoproj.github.io/argo-helm"

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.gitops.git_credentials import argocd_repository_data
-from components.gitops_spec import GitOpsSpec
+from components.spec.gitops import GitOpsSpec
 
 ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "in-cluster"

@@ -23,8 +23,8 @@ from components.gitops.argocd_objects import (
     repository_secret,
     root_application,
 )
-from components.gitops_spec import GitOpsSpec
 from components.iam_documents import ARGOCD_CAPABILITY_ROLE, POLICY_VERSION, role_name_for
+from components.spec.gitops import GitOpsSpec
 
 CAPABILITY_PRINCIPAL = "capabilities.eks.amazonaws.com"
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"

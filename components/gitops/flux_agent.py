@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components.gitops.bridge import BRIDGE_NAMESPACE, BridgeValues, FluxBridge, FluxBridgeArgs
 from components.gitops.git_credentials import flux_secret_data, secret
-from components.gitops_spec import GitOpsSpec, url_host
+from components.spec.gitops import GitOpsSpec, url_host
 
 FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
 FLUX_REGISTRY = "ghcr.io/fluxcd"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.gitops_spec import GitCredentialsSpec
-from components.spec_model import SecretValue
+from components.spec.base import SecretValue
+from components.spec.gitops import GitCredentialsSpec
 
 
 def secret(value: SecretValue | None) -> pulumi.Output[str]:

@@ -12,16 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.spec import (
-    DNS_LABEL,
-    EnvironmentSpec,
-    EscrowSpec,
-    SpecError,
-    load_spec,
-    project_config_defaults,
-    raw_config_from_stack_file,
-    region_partition,
-)
+from components.spec import EnvironmentSpec, SpecError, load_spec
+from components.spec.base import DNS_LABEL
+from components.spec.data import region_partition
+from components.spec.escrow import EscrowSpec
+from components.spec.read import stack_config
 from eksgitops.dr.report import Model
 
 DRILL_SUFFIX = "-drill"
@@ -99,14 +94,18 @@ def load_stack(
     command: str,
     region: str | None = None,
     drill: bool = False,
+    program: str = "eksgitops dr",
+    suffix: str = DRILL_SUFFIX,
 ) -> StackContext:
     """Read and validate `stacks/Pulumi.<stack>.yaml` (over Pulumi.yaml's defaults), as Pulumi would.
 
     `region` moves the environment to another region (the region-lost scenario): zones
     named in the spec keep their letter (eu-west-1a -> eu-central-1a). `drill` makes the
-    parallel stack `<stack>-drill` with its own cluster name.
+    parallel stack `<stack><suffix>` (`-drill`; an upgrade's green uses `-green`) with its own
+    cluster name, beside the environment's. `program` starts every message
+    (another command group, such as `eksgitops upgrade`, reads stacks the same way).
     """
-    prefix = f"eksgitops dr {command}"
+    prefix = f"{program} {command}"
     if not DNS_LABEL.fullmatch(stack) or len(stack) > 63:
         raise DrUsageError(
             f"{prefix}: STACK {stack!r}: not a stack name; a DNS-1123 label such as dev (a-z, 0-9, -)"
@@ -122,16 +121,14 @@ def load_stack(
             f"{prefix}: STACK {stack!r}: no stack file {stack_file}; "
             f"available: {', '.join(available) or f'none in {stacks_dir}/'}"
         )
-    project_file = project_dir / "Pulumi.yaml"
     try:
-        defaults = project_config_defaults(project_file) if project_file.is_file() else {}
-        raw = {**defaults, **raw_config_from_stack_file(stack_file)}
+        raw = stack_config(stack_file, project_dir / "Pulumi.yaml")
     except SpecError as err:
         raise DrUsageError(err.lines) from None
 
     notes: list[str] = []
     overrides: dict[str, str] = {}
-    target_stack = stack + DRILL_SUFFIX if drill else stack
+    target_stack = stack + suffix if drill else stack
     if region is not None and region != raw.get("region"):
         before = raw
         raw, moved = _move_region(raw, region, prefix)
@@ -145,23 +142,23 @@ def load_stack(
     escrow = raw.get("escrow")
     drill_escrow = False
     if drill and isinstance(escrow, dict) and escrow.get("enabled") is True:
-        # The escrow is the environment's, named after it: the drill reads it (preflight, a
-        # rebuild from escrow) but must not create a second, protected one of its own.
+        # The escrow is the environment's, named after it: the drill (or green) reads it
+        # (preflight, a rebuild from escrow) but must not create a second, protected one.
         raw = {**raw, "escrow": {**escrow, "enabled": False}}
         overrides["eksgitops:escrow.enabled"] = "false"
         drill_escrow = True
-        notes.append("the drill uses the environment's escrow and creates none")
+        notes.append(f"the {suffix.strip('-')} uses the environment's escrow and creates none")
     if drill:
         # Its own cluster (and so its own role names), beside the real one.
         base = raw.get("clusterName") or f"eksgitops-{stack}"
-        raw = {**raw, "clusterName": f"{base}{DRILL_SUFFIX}"}
+        raw = {**raw, "clusterName": f"{base}{suffix}"}
         overrides["eksgitops:clusterName"] = raw["clusterName"]
         gitops = raw.get("gitops")
         if isinstance(gitops, dict) and not gitops.get("path"):
             # The drill rehearses the environment's own fleet path, not clusters/<stack>-drill.
             raw["gitops"] = {**gitops, "path": f"clusters/{stack}"}
             overrides["eksgitops:gitops.path"] = f"clusters/{stack}"
-        notes.append(f"drill stack {target_stack} builds cluster {raw['clusterName']}")
+        notes.append(f"{suffix.strip('-')} stack {target_stack} builds cluster {raw['clusterName']}")
     try:
         # Validated under the name Pulumi will run it with, so what is checked is what runs.
         spec = load_spec(raw, stack=target_stack, source=str(stack_file))

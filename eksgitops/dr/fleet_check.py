@@ -1,22 +1,24 @@
 """The Git half of a recovery: is the fleet reachable, does the revision exist and hold the path,
 and will it reconcile (`eksgitops fleet verify`, run as a subprocess through `FleetVerifier`).
 
-Plain `git` with a bounded timeout, credentials from `eksgitops.fleet.credentials` (never in
-a URL or a message).
+Plain `git` with a bounded timeout through `eksgitops.git_transport` (the URL check and the
+environment every command shares: `--` before every URL, the token scoped to the repository's URL,
+no redirects), credentials from `eksgitops.fleet.credentials` (never in a URL or a message).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from eksgitops.fleet.credentials import Credentials
+from eksgitops.fleet.credentials import CredentialError, Credentials
+from eksgitops.git_transport import TransportError, check_remote, scrubbed_environment
+from eksgitops.git_transport import run_git as run_git_command
 
 SHA = re.compile(r"[0-9a-f]{40}")
 
@@ -33,27 +35,44 @@ class Revision:
     sha: str
 
 
-def run_git(args: Sequence[str], *, creds: Credentials, timeout: float, cwd: Path | None = None) -> str:
-    # Never ask: no terminal prompt for a password, no ssh question about a host key.
-    env = {
-        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
-        **os.environ,
-        **creds.git_env(),
-        "GIT_TERMINAL_PROMPT": "0",
-    }
+def check_source(url: str, *, flag: str, creds: Credentials) -> None:
+    """The URL check every command shares; GitCheckError names `flag` and says why."""
     try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        check_remote(url, flag=flag, credentials=bool(creds.token))
+    except TransportError as exc:
+        raise GitCheckError(creds.scrub(str(exc))) from None
+
+
+def git_credentials(load: Callable[[], Credentials], url: str | None, flag: str) -> Credentials:
+    """The Git credentials, once git's environment can be read and `url` (named by `flag`) may be
+    handed to git; GitCheckError otherwise, before anything is created or written."""
+    try:
+        scrubbed_environment()
+        creds = load()
+    except TransportError as exc:
+        raise GitCheckError(str(exc)) from None
+    except CredentialError as exc:
+        raise GitCheckError(f"Git credentials: {exc}") from None
+    if url:
+        check_source(url, flag=flag, creds=creds)
+    return creds
+
+
+def run_git(
+    args: Sequence[str],
+    *,
+    creds: Credentials,
+    timeout: float,
+    cwd: Path | None = None,
+    url: str | None = None,
+) -> str:
+    """`git ARGS`; `url` is the remote it talks to (its token header is scoped to it)."""
+    try:
+        proc = run_git_command(args, env=creds.git_env(url), timeout=timeout, cwd=cwd)
     except subprocess.TimeoutExpired:
         raise GitCheckError(f"git {args[0]} did not answer within {timeout:.0f}s") from None
+    except TransportError as exc:
+        raise GitCheckError(str(exc)) from None
     if proc.returncode != 0:
         # git's own cause first (ssh: Could not resolve hostname …), then its verdict.
         lines = [
@@ -68,7 +87,8 @@ def run_git(args: Sequence[str], *, creds: Credentials, timeout: float, cwd: Pat
 
 def mirror(url: str, dest: Path, *, creds: Credentials, timeout: float = 120.0) -> Path:
     """A bare copy of every branch and tag of `url` (a URL, a path or a `git bundle` file)."""
-    run_git(["clone", "--bare", "--quiet", url, str(dest)], creds=creds, timeout=timeout)
+    check_source(url, flag="the fleet repository", creds=creds)
+    run_git(["clone", "--bare", "--quiet", "--", url, str(dest)], creds=creds, timeout=timeout, url=url)
     return dest
 
 
@@ -77,7 +97,7 @@ def resolve(repo: Path, revision: str, *, creds: Credentials) -> Revision:
     for candidate in (revision, f"refs/heads/{revision}", f"refs/tags/{revision}"):
         try:
             sha = run_git(
-                ["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
+                ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{candidate}^{{commit}}"],
                 creds=creds,
                 timeout=30,
                 cwd=repo,
@@ -99,12 +119,14 @@ def has_path(repo: Path, sha: str, path: str, *, creds: Credentials) -> bool:
 
 def remote_head(url: str, ref: str, *, creds: Credentials, timeout: float = 60.0) -> str:
     """The sha a branch or tag points at on the remote (one round trip, nothing fetched)."""
+    check_source(url, flag="the fleet repository", creds=creds)
     if SHA.fullmatch(ref):
         return ref
     out = run_git(
-        ["ls-remote", url, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}"],
+        ["ls-remote", "--", url, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}"],
         creds=creds,
         timeout=timeout,
+        url=url,
     )
     shas = [line.split()[0] for line in out.splitlines() if line.strip()]
     if not shas:

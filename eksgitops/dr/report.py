@@ -190,9 +190,9 @@ class DrReport:
             lines += [f"- {k}: {_cell(str(v))}" for k, v in self.facts.items()]
         return "\n".join(lines) + "\n"
 
-    def write(self, out_dir: Path) -> tuple[Path, Path]:
-        """Write `<out_dir>/dr/<stack>-<timestamp>.json` and `.md`; never overwrite an earlier run."""
-        target = out_dir / "dr"
+    def write(self, out_dir: Path, folder: str = "dr") -> tuple[Path, Path]:
+        """Write `<out_dir>/<folder>/<stack>-<timestamp>.json` and `.md`; never overwrite an earlier run."""
+        target = out_dir / folder
         target.mkdir(parents=True, exist_ok=True)
         stem = f"{self.stack}-{self.started.strftime('%Y%m%dT%H%M%SZ')}"
         n = 1

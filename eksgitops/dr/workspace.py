@@ -7,7 +7,7 @@ implements `PulumiWorkspace`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,8 +46,10 @@ class PulumiWorkspace(Protocol):
         `config` keys (path syntax, e.g. `eksgitops:gitops.path`) before anything runs."""
         ...
 
-    def up(self, on_event: OnEvent) -> None:
-        """Run `pulumi up` on the selected stack; raise WorkspaceError on failure."""
+    def up(self, on_event: OnEvent, *, targets: Sequence[str] | None = None) -> None:
+        """Run `pulumi up` on the selected stack; raise WorkspaceError on failure.
+
+        `targets`: only these URNs (`pulumi up --target`), for an upgrade in ordered phases."""
         ...
 
     def destroy(self, on_event: OnEvent, *, keep_protected: bool = True) -> None:
@@ -105,11 +107,16 @@ class AutomationWorkspace:
         if proc.returncode != 0:
             raise WorkspaceError(_first_error_line(Exception(proc.stderr)))
 
-    def up(self, on_event: OnEvent) -> None:
+    def up(self, on_event: OnEvent, *, targets: Sequence[str] | None = None) -> None:
         from pulumi import automation as auto
 
         try:
-            self._selected().up(on_event=_translate(on_event), color="never", suppress_outputs=True)
+            self._selected().up(
+                on_event=_translate(on_event),
+                color="never",
+                suppress_outputs=True,
+                target=list(targets) if targets else None,
+            )
         except auto.CommandError as exc:
             raise WorkspaceError(_first_error_line(exc)) from None
 

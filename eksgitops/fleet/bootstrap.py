@@ -30,6 +30,22 @@ from eksgitops.fleet.verify import verify as verify_request
 Echo = Callable[[str], None]
 
 
+class SymlinkRefused(FleetError):
+    """The repository holds a symlink where bootstrap would read or write: nothing is written."""
+
+
+def refuse_symlinks(root: Path, paths: list[str]) -> None:
+    """Refuse, before anything is read or written, a checkout with a symlink on a path we write."""
+    for rel in sorted(paths):
+        link = scaffold.symlinked(root, rel)
+        if link is not None:
+            raise SymlinkRefused(
+                f"refusing to bootstrap: {link} is a symlink in the repository and {rel} would be written "
+                "through it (bootstrap never follows a symlink); replace it with a real file or folder. "
+                "Nothing was written"
+            )
+
+
 class VerifyRefused(FleetError):
     """Bootstrap built and verified the commit it was about to push, and it would not reconcile."""
 
@@ -74,6 +90,9 @@ def bootstrap(
         reports: list[Report] = []
 
         def make_change(c: Checkout) -> str | None:
+            refuse_symlinks(
+                c.root, [*(f.path for f in files), scaffold.state_path(opts.env), scaffold.STATE_DIR]
+            )
             plan = scaffold.plan(c.root, opts, files, force=force)
             last["plan"] = plan
             if not plan.writes:
@@ -179,4 +198,4 @@ def verify(
         return report, sha
 
 
-__all__ = ["BootstrapResult", "VerifyRefused", "bootstrap", "scrub_url", "verify"]
+__all__ = ["BootstrapResult", "SymlinkRefused", "VerifyRefused", "bootstrap", "scrub_url", "verify"]

@@ -25,6 +25,16 @@ from eksgitops.fleet.findings import UNVERIFIED, Report
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.substitute import VAR_NAME
 from eksgitops.fleet.verify import VerifyRequest
+from eksgitops.git_transport import TransportError, scrubbed_environment
+from eksgitops.stack_gitops import StackGitOpsError, gitops_target
+from eksgitops.terminal_text import shown
+
+# --agent's choices, shown in --help and completed by the shell; checked below with the
+# other flags, so that a wrong value ends in the same one-line error.
+AGENT_CHOICES = {
+    "metavar": "[" + "|".join(layout.AGENTS) + "]",
+    "autocompletion": lambda: list(layout.AGENTS),
+}
 
 app = typer.Typer(
     name="fleet",
@@ -50,13 +60,21 @@ TokenFileOpt = Annotated[
 
 
 def _usage(flag: str, problem: str) -> typer.Exit:
-    typer.echo(f"error: {flag}: {problem}", err=True)
+    typer.echo(f"error: {flag}: {shown(problem)}", err=True)
     return typer.Exit(code=2)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {shown(message)}", err=True)
     return typer.Exit(code=code)
+
+
+def _check_git_environment() -> None:
+    # First of all: even the branch-name check runs git, which must be able to read its environment.
+    try:
+        scrubbed_environment()
+    except TransportError as exc:
+        raise _fail(str(exc), 2) from None
 
 
 def _failed(exc: FleetError, creds: Credentials, runtime_code: int = 1) -> typer.Exit:
@@ -96,11 +114,25 @@ def _check_repo(repo: str, creds: Credentials) -> None:
 
 @app.command()
 def bootstrap(
-    repo: RepoOpt,
-    env: EnvOpt,
-    branch: Annotated[str, typer.Option(help="Branch the agent syncs.")] = "main",
-    agent: Annotated[str, typer.Option(help="GitOps agent: flux or argocd.")] = "flux",
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="Repository URL (https, ssh, git) or local path.")
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev.")
+    ] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch the agent syncs (default main).")] = None,
+    agent: Annotated[str | None, typer.Option(help="GitOps agent (default flux).", **AGENT_CHOICES)] = None,
     path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            help="Take --env, --repo, --branch, --path and --agent from stacks/Pulumi.<STACK>.yaml.",
+        ),
+    ] = None,
+    stacks_dir: Annotated[Path, typer.Option("--stacks-dir", help="Folder of the stack files.")] = Path(
+        "stacks"
+    ),
     image_automation: Annotated[
         bool, typer.Option("--image-automation", help="Add Flux image automation for the sample app.")
     ] = False,
@@ -110,6 +142,18 @@ def bootstrap(
     token_file: TokenFileOpt = None,
 ) -> None:
     """Clone the repo (or start an empty one), write the environment's layout, verify it, commit, push."""
+    _check_git_environment()
+    if stack is not None:
+        try:
+            target = gitops_target(stack, stacks_dir)
+        except StackGitOpsError as exc:
+            raise _fail("\n".join(exc.lines), 2) from None
+        env, repo = env or stack, repo or target.repo_url
+        branch, path = branch or target.branch, path or target.path
+        agent = agent or ("flux" if target.agent == "flux" else "argocd")
+    if repo is None or env is None:
+        raise _usage("--repo" if repo is None else "--env", "is required (or give --stack)")
+    branch, agent = branch or "main", agent or "flux"
     _check_env(env)
     if agent not in layout.AGENTS:
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
@@ -124,16 +168,19 @@ def bootstrap(
         env=env, agent=agent, path=norm_path, branch=branch, image_automation=image_automation
     )
     try:
-        ops.bootstrap(repo, opts, creds, echo=typer.echo, dry_run=dry_run, force=force)
+        # Paths and notes name the repository's files: escapes are shown, not obeyed.
+        echo = lambda line: typer.echo(shown(line))  # noqa: E731
+        ops.bootstrap(repo, opts, creds, echo=echo, dry_run=dry_run, force=force)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except ops.VerifyRefused as exc:
         for finding in exc.report.findings:
-            typer.echo(creds.scrub(str(finding)))
+            typer.echo(shown(creds.scrub(str(finding))))
         if exc.foreign_layers:
+            layers = shown(", ".join(layer + "/" for layer in exc.foreign_layers))
             typer.echo(
                 "note: these layers already existed and were kept as they are: "
-                f"{', '.join(layer + '/' for layer in exc.foreign_layers)}; the findings come from combining "
+                f"{layers}; the findings come from combining "
                 "them with this environment's files. Adapt those layers, or bootstrap with another --path, "
                 "or into an empty repository.",
                 err=True,
@@ -176,7 +223,7 @@ def verify(
         ),
     ] = None,
     agent: Annotated[
-        str | None, typer.Option(help="flux or argocd (default: as bootstrap recorded it, else flux).")
+        str | None, typer.Option(help="Default: as bootstrap recorded it, else flux.", **AGENT_CHOICES)
     ] = None,
     lockdown: Annotated[
         bool | None,
@@ -190,6 +237,7 @@ def verify(
     token_file: TokenFileOpt = None,
 ) -> None:
     """Tell whether a revision will reconcile: real kustomize builds, strict schemas, references, pins."""
+    _check_git_environment()
     _check_env(env)
     if revision is not None and (
         not revision.strip() or revision.startswith("-") or not revision.isprintable()
@@ -245,21 +293,22 @@ def verify(
         raise _fail(str(exc), 2) from None
     except FleetError as exc:
         raise _failed(exc, creds, UNVERIFIED) from None
-    raise typer.Exit(code=print_report(report, f"{env_path} at {sha[:7]}", creds))
+    raise typer.Exit(code=print_report(report, f"{shown(env_path)} at {sha[:7]}", creds))
 
 
 def print_report(report: Report, where: str, creds: Credentials | None = None) -> int:
     """Findings, what was not checked, and a summary; returns the exit code."""
 
     def clean(text: str) -> str:
-        return creds.scrub(text) if creds is not None else text
+        # File names, keys and values come from the repository: escapes are shown, not obeyed.
+        return shown(creds.scrub(text) if creds is not None else text)
 
     for finding in report.findings:
         typer.echo(clean(str(finding)))
     for line in report.not_checked:
         typer.echo(clean(f"not checked: {line}"))
     if report.unvalidated_kinds:
-        typer.echo(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}")
+        typer.echo(clean(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}"))
     verdict = report.verdict(where)
     typer.echo(clean(verdict.summary), err=verdict.to_stderr)
     return verdict.code

@@ -1,7 +1,8 @@
 """Git credentials from the environment or files, applied without ever entering a URL or log.
 
-HTTPS tokens travel as an `http.extraHeader` set through `GIT_CONFIG_*` environment variables,
-so they are never written to `.git/config` and never appear on a command line; SSH keys go
+HTTPS tokens travel as an `http.<repository url>.extraHeader` set through `GIT_CONFIG_*`
+environment variables (`eksgitops.git_transport`), so they are never written to `.git/config`,
+never appear on a command line and never follow a redirect to another host; SSH keys go
 through `GIT_SSH_COMMAND` with the path shell-quoted (git runs that variable through a shell, so
 a hostile file name must never become a command). Every message that might contain a URL or
 git's stderr is passed through `Credentials.scrub` before it is printed.
@@ -10,12 +11,13 @@ git's stderr is passed through `Credentials.scrub` before it is printed.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from eksgitops.git_transport import git_environment
 
 TOKEN_ENV = "EKSGITOPS_GIT_TOKEN"
 TOKEN_FILE_ENV = "EKSGITOPS_GIT_TOKEN_FILE"
@@ -64,26 +66,15 @@ class Credentials:
     def _basic(self) -> str:
         return base64.b64encode(f"{self.username}:{self.token}".encode()).decode()
 
-    def git_env(self) -> dict[str, str]:
-        """Environment for every git subprocess: non-interactive, plus the credentials."""
-        env = {
-            # Fail fast with a message instead of hanging on a password prompt.
-            "GIT_TERMINAL_PROMPT": "0",
-            "GCM_INTERACTIVE": "never",
-            "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=15",
-        }
+    def git_env(self, url: str | None = None) -> dict[str, str]:
+        """The whole environment of a git subprocess talking to `url`: non-interactive, git's own
+        redirecting variables dropped, and the credentials (the token only for `url` itself)."""
+        ssh = "ssh -o BatchMode=yes -o ConnectTimeout=15"
         if self.ssh_key is not None:
             key = shlex.quote(str(self.ssh_key))
-            env["GIT_SSH_COMMAND"] = (
-                f"ssh -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15"
-            )
-        if self.token:
-            # GIT_CONFIG_* (git >= 2.31) keeps the header out of argv and out of .git/config.
-            base = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
-            env["GIT_CONFIG_COUNT"] = str(base + 1)
-            env[f"GIT_CONFIG_KEY_{base}"] = "http.extraHeader"
-            env[f"GIT_CONFIG_VALUE_{base}"] = f"Authorization: Basic {self._basic()}"
-        return env
+            ssh = f"ssh -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15"
+        header = f"Authorization: Basic {self._basic()}" if self.token else None
+        return git_environment(ssh_command=ssh, url=url, header=header)
 
     def scrub(self, text: str) -> str:
         """Remove tokens, basic-auth headers and `user:password@` from text meant for output."""
@@ -102,7 +93,6 @@ def scrub_url(text: str) -> str:
 
 
 _URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?:(?P<userinfo>[^/@]*)@)?(?P<rest>.*)", re.DOTALL)
-ALLOWED_SCHEMES = ("https", "ssh", "git", "http", "file")
 
 
 def url_scheme(url: str) -> str | None:
@@ -130,18 +120,3 @@ def strip_userinfo(url: str) -> str:
         user = userinfo.split(":", 1)[0]
         return f"{scheme}://{user}@{rest}" if user else f"{scheme}://{rest}"
     return f"{scheme}://{rest}"
-
-
-def is_loopback(url: str) -> bool:
-    """Whether an http:// URL points at this machine (credentials then never cross a network)."""
-    match = _URL.fullmatch(url)
-    if not match:
-        return False
-    host = match.group("rest").split("/", 1)[0]
-    host = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]", 1)[0]
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -3,14 +3,24 @@
 Flux builds every Kustomization with kustomize's `LoadRestrictionsNone` and plugins off; Argo CD
 runs `kustomize build` with its default (root-only) restrictor. Verify runs the same engine
 instead of imitating it, so what it accepts is what the controllers accept.
+
+The repository is hostile input, so the engine runs sandboxed: an environment of its own (no
+token, no cloud credential, HOME and the kube/config/cache directories in a fresh scratch
+folder, an empty PATH so it cannot start git or helm), every HTTP(S) proxy variable pointing at
+a loopback port that refuses connections (NO_PROXY empty), and plugins, exec functions and Helm
+off. What it may read is decided before it runs (precheck.py).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,34 +44,80 @@ class BuildFailed(Exception):
     """kustomize refused the kustomization; the message is kustomize's own last error line."""
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@contextmanager
+def closed_port() -> Iterator[str]:
+    """`http://127.0.0.1:<port>` of a socket bound but never listening: every connection is refused.
+
+    Holding the socket keeps the port from being taken by anything else while the engine runs.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def sandbox_env(home: Path, proxy: str) -> dict[str, str]:
+    """The engine's whole environment: nothing inherited from the caller's."""
+    env = {
+        "HOME": str(home),
+        "USERPROFILE": str(home),
+        "KUBECONFIG": str(home / ".kube" / "config"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "KUSTOMIZE_PLUGIN_HOME": str(home / "no-plugins"),
+        "TMPDIR": str(home),
+        "PATH": "",
+        "NO_PROXY": "",
+        "no_proxy": "",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        **dict.fromkeys(PROXY_VARIABLES, proxy),
+    }
+    if sys.platform == "win32":  # Windows processes cannot start without it
+        env["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", r"C:\Windows")
+    return env
+
+
 @dataclass(frozen=True)
 class Engine:
     """A kustomize binary and how to call it."""
 
     binary: str
     kubectl: bool
+    proxy: str | None = None
+    """Where the engine's HTTP(S) traffic is sent; None: a closed loopback port (no network)."""
 
     def argv(self, directory: Path, load_restrictor_none: bool) -> list[str]:
         restrictor = "LoadRestrictionsNone" if load_restrictor_none else "LoadRestrictionsRootOnly"
         sub = ["kustomize"] if self.kubectl else ["build"]
-        return [self.binary, *sub, str(directory), "--load-restrictor", restrictor]
+        # Both binaries default to these; said explicitly so a changed default cannot turn them on.
+        off = ["--enable-alpha-plugins=false", "--enable-helm=false", "--network=false"]
+        return [self.binary, *sub, str(directory), "--load-restrictor", restrictor, *off]
 
     def build(self, directory: Path, load_restrictor_none: bool = True) -> list[dict[str, Any]]:
         """Objects kustomize renders for `directory`; raises BuildFailed with kustomize's message."""
+        home = Path(tempfile.mkdtemp(prefix="eksgitops-kustomize-"))
         try:
-            proc = subprocess.run(
-                self.argv(directory, load_restrictor_none),
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT,
-                check=False,
-                env={**os.environ, "KUSTOMIZE_PLUGIN_HOME": "/nonexistent"},
-                cwd=directory,
-            )
+            with closed_port() as refused:
+                proc = subprocess.run(
+                    self.argv(directory, load_restrictor_none),
+                    capture_output=True,
+                    text=True,
+                    timeout=TIMEOUT,
+                    check=False,
+                    env=sandbox_env(home, self.proxy or refused),
+                    cwd=directory,
+                    stdin=subprocess.DEVNULL,
+                )
         except subprocess.TimeoutExpired:
             raise BuildFailed(f"kustomize did not finish within {TIMEOUT}s") from None
         except OSError as exc:
             raise EngineMissing(f"cannot run {self.binary}: {exc.strerror}; {HOW_TO_GET}") from None
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
         if proc.returncode != 0:
             raise BuildFailed(_last_error(proc.stderr, str(directory)))
         try:

@@ -5,28 +5,33 @@
    sub-directory that has its own kustomization added as one resource (fluxcd/pkg's generator);
 3. merge the Kustomization's `targetNamespace`, `patches`, `images`, `components`, `namePrefix`
    and `nameSuffix` into that kustomization;
-4. `kustomize build --load-restrictor LoadRestrictionsNone`, plugins off;
+4. `kustomize build` sandboxed (engine.py), under the root-only load restrictor, and again with
+   `LoadRestrictionsNone` (what Flux uses) only when that refuses a file inside the repository;
 5. per object: `commonMetadata`, then `postBuild` substitution (see substitute.py).
 
-Before building, every kustomization reachable from the path is read once to refuse what Flux
-refuses without trying: remote bases (the agent runs with `--no-remote-bases`), files outside
-the source, and `helmCharts` (kustomize-controller never inflates Helm charts).
+Before building, every kustomization reachable from the path, and the Kustomization's own
+`spec.components`, are read (precheck.py) to refuse what Flux refuses without trying: remote
+bases (the agent runs with `--no-remote-bases`), files outside the source, and `helmCharts`
+(kustomize-controller never inflates Helm charts).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eksgitops.fleet import yamlio
 from eksgitops.fleet.engine import BuildFailed, Engine
+from eksgitops.fleet.precheck import PrecheckError, precheck, precheck_components
 from eksgitops.fleet.workspace import kustomization_file
 
 ORIGIN = "config.kubernetes.io/origin"
-_REMOTE_PREFIXES = ("http://", "https://", "git@", "ssh://", "git::", "github.com/", "gitlab.com/")
+SPEC = "<spec>"
+"""`Built.error_path` when the problem is in the Flux Kustomization's own fields."""
 
 
 @dataclass
@@ -38,81 +43,9 @@ class Built:
     error_path: str = ""
 
 
-class PrecheckError(Exception):
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
-
 def _rel(root: Path, path: Path) -> str:
     rel = os.path.relpath(path, root).replace(os.sep, "/")
     return "." if rel == "." else rel
-
-
-def _is_remote(ref: str) -> bool:
-    return ref.startswith(_REMOTE_PREFIXES) or "?ref=" in ref or "//" in ref.split("?")[0][1:]
-
-
-def precheck(root: Path, directory: Path, seen: set[Path] | None = None) -> None:
-    """Refuse remote bases, references outside `root` and helmCharts, in every reachable kustomization."""
-    seen = seen if seen is not None else set()
-    if directory in seen:
-        return
-    seen.add(directory)
-    kfile = kustomization_file(directory)
-    if kfile is None:
-        return
-    where = _rel(root, kfile)
-    try:
-        docs = yamlio.load_all(kfile.read_text(encoding="utf-8", errors="replace"))
-    except yamlio.yaml.YAMLError:
-        return  # kustomize judges the YAML itself (it accepts some things PyYAML does not)
-    data = docs[0] if docs else None
-    if not isinstance(data, dict):
-        return
-    for key in ("helmCharts", "helmGlobals", "helmChartInflationGenerator"):
-        if key in data:
-            raise PrecheckError(
-                where, f"{key}: Flux's kustomize-controller does not inflate Helm charts; use a HelmRelease"
-            )
-    refs: list[tuple[str, Any, bool]] = []  # (field, value, may be a directory)
-    for key in ("resources", "bases", "components"):
-        for item in _strings(data.get(key)):
-            refs.append((key, item, True))
-    for key in ("patchesStrategicMerge", "crds"):
-        for item in _strings(data.get(key)):
-            if "\n" not in item:
-                refs.append((key, item, False))
-    for key in ("patches", "patchesJson6902", "replacements"):
-        for item in data.get(key) or [] if isinstance(data.get(key), list) else []:
-            if isinstance(item, dict) and isinstance(item.get("path"), str):
-                refs.append((key, item["path"], False))
-    for key in ("configMapGenerator", "secretGenerator"):
-        for gen in data.get(key) or [] if isinstance(data.get(key), list) else []:
-            if not isinstance(gen, dict):
-                continue
-            for sub in ("files", "envs"):
-                for item in _strings(gen.get(sub)):
-                    refs.append((key, item.split("=", 1)[-1], False))
-            if isinstance(gen.get("env"), str):
-                refs.append((key, gen["env"], False))
-    for key, ref, may_be_dir in refs:
-        if _is_remote(ref):
-            raise PrecheckError(
-                where,
-                f"{key}: remote base {ref} (the agent runs with remote bases disabled; vendor it into the "
-                "repository)",
-            )
-        target = Path(os.path.normpath(directory / ref))
-        if not (target == root or root in target.parents):
-            raise PrecheckError(where, f"{key}: {ref} is outside the repository")
-        if may_be_dir and target.is_dir():
-            precheck(root, target, seen)
-
-
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _yaml_problem(exc: Exception) -> str:
@@ -176,12 +109,17 @@ def build_path(
     spec: dict[str, Any],
     load_restrictor_none: bool = True,
     generate: bool = True,
+    symlinks: Collection[str] = (),
 ) -> Built:
-    """Build `directory` (inside `root`) as the Kustomization with `spec` would; restore the copy."""
+    """Build `directory` (inside `root`) as the Kustomization with `spec` would; restore the copy.
+
+    `symlinks`: the repository's symlinks, left out of `root` (named in findings that use them).
+    """
     try:
-        precheck(root, directory)
+        precheck(root, directory, links=symlinks)
+        precheck_components(root, directory, spec.get("components"), symlinks)
     except PrecheckError as exc:
-        return Built(error=exc.message, error_path=exc.path)
+        return Built(error=exc.message, error_path=exc.path or SPEC)
     kfile = kustomization_file(directory)
     original: bytes | None = None
     if kfile is None:
@@ -211,7 +149,7 @@ def build_path(
     try:
         kfile.write_text(yamlio.dump(merge_spec(data, spec)), encoding="utf-8")
         try:
-            objects = engine.build(directory, load_restrictor_none)
+            objects = confined_build(engine, directory, load_restrictor_none)
         except BuildFailed as exc:
             return Built(error=clean_error(str(exc), root), error_path=_rel(root, directory))
     finally:
@@ -258,9 +196,27 @@ def _has_duplicate_keys(raw: bytes) -> bool:
     return False
 
 
+def confined_build(engine: Engine, directory: Path, load_restrictor_none: bool) -> list[dict[str, Any]]:
+    """Build under kustomize's root-only restrictor; with `load_restrictor_none`, then as Flux does.
+
+    Flux loads files from anywhere inside the source root, which the root-only restrictor (the
+    kustomization's own directory) is stricter than. A build that passes root-only read nothing
+    outside the kustomizations' own directories; one that fails is built again with
+    `LoadRestrictionsNone`, so a loading from elsewhere in the repository works and the message
+    of a real mistake is the one Flux gives. The precheck has already refused every path outside
+    the repository, so that second build loads nothing Flux would not.
+    """
+    try:
+        return engine.build(directory, False)
+    except BuildFailed:
+        if not load_restrictor_none:
+            raise
+    return engine.build(directory, True)
+
+
 def _build_as_is(engine: Engine, root: Path, directory: Path, load_restrictor_none: bool) -> Built:
     try:
-        objects = engine.build(directory, load_restrictor_none)
+        objects = confined_build(engine, directory, load_restrictor_none)
     except BuildFailed as exc:
         return Built(error=clean_error(str(exc), root), error_path=_rel(root, directory))
     return Built(objects=[(o, _rel(root, directory)) for o in objects])

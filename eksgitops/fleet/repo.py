@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,15 @@ from pathlib import Path
 
 import git
 
-from eksgitops.fleet.credentials import ALLOWED_SCHEMES, Credentials, is_loopback, url_scheme, url_userinfo
+from eksgitops.fleet.credentials import Credentials, url_scheme
+from eksgitops.git_transport import (
+    TransportError,
+    check_remote,
+    run_git,
+    scrubbed_environment,
+    scrubbed_process_environment,
+)
+from eksgitops.progress import progress
 
 DEFAULT_NAME = "eksgitops"
 DEFAULT_EMAIL = "eksgitops@localhost"
@@ -32,7 +39,8 @@ class FleetError(Exception):
 
 
 class RepoArgumentError(FleetError):
-    """`--repo` names a local path that is missing or not a repository: a command-line mistake (exit 2)."""
+    """`--repo` (a URL git must not be given, a local path that is missing or not a repository) or
+    the git environment is the user's mistake, not the world's state (exit 2)."""
 
 
 @dataclass
@@ -59,25 +67,18 @@ class Checkout:
 
 
 def check_url(repo_arg: str, creds: Credentials) -> None:
-    """Refuse what must never reach git: no repository, odd schemes, credentials sent in clear."""
-    if repo_arg.strip() in ("", ".", "./") or any(ord(c) < 32 for c in repo_arg):
+    """Refuse what must never reach git (`git_transport.check_remote`), and a git environment
+    git cannot read, before anything is cloned or created."""
+    if repo_arg.strip() in ("", ".", "./"):
         raise RepoArgumentError(
             f"--repo {repo_arg!r}: give a repository URL or the path of a git repository "
             "(the current directory is never implied)"
         )
-    scheme = url_scheme(repo_arg)
-    if scheme is None:
-        return
-    if scheme not in ALLOWED_SCHEMES:
-        raise RepoArgumentError(
-            f"--repo {creds.scrub(repo_arg)}: unsupported scheme {scheme}:// "
-            f"(allowed: {', '.join(s + '://' for s in ALLOWED_SCHEMES)}, or user@host:path)"
-        )
-    if scheme == "http" and (url_userinfo(repo_arg) or creds.token) and not is_loopback(repo_arg):
-        raise RepoArgumentError(
-            f"--repo {creds.scrub(repo_arg)}: credentials over plain http:// travel in clear text; "
-            "use https:// or ssh"
-        )
+    try:
+        check_remote(repo_arg, flag="--repo", credentials=bool(creds.token))
+        scrubbed_environment()
+    except TransportError as exc:
+        raise RepoArgumentError(creds.scrub(str(exc))) from None
 
 
 def resolve_url(repo_arg: str) -> str:
@@ -147,26 +148,30 @@ def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[
     An empty remote gets an unborn `branch`; a remote without `branch` gets it created from its
     default branch, which is what a user bootstrapping a new environment branch expects.
     """
-    check_url(repo_arg, creds)
-    url = resolve_url(repo_arg)
-    tmp = Path(tempfile.mkdtemp(prefix="eksgitops-fleet-"))
-    env = {**creds.git_env()}
-    try:
+    check_url(repo_arg, creds)  # also reads the git environment: nothing is created when it fails
+    with scrubbed_process_environment():
+        # GitPython reads GIT_DIR, GIT_OBJECT_DIRECTORY… itself: even the path check runs scrubbed.
+        url = resolve_url(repo_arg)
+        env = creds.git_env(url)
+        tmp = Path(tempfile.mkdtemp(prefix="eksgitops-fleet-"))
         try:
-            repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
-        except git.GitCommandError as exc:
-            raise FleetError(describe_error(exc, creds, url)) from None
-        repo.git.update_environment(**env)
-        co = Checkout(repo, url, branch or "", creds, notes=[])
-        if branch is not None:
-            _ensure_identity(repo)
-            _switch(co)
-        try:
-            yield co
+            try:
+                # A spinner on a terminal only (see eksgitops.progress); the URL shown is scrubbed.
+                with progress(f"Cloning {creds.scrub(url)}"):
+                    repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
+            except git.GitCommandError as exc:
+                raise FleetError(describe_error(exc, creds, url)) from None
+            repo.git.update_environment(**env)
+            co = Checkout(repo, url, branch or "", creds, notes=[])
+            if branch is not None:
+                _ensure_identity(repo)
+                _switch(co)
+            try:
+                yield co
+            finally:
+                repo.close()  # GitPython keeps cat-file processes open until closed
         finally:
-            repo.close()  # GitPython keeps cat-file processes open until closed
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _remote_branches(repo: git.Repo) -> dict[str, str]:
@@ -342,7 +347,7 @@ def checkout_revision(co: Checkout, revision: str | None) -> str:
 
 def git_check_ref_format(branch: str) -> bool:
     """Whether `branch` is a valid branch name, as git itself decides."""
-    proc = subprocess.run(
-        ["git", "check-ref-format", "--branch", branch], capture_output=True, text=True, check=False
-    )
-    return proc.returncode == 0 and not branch.startswith("-")
+    if branch.startswith("-"):
+        return False
+    proc = run_git(["check-ref-format", "--branch", branch], env=scrubbed_environment(), timeout=30)
+    return proc.returncode == 0

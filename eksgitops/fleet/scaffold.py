@@ -56,13 +56,31 @@ class Plan:
         return sorted(p for p in self.writes if not p.startswith(STATE_DIR + "/"))
 
 
+def symlinked(root: Path, rel: str) -> str | None:
+    """The first part of `rel` (itself included) that is a symlink in the checkout, else None.
+
+    Bootstrap never reads or writes through a symlink the repository holds: one would point it
+    at a file outside the clone (`clusters/dev -> /home/you`, `apps.yaml -> ~/.bashrc`).
+    """
+    parts = [p for p in rel.split("/") if p]
+    for i in range(1, len(parts) + 1):
+        if root.joinpath(*parts[:i]).is_symlink():
+            return "/".join(parts[:i])
+    return None
+
+
 def load_states(root: Path) -> dict[str, dict]:
-    """Every environment's state file, keyed by environment name; unreadable ones are skipped."""
+    """Every environment's state file, keyed by environment name; unreadable ones are skipped.
+
+    A symlinked state directory or file is never followed (bootstrap refuses such a repository).
+    """
     states: dict[str, dict] = {}
     directory = root / STATE_DIR
-    if not directory.is_dir():
+    if directory.is_symlink() or not directory.is_dir():
         return states
     for path in sorted(directory.glob("*.yaml")):
+        if path.is_symlink():
+            continue
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, OSError):
@@ -150,8 +168,11 @@ def render_state(opts: Options, record: dict[str, str]) -> str:
 
 
 def apply(root: Path, result: Plan) -> None:
-    """Write the planned files into the working tree."""
+    """Write the planned files into the working tree (never through a symlink)."""
     for rel, content in result.writes.items():
+        link = symlinked(root, rel)
+        if link is not None:  # bootstrap refuses before planning; kept here for any other caller
+            raise ValueError(f"{link} is a symlink; refusing to write {rel}")
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")

@@ -139,20 +139,28 @@ class Workspace:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def scratch(self, name: str) -> Path:
-        """A fresh directory beside the copy (for composed artifacts)."""
-        path = self.tmp / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """A fresh directory beside the copy (for composed artifacts), named after `name`.
+
+        `name` comes from the repository (an artifact's namespace and name): only its safe
+        characters are kept, so it can never climb out of the scratch tree.
+        """
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:60]
+        return Path(tempfile.mkdtemp(prefix=f"{safe}-", dir=self.tmp))
 
 
 def inside(base: Path, rel: str) -> Path | None:
-    """`base/rel` when it stays inside `base` (no `..` escape, no absolute path), else None."""
-    if rel.startswith("/") or "\\" in rel:
+    """`base/rel` when it stays inside `base` (no `..` escape, no absolute path, no symlink), else None."""
+    if rel.startswith("/") or "\\" in rel or "\0" in rel:
         return None
     norm = posixpath.normpath(rel)
     if norm == ".." or norm.startswith("../"):
         return None
-    return base / norm if norm != "." else base
+    path = base / norm if norm != "." else base
+    real_base = os.path.realpath(base)
+    real = os.path.realpath(path)
+    if real != real_base and not real.startswith(real_base.rstrip(os.sep) + os.sep):
+        return None
+    return path
 
 
 def kustomization_file(directory: Path) -> Path | None:

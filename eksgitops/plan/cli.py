@@ -8,6 +8,8 @@ registered or written.
 
 from __future__ import annotations
 
+import io
+import json
 import runpy
 import sys
 from pathlib import Path
@@ -16,20 +18,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.spec import (
-    PROJECT,
-    EnvironmentSpec,
-    SpecError,
-    config_for_pulumi,
-    load_spec,
-    project_config_defaults,
-    raw_config_from_stack_file,
-)
+from components.spec import EnvironmentSpec, SpecError, load_spec
+from components.spec.base import DNS_LABEL, PROJECT
+from components.spec.read import config_for_pulumi, stack_config
+from eksgitops.plan.against import StateFileError, StateResource, diff, diff_lines, load_state, write_diff
 from eksgitops.plan.engine import PlanResult, run_program
 from eksgitops.plan.insight import analyse, print_insight
 from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
-from eksgitops.plan.render import count_table, print_plan, write_resources_json
+from eksgitops.plan.render import print_plan, write_resources_json
+from eksgitops.plan.summary import CREATE_FROM_NOTHING, document, final_line, markdown
 from eksgitops.program import main as default_main
+from eksgitops.progress import progress
+from eksgitops.terminal_text import shown
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -59,9 +59,7 @@ def run_plan_with_spec(
     """`run_plan`, also returning the validated spec (the plan needs its policy waivers)."""
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
     # Pulumi lays the stack file over the defaults Pulumi.yaml declares; so does the plan.
-    project_file = project_dir / "Pulumi.yaml"
-    defaults = project_config_defaults(project_file) if project_file.is_file() else {}
-    raw = {**defaults, **raw_config_from_stack_file(stack_file)}
+    raw = stack_config(stack_file, project_dir / "Pulumi.yaml")
     spec = load_spec(raw, stack=stack, source=str(stack_file))
     config, secret_keys = config_for_pulumi(raw, PROJECT)
     # The program resolves names relative to the project, as `pulumi up` would.
@@ -79,6 +77,15 @@ def run_plan_with_spec(
         sys.path.remove(str(project_dir))
 
 
+def _load_against(against: Path) -> dict[str, StateResource]:
+    try:
+        return load_state(against)
+    except StateFileError as err:
+        raise _usage_error(
+            f"eksgitops plan: --against {against}: {err}; the JSON `pulumi stack export` writes"
+        ) from None
+
+
 def plan(
     stack: Annotated[
         str, typer.Argument(metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml is read.")
@@ -89,10 +96,34 @@ def plan(
     out: Annotated[Path, typer.Option("--out", help="Where build/<STACK>/resources.json goes.")] = Path(
         "build"
     ),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the counts, not the tree.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the errors and the final line.")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON document (eksgitops/plan/plan.schema.json) and nothing else."
+        ),
+    ] = False,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="A `pulumi stack export` file: show creates, updates, replacements and deletes against it.",
+        ),
+    ] = None,
 ) -> None:
-    """Show what `pulumi up` would create for STACK, offline, and write resources.json."""
+    """Show what `pulumi up` would create for STACK, offline, and write resources.json.
+
+    Without --against this is a create-from-nothing view: every resource reads as new.
+    """
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
+    # STACK names a folder under --out too: 'a/../../x' must not write outside it (as dr checks).
+    if not DNS_LABEL.fullmatch(stack):
+        raise _usage_error(
+            f"eksgitops plan: STACK {shown(repr(stack))}: not a stack name; "
+            "a DNS-1123 label such as dev (a-z, 0-9, -, at most 63)"
+        )
     if not stack_file.is_file():
         available = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
         raise _usage_error(
@@ -103,35 +134,57 @@ def plan(
         raise _usage_error(
             f"eksgitops plan: --out {out}: is a file, not a folder; a folder (created if missing)"
         )
+    state = _load_against(against) if against is not None else None
     try:
-        spec, result = run_plan_with_spec(stack, stacks_dir=stacks_dir, project_dir=Path("."))
+        with progress(f"Planning {stack} offline", enabled=not (quiet or as_json)):
+            spec, result = run_plan_with_spec(stack, stacks_dir=stacks_dir, project_dir=Path("."))
     except SpecError as err:
         raise _usage_error("\n".join(err.lines)) from None
 
-    # Piped into a file or CI log, rich would crop at 80 columns; the tree wants more.
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-    if quiet:
-        console.print(count_table(result.resources))
-    else:
-        print_plan(result, console, stack=stack)
-    target = out / stack / "resources.json"
+    # Piped into a file or CI log, rich would crop at 80 columns; wide enough that nothing is cut.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    # -q and --json print through a console that swallows everything but what they ask for.
+    chatty = console if not (quiet or as_json) else Console(file=io.StringIO(), width=200)
+    folder = out / stack
+    target = folder / "resources.json"
     try:
         write_resources_json(result, target, project=PROJECT, stack=stack)
     except OSError as exc:  # e.g. out/<stack> is a file, or the folder is read-only
         raise _usage_error(
             f"eksgitops plan: --out {out}: cannot write {target} ({exc.strerror}); a writable folder"
         ) from None
-    console.print(f"Wrote {target} ({len(result.resources)} resources).")
-    bridge = write_bridge(result, spec, out / stack / "bridge.json")
-    manifests = write_manifests(result, out / stack / "manifests")
-    console.print(gitops_summary(bridge, spec), soft_wrap=True)
-    folder = out / stack
-    console.print(
+    print_plan(result, chatty, stack=stack)
+    chatty.print(f"Wrote {target} ({len(result.resources)} resources).")
+    bridge = write_bridge(result, spec, folder / "bridge.json")
+    manifests = write_manifests(result, folder / "manifests")
+    chatty.print(gitops_summary(bridge, spec), soft_wrap=True)
+    chatty.print(
         f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
         soft_wrap=True,
     )
     # The guardrails and the rebuild model end the plan; a mandatory violation fails it.
-    insight = analyse(result, spec.policy.waivers, out / stack)
-    print_insight(insight, console)
+    insight = analyse(result, spec.policy.waivers, folder)
+    print_insight(insight, chatty)
+    if quiet:
+        for violation in (f for r in insight.report.results for f in r.violations):
+            console.print(
+                f"{violation.rule} {violation.resource}: {violation.message}", markup=False, soft_wrap=True
+            )
+
+    changes = diff(result, state, str(against)) if state is not None else None
+    if changes is not None:
+        write_diff(changes, folder / "diff.json")
+        for line in diff_lines(changes):
+            chatty.print(line, markup=False, highlight=False, soft_wrap=True)
+    else:
+        chatty.print(CREATE_FROM_NOTHING, markup=False, soft_wrap=True)
+    line = final_line(stack, result, insight, folder, changes)
+    (folder / "plan.md").write_text(markdown(stack, line, insight, changes))
+    if as_json:
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        doc = document(stack, PROJECT, result, insight, folder, files, changes)
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if insight.report.failed:
         raise typer.Exit(code=1)

@@ -1,4 +1,5 @@
-"""The resource graph of a plan: parents, dependency edges, and its Mermaid drawing (graph.mmd).
+"""The resource graph of a plan: parents, dependency edges, and its Mermaid drawings: the
+components (graph.mmd) and every resource (graph-resources.mmd).
 
 Edges come from what the program registered: each resource's `dependencies` (explicit
 `depends_on` and the resources its inputs came from; the SDK already expands a dependency on
@@ -13,9 +14,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from components import type_tokens as tokens
+
 # Types whose creation waits for pods (so for nodes), and the node group types.
-WORKLOAD_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
-NODE_GROUP_TYPES = ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
+WORKLOAD_TYPES = (tokens.HELM_RELEASE, tokens.HELM_CHART)
+NODE_GROUP_TYPES = (tokens.EKS_MANAGED_NODE_GROUP, tokens.EKS_NODE_GROUP)
 
 
 @dataclass(frozen=True)
@@ -148,3 +151,82 @@ def mermaid(graph: ResourceGraph, critical: Sequence[str] = ()) -> str:
 def write_mermaid(graph: ResourceGraph, target: Path, critical: Sequence[str] = ()) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(mermaid(graph, critical))
+
+
+# -- the component-level graph (graph.mmd) ------------------------------------------------
+# The resource-level drawing is unreadable past a few dozen nodes; a reviewer first wants
+# which components wait for which. Each resource belongs to its nearest component ancestor
+# (a remote component such as pulumi-eks's cluster owns what the plan synthesizes inside it),
+# and one component depends on another when any of its resources waits for one of the other's.
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_OWNER = "(stack)"
+
+
+def owner_of(graph: ResourceGraph, urn: str) -> str:
+    """The component a resource belongs to (itself for a component); STACK_OWNER at the root."""
+    node = graph.nodes.get(urn)
+    while node is not None:
+        if not node.custom and node.type != STACK_TYPE:
+            return node.urn
+        node = graph.nodes.get(node.parent)
+    return STACK_OWNER
+
+
+def component_edges(graph: ResourceGraph) -> list[tuple[str, str]]:
+    """(component, dependent component) pairs, each once, in order."""
+    pairs: set[tuple[str, str]] = set()
+    implied = [(g, urn) for urn, groups in graph.implied.items() for g in groups]
+    for dep, urn in [*graph.edges(), *implied]:
+        a, b = owner_of(graph, dep), owner_of(graph, urn)
+        if a != b:
+            pairs.add((a, b))
+    return sorted(pairs)
+
+
+def critical_components(graph: ResourceGraph, critical: Sequence[str]) -> list[str]:
+    """The critical path's resources, as the chain of components they belong to."""
+    chain: list[str] = []
+    for urn in critical:
+        owner = owner_of(graph, urn)
+        if not chain or chain[-1] != owner:
+            chain.append(owner)
+    return chain
+
+
+def mermaid_components(graph: ResourceGraph, critical: Sequence[str] = ()) -> str:
+    """A Mermaid flowchart of the components, their dependencies and the critical path."""
+    owners: dict[str, int] = {}
+    for urn, node in graph.nodes.items():
+        if node.type == STACK_TYPE:
+            continue
+        owner = owner_of(graph, urn)
+        owners[owner] = owners.get(owner, 0) + (1 if node.custom else 0)
+    ids = {urn: f"c{i}" for i, urn in enumerate(sorted(owners))}
+    lines = ["flowchart LR"]
+    for urn in sorted(owners):
+        node = graph.nodes.get(urn)
+        title = f"{node.type}<br/>{node.name}" if node else "resources of the stack itself"
+        count = owners[urn]
+        text = f"{title}<br/>{count} resource{'s' if count != 1 else ''}".replace('"', "#quot;")
+        lines.append(f'  {ids[urn]}["{text}"]')
+    chain = critical_components(graph, critical)
+    chain_pairs = set(pairwise(chain))
+    highlighted = []
+    for index, (a, b) in enumerate(component_edges(graph)):
+        lines.append(f"  {ids[a]} --> {ids[b]}")
+        if (a, b) in chain_pairs:
+            highlighted.append(index)
+    lines.append("  classDef critical fill:#ffd8a8,stroke:#e8590c,stroke-width:3px")
+    if chain:
+        lines.append("  class " + ",".join(ids[u] for u in chain if u in ids) + " critical")
+    if highlighted:
+        lines.append("  linkStyle " + ",".join(map(str, highlighted)) + " stroke:#e8590c,stroke-width:3px")
+    return "\n".join(lines) + "\n"
+
+
+def write_graphs(graph: ResourceGraph, folder: Path, critical: Sequence[str] = ()) -> None:
+    """graph.mmd (components) and graph-resources.mmd (every resource) under folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "graph.mmd").write_text(mermaid_components(graph, critical))
+    (folder / "graph-resources.mmd").write_text(mermaid(graph, critical))

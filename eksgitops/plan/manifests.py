@@ -18,24 +18,27 @@ from typing import Any
 
 import yaml
 
-from components.spec import SECRET_PLACEHOLDER, EnvironmentSpec
+from components import type_tokens as tokens
+from components.spec import EnvironmentSpec
+from components.spec.base import SECRET_PLACEHOLDER
 from eksgitops.plan.engine import SECRET_SIG, SECRET_VALUE, PlanResult, RecordedResource, plain
 
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # Inputs of a Helm release that describe it (the rest are Helm client flags).
 HELM_FIELDS = ("name", "namespace", "chart", "version", "repositoryOpts", "values")
 
 
 def is_kubernetes_object(resource: RecordedResource) -> bool:
     """A Kubernetes object (not a provider, not a Helm release, not a component)."""
-    return resource.custom and resource.type.startswith("kubernetes:") and resource.type != HELM_RELEASE
+    return (
+        resource.custom and resource.type.startswith("kubernetes:") and resource.type != tokens.HELM_RELEASE
+    )
 
 
 def manifest_documents(result: PlanResult) -> dict[str, dict[str, Any]]:
     """File name → document, for every Kubernetes object and Helm release in the plan."""
     documents: dict[str, dict[str, Any]] = {}
     for resource in result.resources:
-        if resource.type == HELM_RELEASE:
+        if resource.type == tokens.HELM_RELEASE:
             inputs = resource.plain_inputs()
             release = {key: inputs[key] for key in HELM_FIELDS if key in inputs}
             release.setdefault("values", {})
@@ -61,7 +64,7 @@ def manifest_document(resource: RecordedResource) -> dict[str, Any]:
     Secret and shows what the cluster will hold.
     """
     inputs = resource.plain_inputs()
-    if resource.type == "kubernetes:core/v1:Secret":
+    if resource.type == tokens.K8S_SECRET:
         for field in ("data", "stringData"):
             wire = resource.inputs.get(field)
             if (

@@ -18,26 +18,28 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from components import type_tokens as tokens
 from eksgitops.plan.engine import PlanResult, RecordedResource, plain
+from eksgitops.terminal_text import shown
 
 # The inputs a reviewer wants to see per type; everything else is in resources.json.
 # Keys are wire (camelCase) names; a dotted key reaches into a nested object.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
-    "aws:ec2/vpc:Vpc": ("cidrBlock", "enableDnsHostnames"),
-    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
-    "aws:ec2/natGateway:NatGateway": ("subnetId",),
-    "aws:ec2/route:Route": ("destinationCidrBlock", "gatewayId", "natGatewayId"),
-    "aws:ec2/routeTable:RouteTable": ("routes",),
-    "aws:ec2/launchTemplate:LaunchTemplate": ("metadataOptions",),
-    "aws:iam/role:Role": ("name",),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
-    "aws:iam/rolePolicy:RolePolicy": ("name",),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url", "clientIdLists"),
-    "aws:kms/key:Key": ("enableKeyRotation", "description"),
-    "aws:kms/alias:Alias": ("name",),
-    "aws:eks/addon:Addon": ("addonName", "addonVersion"),
-    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("namespace", "serviceAccount"),
-    "aws:eks/cluster:Cluster": (
+    tokens.VPC: ("cidrBlock", "enableDnsHostnames"),
+    tokens.SUBNET: ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
+    tokens.NAT_GATEWAY: ("subnetId",),
+    tokens.ROUTE: ("destinationCidrBlock", "gatewayId", "natGatewayId"),
+    tokens.ROUTE_TABLE: ("routes",),
+    tokens.LAUNCH_TEMPLATE: ("metadataOptions",),
+    tokens.IAM_ROLE: ("name",),
+    tokens.IAM_ROLE_POLICY_ATTACHMENT: ("policyArn",),
+    tokens.IAM_ROLE_POLICY: ("name",),
+    tokens.IAM_OIDC_PROVIDER: ("url", "clientIdLists"),
+    tokens.KMS_KEY: ("enableKeyRotation", "description"),
+    tokens.KMS_ALIAS: ("name",),
+    tokens.EKS_ADDON: ("addonName", "addonVersion"),
+    tokens.EKS_POD_IDENTITY_ASSOCIATION: ("namespace", "serviceAccount"),
+    tokens.AWS_EKS_CLUSTER: (
         "name",
         "version",
         "vpcConfig.subnetIds",
@@ -48,11 +50,11 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "deletionProtection",
     ),
     # Who gets into the cluster, and with what.
-    "aws:eks/accessEntry:AccessEntry": ("principalArn", "type"),
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("principalArn", "policyArn", "accessScope"),
-    "aws:eks/nodeGroup:NodeGroup": ("nodeGroupNamePrefix", "scalingConfig", "instanceTypes", "subnetIds"),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
-    "eks:index:Cluster": (
+    tokens.EKS_ACCESS_ENTRY: ("principalArn", "type"),
+    tokens.EKS_ACCESS_POLICY_ASSOCIATION: ("principalArn", "policyArn", "accessScope"),
+    tokens.EKS_NODE_GROUP: ("nodeGroupNamePrefix", "scalingConfig", "instanceTypes", "subnetIds"),
+    tokens.LOG_GROUP: ("name", "retentionInDays"),
+    tokens.EKS_CLUSTER: (
         "name",
         "version",
         "authenticationMode",
@@ -63,22 +65,22 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "encryptionConfigKeyArn",
     ),
     # The GitOps agent (components/gitops): what it installs and where it pulls from.
-    "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace"),
-    "kubernetes:core/v1:Namespace": ("metadata.name",),
-    "kubernetes:core/v1:ConfigMap": ("metadata.namespace", "metadata.name", "data"),
-    "kubernetes:core/v1:Secret": ("metadata.namespace", "metadata.name", "stringData"),
-    "kubernetes:fluxcd.controlplane.io/v1:FluxInstance": (
+    tokens.HELM_RELEASE: ("chart", "version", "namespace"),
+    tokens.K8S_NAMESPACE: ("metadata.name",),
+    tokens.K8S_CONFIG_MAP: ("metadata.namespace", "metadata.name", "data"),
+    tokens.K8S_SECRET: ("metadata.namespace", "metadata.name", "stringData"),
+    tokens.FLUX_INSTANCE: (
         "spec.distribution.version",
         "spec.components",
         "spec.sync.url",
         "spec.sync.ref",
         "spec.sync.path",
     ),
-    "kubernetes:notification.toolkit.fluxcd.io/v1:Receiver": ("spec.type", "spec.resources"),
-    "kubernetes:argoproj.io/v1alpha1:Application": ("spec.source.repoURL", "spec.source.path"),
-    "aws:eks/capability:Capability": ("type", "capabilityName"),
-    "pulumi:providers:kubernetes": ("kubeconfig",),
-    "eks:index:ManagedNodeGroup": (
+    tokens.FLUX_RECEIVER: ("spec.type", "spec.resources"),
+    tokens.ARGO_APPLICATION: ("spec.source.repoURL", "spec.source.path"),
+    tokens.EKS_CAPABILITY: ("type", "capabilityName"),
+    tokens.KUBERNETES_PROVIDER: ("kubeconfig",),
+    tokens.EKS_MANAGED_NODE_GROUP: (
         "nodeGroupName",
         "instanceTypes",
         "capacityType",
@@ -88,7 +90,6 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     ),
 }
 FALLBACK_INPUT_COUNT = 3
-MAX_VALUE_WIDTH = 90
 
 
 def _lookup(inputs: Mapping[str, Any], dotted: str) -> Any:
@@ -101,8 +102,8 @@ def _lookup(inputs: Mapping[str, Any], dotted: str) -> Any:
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return text if len(text) <= MAX_VALUE_WIDTH else text[: MAX_VALUE_WIDTH - 1] + "…"
+    # Never cut: a reviewer must see the whole value (a CIDR list, a policy ARN); rich wraps it.
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def key_inputs(resource: RecordedResource) -> list[tuple[str, str]]:
@@ -129,9 +130,10 @@ def _label(resource: RecordedResource) -> Text:
         label.append("(component) ", style="dim")
     if resource.synthesized:
         label.append("(created by pulumi-eks) ", style="dim")
-    label.append(resource.type, style="bold")
+    # Names and values come from the stack file and the program: escapes are shown, not obeyed.
+    label.append(shown(resource.type), style="bold")
     label.append(" ")
-    label.append(resource.name, style="cyan")
+    label.append(shown(resource.name), style="cyan")
     if resource.protect or resource.retain_on_delete:
         kept = [
             flag
@@ -141,8 +143,8 @@ def _label(resource: RecordedResource) -> Text:
         label.append(f" ({', '.join(kept)})", style="yellow")
     for key, value in key_inputs(resource):
         label.append("\n")
-        label.append(f"{key}=", style="dim")
-        label.append(value)
+        label.append(f"{shown(key)}=", style="dim")
+        label.append(shown(value))
     return label
 
 
@@ -203,7 +205,8 @@ def count_table(resources: Iterable[RecordedResource]) -> Table:
     inside = Counter(r.type for r in resources if r.synthesized)
     total = counts(resources)
     table = Table(title="AWS resources by type", show_footer=True)
-    table.add_column("type", footer="total AWS resources")
+    # fold: a narrow terminal wraps a long type onto the next line instead of cutting it with "…".
+    table.add_column("type", footer="total AWS resources", overflow="fold")
     table.add_column("count", justify="right", footer=str(total["aws"]))
     for type_, n in sorted(aws_types.items()):
         label = f"{type_} (created by pulumi-eks)" if inside.get(type_) == n else type_
@@ -226,10 +229,10 @@ def shown_outputs(result: PlanResult) -> dict[str, Any]:
 
 def outputs_table(result: PlanResult) -> Table:
     table = Table(title="Stack outputs")
-    table.add_column("output")
-    table.add_column("value")
+    table.add_column("output", overflow="fold")
+    table.add_column("value", overflow="fold")
     for key, value in shown_outputs(result).items():
-        table.add_row(Text(key), Text(_short(value)))
+        table.add_row(Text(shown(key)), Text(shown(_short(value))))
     return table
 
 

@@ -17,11 +17,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from components import type_tokens as tokens
 from eksgitops.policy.model import Finding, Graph, Resource, as_list, finding, get, is_unknown
 
-RAW_CLUSTER = "aws:eks/cluster:Cluster"
-EKS_CLUSTER = "eks:index:Cluster"
-KMS_KEY = "aws:kms/key:Key"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 AUTH_MODES = ("API", "API_AND_CONFIG_MAP")
 
@@ -46,9 +44,9 @@ class ClusterView:
 
 def clusters(graph: Graph) -> list[ClusterView]:
     views = []
-    for r in graph.effective(EKS_CLUSTER, RAW_CLUSTER):
+    for r in graph.effective(tokens.EKS_CLUSTER, tokens.AWS_EKS_CLUSTER):
         p = r.props
-        if r.type == RAW_CLUSTER:
+        if r.type == tokens.AWS_EKS_CLUSTER:
             component = graph.by_urn.get(r.parent)
             key_sources = graph.sources(component, "encryptionConfigKeyArn") if component else []
             views.append(
@@ -150,7 +148,7 @@ def check_secrets_kms(graph: Graph) -> Iterator[Finding]:
                 "EKS-SECRETS-KMS", c.resource, "Kubernetes secrets are not envelope-encrypted with a KMS key"
             )
             continue
-        keys = [k for k in c.key_sources if k.type == KMS_KEY]
+        keys = [k for k in c.key_sources if k.type == tokens.KMS_KEY]
         if not keys:
             # An existing key (or an alias of one, which EKS also takes): its owner keeps rotation on.
             yield finding(
@@ -226,7 +224,7 @@ def check_access(graph: Graph) -> Iterator[Finding]:
             )
     # Admins through explicit access entries, not the aws-auth ConfigMap (which API_AND_CONFIG_MAP
     # still honours): pulumi-eks writes it from roleMappings/userMappings, a program may write it itself.
-    for component in graph.of_type(EKS_CLUSTER):
+    for component in graph.of_type(tokens.EKS_CLUSTER):
         for prop in ("roleMappings", "userMappings"):
             if as_list(component.props.get(prop)):
                 yield finding(
@@ -234,7 +232,7 @@ def check_access(graph: Graph) -> Iterator[Finding]:
                     component,
                     f"{prop} grant access through the aws-auth ConfigMap; use access entries",
                 )
-    for config_map in graph.of_type("kubernetes:core/v1:ConfigMap"):
+    for config_map in graph.of_type(tokens.K8S_CONFIG_MAP):
         metadata = config_map.props.get("metadata")
         if isinstance(metadata, Mapping) and (metadata.get("namespace"), metadata.get("name")) == (
             "kube-system",

@@ -34,7 +34,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import _DictProxy, _is_unknown, _ListProxy
 from pydantic import ValidationError
 
-from components.policy_spec import PolicySpec, WaiverSpec
+from components.spec.policy import PolicySpec, WaiverSpec
 from eksgitops.policy.model import UNKNOWN_PREFIX, Finding, Graph, Resource, Rule
 from eksgitops.policy.rules import RULES
 

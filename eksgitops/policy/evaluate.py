@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from components.policy_spec import WaiverSpec
+from components.spec.policy import WaiverSpec
 from eksgitops.policy.model import Finding, Graph, Resource, Rule
 from eksgitops.policy.rules import RULES
+from eksgitops.terminal_text import shown
 
 Status = Literal["passed", "violated", "waived", "not-applicable"]
 
@@ -122,7 +123,10 @@ def from_recorded(records: Iterable[Any]) -> list[Resource]:
 
 
 def report_lines(report: PolicyReport) -> list[str]:
-    """The lines the plan prints: violations first (`RULE-ID <resource>: <what is wrong>`)."""
+    """The lines the plan prints: violations first (`RULE-ID <resource>: <what is wrong>`).
+
+    Names, messages and waiver reasons come from the stack file: control characters are escaped.
+    """
     lines = [f"{f.rule} {f.resource}: {f.message}" for r in report.results for f in r.violations]
     lines += [
         f"{f.rule} {f.resource}: {f.message} (waived: {w.reason})"
@@ -130,4 +134,4 @@ def report_lines(report: PolicyReport) -> list[str]:
         for f, w in r.waived
     ]
     lines += [f"{f.rule} {f.resource}: {f.message} (advisory)" for r in report.results for f in r.advisories]
-    return lines
+    return [shown(line) for line in lines]

@@ -14,7 +14,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from eksgitops.policy.identity import POD_IDENTITY_ASSOCIATION, admin_problems
+from components import type_tokens as tokens
+from eksgitops.policy.identity import admin_problems
 from eksgitops.policy.model import (
     SECRET,
     Finding,
@@ -28,11 +29,9 @@ from eksgitops.policy.model import (
     is_unknown,
     statements,
 )
-from eksgitops.policy.nodes import ATTACHMENT, INLINE_POLICY, ROLE, attached_to, roles_by_reference
+from eksgitops.policy.nodes import attached_to, roles_by_reference
 
-SECRET_TYPES = ("kubernetes:core/v1:Secret",)
-FLUX_INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET_TYPES = (tokens.K8S_SECRET,)
 IMAGE_AUTOMATION = "kubernetes:image.toolkit.fluxcd.io/*"
 DEPLOY_KEYS = {
     "github:index/repositoryDeployKey:RepositoryDeployKey": ("readOnly", True),
@@ -83,7 +82,7 @@ def check_credentials_secret(graph: Graph) -> Iterator[Finding]:
                     secret,
                     f"Git credential {key} is not a Pulumi secret (plaintext in state)",
                 )
-    for release in graph.of_type(HELM_RELEASE):
+    for release in graph.of_type(tokens.HELM_RELEASE):
         values = release.props.get("values")
         if not isinstance(values, Mapping):
             continue
@@ -121,7 +120,7 @@ def check_known_hosts(graph: Graph) -> Iterator[Finding]:
 def _writes_back(graph: Graph) -> bool:
     if graph.has_type(IMAGE_AUTOMATION):
         return True
-    for instance in graph.of_type(FLUX_INSTANCE):
+    for instance in graph.of_type(tokens.FLUX_INSTANCE):
         if "image-automation-controller" in as_list(get(instance.props, "spec.components", [])):
             return True
     return False
@@ -139,7 +138,7 @@ def check_readonly(graph: Graph) -> Iterator[Finding]:
 
 
 def check_flux_lockdown(graph: Graph) -> Iterator[Finding]:
-    for instance in graph.of_type(FLUX_INSTANCE):
+    for instance in graph.of_type(tokens.FLUX_INSTANCE):
         spec = instance.props.get("spec") or {}
         patches = json.dumps(get(spec, "kustomize.patches", []))
         # Either the operator's multitenant lockdown or the flag itself, patched onto the controllers.
@@ -162,13 +161,13 @@ def check_flux_lockdown(graph: Graph) -> Iterator[Finding]:
 
 def _kustomize_controller_roles(graph: Graph) -> list[Resource]:
     roles: dict[str, Resource] = {}
-    for association in graph.of_type(POD_IDENTITY_ASSOCIATION):
+    for association in graph.of_type(tokens.EKS_POD_IDENTITY_ASSOCIATION):
         who = (association.props.get("namespace"), association.props.get("serviceAccount"))
         if who == KUSTOMIZE_CONTROLLER:
             for role in roles_by_reference(graph, association, "roleArn"):
                 roles[role.urn] = role
     subject = "system:serviceaccount:{}:{}".format(*KUSTOMIZE_CONTROLLER)
-    for role in graph.of_type(ROLE):
+    for role in graph.of_type(tokens.IAM_ROLE):
         text = role.props.get("assumeRolePolicy")
         if isinstance(text, str) and subject in text:
             roles[role.urn] = role
@@ -177,14 +176,14 @@ def _kustomize_controller_roles(graph: Graph) -> list[Resource]:
 
 def check_flux_sops(graph: Graph) -> Iterator[Finding]:
     for role in _kustomize_controller_roles(graph):
-        for attachment in attached_to(graph, role, ATTACHMENT):
+        for attachment in attached_to(graph, role, tokens.IAM_ROLE_POLICY_ATTACHMENT):
             yield finding(
                 "FLUX-SOPS",
                 attachment,
                 f"the decrypting controller's role carries {attachment.props.get('policyArn')}",
             )
         keys: set[str] = set()
-        for inline in attached_to(graph, role, INLINE_POLICY):
+        for inline in attached_to(graph, role, tokens.IAM_ROLE_POLICY):
             try:
                 doc = document(inline.props.get("policy"))
             except UnknownDocument as exc:
@@ -220,7 +219,7 @@ def _argo_values(release: Resource) -> Mapping[str, Any] | None:
 
 
 def argo_releases(graph: Graph) -> list[Resource]:
-    return [r for r in graph.of_type(HELM_RELEASE) if _argo_values(r) is not None]
+    return [r for r in graph.of_type(tokens.HELM_RELEASE) if _argo_values(r) is not None]
 
 
 def git_credential_holders(graph: Graph) -> list[Resource]:
@@ -233,7 +232,7 @@ def sops_identities(graph: Graph) -> list[Resource]:
 
 
 def check_argo_harden(graph: Graph) -> Iterator[Finding]:
-    for release in graph.of_type(HELM_RELEASE):
+    for release in graph.of_type(tokens.HELM_RELEASE):
         values = _argo_values(release)
         if values is None:
             continue

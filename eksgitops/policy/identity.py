@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
+from components import type_tokens as tokens
 from eksgitops.policy.model import (
     Finding,
     Graph,
@@ -17,10 +18,8 @@ from eksgitops.policy.model import (
     finding,
     statements,
 )
-from eksgitops.policy.nodes import ATTACHMENT, ROLE, roles_by_reference
+from eksgitops.policy.nodes import roles_by_reference
 
-POD_IDENTITY_ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
-ADDON = "aws:eks/addon:Addon"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 STS_AUDIENCE = "sts.amazonaws.com"
 SERVICE_ACCOUNT_SUBJECT = re.compile(
@@ -28,10 +27,10 @@ SERVICE_ACCOUNT_SUBJECT = re.compile(
 )
 # Documents the project writes as identity policies, by type and the input that holds them.
 POLICY_DOCUMENTS = {
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/policy:Policy": "policy",
-    "aws:iam/userPolicy:UserPolicy": "policy",
-    "aws:iam/groupPolicy:GroupPolicy": "policy",
+    tokens.IAM_ROLE_POLICY: "policy",
+    tokens.IAM_POLICY: "policy",
+    tokens.IAM_USER_POLICY: "policy",
+    tokens.IAM_GROUP_POLICY: "policy",
 }
 ADMIN_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 
@@ -75,7 +74,7 @@ def _irsa_statement_problems(statement: Mapping[str, Any]) -> list[str]:
 
 
 def check_irsa_trust(graph: Graph) -> Iterator[Finding]:
-    for role in graph.of_type(ROLE):
+    for role in graph.of_type(tokens.IAM_ROLE):
         try:
             doc = document(role.props.get("assumeRolePolicy"))
         except UnknownDocument as exc:
@@ -97,14 +96,14 @@ def check_irsa_trust(graph: Graph) -> Iterator[Finding]:
 
 def pod_identity_roles(graph: Graph) -> dict[str, Resource]:
     roles: dict[str, Resource] = {}
-    for association in graph.of_type(POD_IDENTITY_ASSOCIATION):
+    for association in graph.of_type(tokens.EKS_POD_IDENTITY_ASSOCIATION):
         for role in roles_by_reference(graph, association, "roleArn"):
             roles[role.urn] = role
-    for addon in graph.of_type(ADDON):
+    for addon in graph.of_type(tokens.EKS_ADDON):
         for role in graph.sources(addon, "podIdentityAssociations"):
-            if role.type == ROLE:
+            if role.type == tokens.IAM_ROLE:
                 roles[role.urn] = role
-    for role in graph.of_type(ROLE):
+    for role in graph.of_type(tokens.IAM_ROLE):
         text = role.props.get("assumeRolePolicy")
         if isinstance(text, str) and POD_IDENTITY_PRINCIPAL in text:
             roles[role.urn] = role
@@ -162,7 +161,7 @@ def check_wildcard_admin(graph: Graph) -> Iterator[Finding]:
     documents: list[tuple[Resource, Any]] = []
     for type_, prop in POLICY_DOCUMENTS.items():
         documents += [(r, r.props.get(prop)) for r in graph.of_type(type_)]
-    for role in graph.of_type(ROLE):
+    for role in graph.of_type(tokens.IAM_ROLE):
         documents += [
             (role, p.get("policy"))
             for p in as_list(role.props.get("inlinePolicies"))
@@ -185,7 +184,7 @@ def check_wildcard_admin(graph: Graph) -> Iterator[Finding]:
             and arn.rsplit("/", 1)[-1] in ADMIN_MANAGED_POLICIES
         )
 
-    for attachment in graph.of_type(ATTACHMENT):
+    for attachment in graph.of_type(tokens.IAM_ROLE_POLICY_ATTACHMENT):
         arn = attachment.props.get("policyArn")
         if admin_class(arn):
             roles = roles_by_reference(graph, attachment, "role")
@@ -195,7 +194,7 @@ def check_wildcard_admin(graph: Graph) -> Iterator[Finding]:
             yield finding(
                 "IAM-NO-WILDCARD-ADMIN", attachment, f"attaches the admin-class {arn} to role {who}"
             )
-    for role in graph.of_type(ROLE):
+    for role in graph.of_type(tokens.IAM_ROLE):
         for arn in as_list(role.props.get("managedPolicyArns")):
             if admin_class(arn):
                 yield finding("IAM-NO-WILDCARD-ADMIN", role, f"carries the admin-class {arn}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from components import type_tokens as tokens
 from eksgitops.policy.model import (
     Finding,
     Graph,
@@ -19,19 +20,6 @@ from eksgitops.policy.model import (
     is_unknown,
     statements,
 )
-
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-RAW_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
-MANAGED_NODE_GROUP = "eks:index:ManagedNodeGroup"
-ROLE = "aws:iam/role:Role"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-INLINE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-SUBNET = "aws:ec2/subnet:Subnet"
-ROUTE = "aws:ec2/route:Route"
-ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
-ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
-EKS_CLUSTER = "eks:index:Cluster"
 
 AWS_POLICY = "arn:aws:iam::aws:policy/"
 # CIS EKS 5.1.3: these three for managed node groups; EKS Auto Mode nodes take the two narrower
@@ -49,7 +37,7 @@ NODE_POLICIES = frozenset(
 
 
 def node_groups(graph: Graph) -> list[Resource]:
-    return graph.effective(MANAGED_NODE_GROUP, RAW_NODE_GROUP)
+    return graph.effective(tokens.EKS_MANAGED_NODE_GROUP, tokens.EKS_NODE_GROUP)
 
 
 def _sources(graph: Graph, resource: Resource, prop: str) -> list[Resource]:
@@ -64,7 +52,7 @@ def _sources(graph: Graph, resource: Resource, prop: str) -> list[Resource]:
 
 
 def check_imdsv2(graph: Graph) -> Iterator[Finding]:
-    for template in graph.of_type(LAUNCH_TEMPLATE):
+    for template in graph.of_type(tokens.LAUNCH_TEMPLATE):
         options = template.props.get("metadataOptions")
         options = options if isinstance(options, Mapping) else {}
         if options.get("httpEndpoint") == "disabled":
@@ -104,7 +92,7 @@ def check_no_ssh(graph: Graph) -> Iterator[Finding]:
     for group in node_groups(graph):
         if group.props.get("remoteAccess"):
             yield finding("NODE-NO-SSH", group, "remote (SSH) access is configured; use SSM instead")
-    for template in graph.of_type(LAUNCH_TEMPLATE):
+    for template in graph.of_type(tokens.LAUNCH_TEMPLATE):
         if template.props.get("keyName"):
             yield finding(
                 "NODE-NO-SSH", template, "launch template sets an EC2 key pair (SSH); use SSM instead"
@@ -129,11 +117,11 @@ def trusts_service(role: Resource, service: str) -> bool:
 
 def roles_by_reference(graph: Graph, resource: Resource, prop: str) -> list[Resource]:
     """Roles a property names: by dependency, by the URN a reference became, or by ARN/name."""
-    found = [r for r in _sources(graph, resource, prop) if r.type == ROLE]
+    found = [r for r in _sources(graph, resource, prop) if r.type == tokens.IAM_ROLE]
     if found:
         return found
     value = resource.props.get(prop)
-    roles = graph.of_type(ROLE)
+    roles = graph.of_type(tokens.IAM_ROLE)
     if isinstance(value, str):
         for role in roles:
             name = role.props.get("name")
@@ -150,7 +138,7 @@ def node_roles(graph: Graph) -> list[Resource]:
         for prop in ("nodeRole", "nodeRoleArn"):
             for role in roles_by_reference(graph, group, prop):
                 roles[role.urn] = role
-    for role in graph.of_type(ROLE):
+    for role in graph.of_type(tokens.IAM_ROLE):
         if trusts_service(role, "ec2.amazonaws.com"):
             roles[role.urn] = role
     return list(roles.values())
@@ -162,7 +150,7 @@ def attached_to(graph: Graph, role: Resource, type_: str) -> list[Resource]:
 
 def check_node_iam(graph: Graph) -> Iterator[Finding]:
     for role in node_roles(graph):
-        for attachment in attached_to(graph, role, ATTACHMENT):
+        for attachment in attached_to(graph, role, tokens.IAM_ROLE_POLICY_ATTACHMENT):
             arn = attachment.props.get("policyArn")
             if not isinstance(arn, str) or arn not in NODE_POLICIES:
                 yield finding(
@@ -171,7 +159,7 @@ def check_node_iam(graph: Graph) -> Iterator[Finding]:
                     f"node role {role.props.get('name') or role.name} carries {arn}; nodes get only "
                     "AmazonEKSWorkerNodePolicy, AmazonEKS_CNI_Policy, AmazonEC2ContainerRegistryReadOnly",
                 )
-        for inline in attached_to(graph, role, INLINE_POLICY):
+        for inline in attached_to(graph, role, tokens.IAM_ROLE_POLICY):
             yield finding(
                 "NODE-IAM", inline, f"node role {role.props.get('name') or role.name} has an inline policy"
             )
@@ -187,14 +175,14 @@ def check_node_iam(graph: Graph) -> Iterator[Finding]:
 
 def _routes_to_internet(graph: Graph, table: Resource) -> bool:
     inline = [r for r in as_list(table.props.get("routes")) if isinstance(r, dict)]
-    routes = [r.props for r in graph.of_type(ROUTE) if table in graph.sources(r, "routeTableId")]
+    routes = [r.props for r in graph.of_type(tokens.ROUTE) if table in graph.sources(r, "routeTableId")]
     for route in [*inline, *routes]:
         gateway = route.get("gatewayId")
         if isinstance(gateway, str) and gateway.startswith("igw-"):
             return True
-    for route in graph.of_type(ROUTE):
+    for route in graph.of_type(tokens.ROUTE):
         if table in graph.sources(route, "routeTableId") and any(
-            g.type == INTERNET_GATEWAY for g in graph.sources(route, "gatewayId")
+            g.type == tokens.INTERNET_GATEWAY for g in graph.sources(route, "gatewayId")
         ):
             return True
     return False
@@ -203,11 +191,11 @@ def _routes_to_internet(graph: Graph, table: Resource) -> bool:
 def public_subnet_reason(graph: Graph, subnet: Resource) -> str | None:
     if subnet.props.get("mapPublicIpOnLaunch") is True:
         return "gives instances public IPs (mapPublicIpOnLaunch)"
-    for association in graph.of_type(ROUTE_TABLE_ASSOCIATION):
+    for association in graph.of_type(tokens.ROUTE_TABLE_ASSOCIATION):
         if subnet not in graph.sources(association, "subnetId"):
             continue
         for table in graph.sources(association, "routeTableId"):
-            if table.type == ROUTE_TABLE and _routes_to_internet(graph, table):
+            if table.type == tokens.ROUTE_TABLE and _routes_to_internet(graph, table):
                 return "routes to an internet gateway"
     return None
 
@@ -215,12 +203,12 @@ def public_subnet_reason(graph: Graph, subnet: Resource) -> str | None:
 def check_private(graph: Graph) -> Iterator[Finding]:
     public_ids = {
         sid
-        for c in graph.of_type(EKS_CLUSTER)
+        for c in graph.of_type(tokens.EKS_CLUSTER)
         for sid in as_list(c.props.get("publicSubnetIds"))
         if isinstance(sid, str) and not is_unknown(sid)
     }
     for group in node_groups(graph):
-        subnets = [s for s in _sources(graph, group, "subnetIds") if s.type == SUBNET]
+        subnets = [s for s in _sources(graph, group, "subnetIds") if s.type == tokens.SUBNET]
         for subnet in subnets:
             reason = public_subnet_reason(graph, subnet)
             if reason:
@@ -245,7 +233,7 @@ def check_private(graph: Graph) -> Iterator[Finding]:
                 "cannot be seen here",
                 advisory=True,
             )
-    for template in graph.of_type(LAUNCH_TEMPLATE):
+    for template in graph.of_type(tokens.LAUNCH_TEMPLATE):
         for nic in as_list(template.props.get("networkInterfaces")):
             if isinstance(nic, dict) and str(nic.get("associatePublicIpAddress")).lower() == "true":
                 yield finding("NODE-PRIVATE", template, "launch template gives nodes public IP addresses")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from components import type_tokens as tokens
 from eksgitops.policy import control_plane, gitops, identity, nodes
 from eksgitops.policy.model import Rule
 
-CLUSTER_TYPES = (control_plane.RAW_CLUSTER, control_plane.EKS_CLUSTER)
-NODE_GROUP_TYPES = (nodes.RAW_NODE_GROUP, nodes.MANAGED_NODE_GROUP)
+CLUSTER_TYPES = (tokens.AWS_EKS_CLUSTER, tokens.EKS_CLUSTER)
+NODE_GROUP_TYPES = (tokens.EKS_NODE_GROUP, tokens.EKS_MANAGED_NODE_GROUP)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -50,21 +51,21 @@ RULES: tuple[Rule, ...] = (
         "launch templates require IMDSv2 tokens with hop limit 1",
         "checkov CKV_AWS_79, CKV_AWS_341; best practices guide",
         nodes.check_imdsv2,
-        applies_to=(nodes.LAUNCH_TEMPLATE, *NODE_GROUP_TYPES),
+        applies_to=(tokens.LAUNCH_TEMPLATE, *NODE_GROUP_TYPES),
     ),
     Rule(
         "NODE-NO-SSH",
         "no remote (SSH) access on node groups; use SSM",
         "checkov CKV_AWS_100 (stricter); best practices guide",
         nodes.check_no_ssh,
-        applies_to=(nodes.LAUNCH_TEMPLATE, *NODE_GROUP_TYPES),
+        applies_to=(tokens.LAUNCH_TEMPLATE, *NODE_GROUP_TYPES),
     ),
     Rule(
         "NODE-IAM",
         "node role carries only the worker node, CNI and ECR read-only managed policies",
         "CIS EKS 5.1.3",
         nodes.check_node_iam,
-        applies_to=(nodes.ROLE, *NODE_GROUP_TYPES),
+        applies_to=(tokens.IAM_ROLE, *NODE_GROUP_TYPES),
     ),
     Rule(
         "NODE-PRIVATE",
@@ -79,14 +80,14 @@ RULES: tuple[Rule, ...] = (
         "best practices guide; known IRSA pitfalls",
         identity.check_irsa_trust,
         scope="resource",
-        applies_to=(nodes.ROLE,),
+        applies_to=(tokens.IAM_ROLE,),
     ),
     Rule(
         "PODID-TRUST",
         "Pod Identity roles trust pods.eks.amazonaws.com with sts:AssumeRole and sts:TagSession",
         "best practices guide",
         identity.check_pod_identity_trust,
-        applies_to=(nodes.ROLE,),
+        applies_to=(tokens.IAM_ROLE,),
     ),
     Rule(
         "IAM-NO-WILDCARD-ADMIN",
@@ -94,7 +95,7 @@ RULES: tuple[Rule, ...] = (
         "admin-class managed policies",
         "parliament; checkov CKV_AWS_62/63, CKV_AWS_286-289",
         identity.check_wildcard_admin,
-        applies_to=(nodes.ROLE, nodes.ATTACHMENT, *identity.POLICY_DOCUMENTS),
+        applies_to=(tokens.IAM_ROLE, tokens.IAM_ROLE_POLICY_ATTACHMENT, *identity.POLICY_DOCUMENTS),
     ),
     Rule(
         "GIT-CREDS-SECRET",
@@ -103,7 +104,7 @@ RULES: tuple[Rule, ...] = (
         gitops.check_credentials_secret,
         crossguard=False,
         subjects=gitops.git_credential_holders,
-        applies_to=(*gitops.SECRET_TYPES, gitops.HELM_RELEASE),
+        applies_to=(*gitops.SECRET_TYPES, tokens.HELM_RELEASE),
     ),
     Rule(
         "GIT-SSH-KNOWN-HOSTS",
@@ -127,7 +128,7 @@ RULES: tuple[Rule, ...] = (
         "Flux security best practices, multi-tenancy lockdown",
         gitops.check_flux_lockdown,
         scope="resource",
-        applies_to=(gitops.FLUX_INSTANCE,),
+        applies_to=(tokens.FLUX_INSTANCE,),
     ),
     Rule(
         "FLUX-SOPS",
@@ -135,7 +136,7 @@ RULES: tuple[Rule, ...] = (
         "Flux SOPS guide for AWS",
         gitops.check_flux_sops,
         subjects=gitops.sops_identities,
-        applies_to=(gitops.FLUX_INSTANCE,),
+        applies_to=(tokens.FLUX_INSTANCE,),
     ),
     Rule(
         "ARGO-HARDEN",
@@ -144,7 +145,7 @@ RULES: tuple[Rule, ...] = (
         gitops.check_argo_harden,
         scope="resource",
         subjects=gitops.argo_releases,
-        applies_to=(gitops.HELM_RELEASE,),
+        applies_to=(tokens.HELM_RELEASE,),
     ),
 )
 

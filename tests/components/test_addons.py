@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi_aws as aws
 import pytest
 
-from components.addon_versions import addon_versions, default_addon_version
 from components.addons import EBS_CSI_POLICY_ARN, AddonPhase, ClusterAddons, ClusterAddonsArgs
-from components.spec import AddonSpec, supported_kubernetes_versions
+from components.spec.addons import AddonSpec
+from components.spec.data import addon_versions, default_addon_version, supported_kubernetes_versions
 from eksgitops.plan.engine import PlanResult, run_program
 
 ADDON = "aws:eks/addon:Addon"

@@ -6,6 +6,7 @@ registration only, so these tests judge their inputs (camelCase wire names).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pulumi
@@ -17,15 +18,10 @@ from components.cluster import (
     access_associations_delete_first,
     no_creator_admin,
 )
-from components.spec import (
-    AccessEntrySpec,
-    AccessSpec,
-    AddonSpec,
-    AutoModeSpec,
-    ControlPlaneSpec,
-    EndpointSpec,
-    NodeGroupSpec,
-)
+from components.spec.access import AccessEntrySpec, AccessSpec
+from components.spec.addons import AddonSpec
+from components.spec.compute import AutoModeSpec, NodeGroupSpec
+from components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 from eksgitops.plan.engine import PlanResult, RecordedResource, run_program
 
 CLUSTER = "eks:index:Cluster"
@@ -475,3 +471,74 @@ def test_the_synthesized_cluster_has_no_creator_admin_and_what_pulumi_eks_sets(d
         "controllerManager",
         "scheduler",
     ]
+
+
+# -- safe defaults for a cluster made through the library -----------------------------------
+
+
+def test_without_addons_the_cluster_gets_the_core_ones_and_nodes_come_after_the_cni() -> None:
+    args = cluster_args(addons=None)
+    assert set(args.addons or {}) == {"vpc-cni", "kube-proxy", "coredns"}
+    result = plan(args)
+    addons = {r.plain_inputs()["addonName"]: r.plain_inputs() for r in result.by_type(ADDON)}
+    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns"}
+    assert all(a["addonVersion"].startswith("v") for a in addons.values())  # from the data, never unset
+    vpc_cni = next(r.urn for r in result.by_type(ADDON) if r.plain_inputs()["addonName"] == "vpc-cni")
+    assert all(vpc_cni in group.dependencies for group in result.by_type(MNG))
+
+
+def test_node_groups_without_a_cni_are_refused() -> None:
+    with pytest.raises(
+        ValueError, match=r"^EksClusterArgs.addons: node groups without vpc-cni never turn Ready"
+    ):
+        cluster_args(addons={"coredns": AddonSpec()})
+    # With Auto Mode EKS brings its own networking: no add-on needed.
+    cluster_args(addons={}, node_groups=[], auto_mode=AutoModeSpec(enabled=True))
+
+
+@pytest.mark.parametrize("version", ["1.99", "1.20", "latest", "1.033"])
+def test_an_unknown_kubernetes_version_is_one_value_error(version: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        cluster_args(kubernetes_version=version)
+    message = str(caught.value)
+    assert message.startswith(f"EksClusterArgs.kubernetes_version: {version!r} is not a")
+    assert '"1.35"' in message and "\n" not in message
+    assert type(caught.value) is ValueError  # not a pydantic ValidationError
+
+
+def test_a_kubernetes_version_just_newer_than_the_data_is_accepted_with_a_warning() -> None:
+    from components.kubernetes_version import NewerThanDataWarning, newest_possible
+
+    newest = max(int(v.split(".")[1]) for v in ("1.32", "1.33", "1.34", "1.35", "1.36"))
+    assert newest_possible(date(2026, 11, 27)) == newest + 1
+    with pytest.warns(NewerThanDataWarning, match="1.37 is newer than the Kubernetes versions bundled"):
+        args = cluster_args(kubernetes_version="1.37")
+    with pytest.warns(NewerThanDataWarning, match="vpc-cni: no version bundled for Kubernetes 1.37"):
+        result = plan(args)
+    vpc_cni = next(r for r in result.by_type(ADDON) if r.plain_inputs()["addonName"] == "vpc-cni")
+    assert "addonVersion" not in vpc_cni.plain_inputs()  # EKS's default, said in the warning
+
+
+def test_an_addon_pin_newer_than_the_data_is_used_with_a_warning() -> None:
+    from components.kubernetes_version import NewerThanDataWarning
+
+    addons = {name: AddonSpec() for name in ALL_ADDONS} | {"vpc-cni": AddonSpec(version="v9.0.0-eksbuild.1")}
+    with pytest.warns(
+        NewerThanDataWarning, match="vpc-cni v9.0.0-eksbuild.1 is not among the versions bundled"
+    ):
+        result = plan(cluster_args(addons=addons))
+    vpc_cni = next(r for r in result.by_type(ADDON) if r.plain_inputs()["addonName"] == "vpc-cni")
+    assert vpc_cni.plain_inputs()["addonVersion"] == "v9.0.0-eksbuild.1"
+
+
+def test_most_recent_resolves_the_version_at_deploy_time() -> None:
+    result = plan(cluster_args(addons_most_recent=True))
+    versions = {
+        r.plain_inputs()["addonName"]: r.plain_inputs().get("addonVersion") for r in result.by_type(ADDON)
+    }
+    # Under the offline engine the invoke answers "known after apply": the plan cannot know it.
+    assert versions["coredns"] == "(known after apply: coredns.version)"
+    pinned = {name: AddonSpec() for name in ALL_ADDONS} | {"coredns": AddonSpec(version="v1.12.3-eksbuild.1")}
+    result = plan(cluster_args(addons=pinned, addons_most_recent=True))
+    coredns = next(r for r in result.by_type(ADDON) if r.plain_inputs()["addonName"] == "coredns")
+    assert coredns.plain_inputs()["addonVersion"] == "v1.12.3-eksbuild.1"  # a pin still wins

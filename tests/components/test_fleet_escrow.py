@@ -22,7 +22,8 @@ from components.fleet_escrow import (
     escrow_bucket_name,
     git_credentials_secret_name,
 )
-from components.spec import config_for_pulumi, load_spec, project_config_defaults, raw_config_from_stack_file
+from components.spec import load_spec
+from components.spec.read import config_for_pulumi, raw_config_from_stack_file, stack_config
 from eksgitops.plan.engine import CloudMocks, PlanResult, run_program
 from eksgitops.program import main as program_main
 
@@ -121,10 +122,7 @@ ESCROW_TYPES = (
 
 def plan_stack(stack: str, **escrow: Any) -> PlanResult:
     """The real program (eksgitops.program.main) under the mocks, with the stack file's config."""
-    raw = {
-        **project_config_defaults(REPO / "Pulumi.yaml"),
-        **raw_config_from_stack_file(REPO / "stacks" / f"Pulumi.{stack}.yaml"),
-    }
+    raw = stack_config(REPO / "stacks" / f"Pulumi.{stack}.yaml", REPO / "Pulumi.yaml")
     if escrow:
         raw["escrow"] = escrow
     config, secret_keys = config_for_pulumi(raw)
@@ -184,10 +182,7 @@ def test_turning_escrow_on_in_dev_adds_it_in_the_clusters_region():
 def test_explicit_platform_args_win_over_the_spec():
     from components.platform import Platform, PlatformArgs
 
-    raw = {
-        **project_config_defaults(REPO / "Pulumi.yaml"),
-        **raw_config_from_stack_file(REPO / "stacks" / "Pulumi.staging.yaml"),
-    }
+    raw = stack_config(REPO / "stacks" / "Pulumi.staging.yaml", REPO / "Pulumi.yaml")
     spec = load_spec(raw, stack="staging", source="staging")
 
     def program():

@@ -9,7 +9,7 @@ import pytest
 from pulumi.runtime.settings import SETTINGS
 
 from components.network import Network, NetworkArgs
-from components.spec import NetworkSpec
+from components.spec.network import NetworkSpec
 from eksgitops.plan.engine import PlanResult, run_program, unknown
 
 SUBNET = "aws:ec2/subnet:Subnet"

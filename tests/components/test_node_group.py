@@ -10,7 +10,7 @@ import pulumi_eks as eks
 import pytest
 
 from components.node_group import NodeGroup, NodeGroupArgs
-from components.spec import NodeGroupSpec, TaintSpec
+from components.spec.compute import NodeGroupSpec, TaintSpec
 from eksgitops.plan.engine import PlanResult, run_program
 
 PRIVATE = ["subnet-private-a", "subnet-private-b"]

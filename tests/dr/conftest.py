@@ -210,8 +210,8 @@ class FakeWorkspace:
             "select", {"stack": stack, "copy_config_from": copy_config_from, "config": dict(config or {})}
         )
 
-    def up(self, on_event: Callable[[ResourceEvent], None]) -> None:
-        self._log("up", None)
+    def up(self, on_event: Callable[[ResourceEvent], None], *, targets: Any = None) -> None:
+        self._log("up", {"targets": list(targets)} if targets else None)
         for i, event in enumerate(self.up_events):
             if self.fail_up_after is not None and i == self.fail_up_after:
                 on_event(ResourceEvent("failed", event.urn, event.type, True))

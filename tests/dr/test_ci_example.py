@@ -39,13 +39,14 @@ def test_example_calls_only_dr_commands_that_exist():
 
 
 def test_example_refreshes_the_escrow_of_exactly_the_stacks_that_have_one():
-    from components.spec import load_spec, project_config_defaults, raw_config_from_stack_file
+    from components.spec import load_spec
+    from components.spec.read import stack_config
 
     root = EXAMPLE.parents[2]
     escrowed = set()
     for path in sorted((root / "stacks").glob("Pulumi.*.yaml")):
         stack = path.name[len("Pulumi.") : -len(".yaml")]
-        raw = {**project_config_defaults(root / "Pulumi.yaml"), **raw_config_from_stack_file(path)}
+        raw = stack_config(path, root / "Pulumi.yaml")
         if load_spec(raw, stack=stack, source=str(path)).escrow.enabled:
             escrowed.add(stack)
     workflow = yaml.safe_load(EXAMPLE.read_text())

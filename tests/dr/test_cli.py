@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eksgitops.cli import app
-from eksgitops.dr import cli as dr_cli
+from eksgitops.dr import world as dr_world
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import FLUX_INSTANCE, KUSTOMIZATION
 from eksgitops.dr.context import load_stack
@@ -59,8 +59,8 @@ class World:
         self.fleet = FakeVerifier()
         self.aws_clients: AwsClients | None = None
 
-    def build(self) -> dr_cli.World:
-        return dr_cli.World(
+    def build(self) -> dr_world.World:
+        return dr_world.World(
             clock=self.clock,
             aws=lambda region: self.aws_clients or AwsClients(region),
             workspace=lambda project, env: self.workspace,
@@ -74,7 +74,7 @@ class World:
 @pytest.fixture
 def world(project, fleet_repo, monkeypatch) -> World:
     w = World(project, fleet_repo)
-    monkeypatch.setattr(dr_cli, "default_world", w.build)
+    monkeypatch.setattr(dr_world, "default_world", w.build)
     return w
 
 
@@ -88,7 +88,7 @@ def test_dr_help_lists_the_five_commands():
 def test_preflight_on_a_good_setup_passes_with_the_real_plan(aws_env, project, fleet_repo, monkeypatch):
     good_aws()
     w = World(project, fleet_repo, real_plan=True)
-    monkeypatch.setattr(dr_cli, "default_world", w.build)
+    monkeypatch.setattr(dr_world, "default_world", w.build)
     result = run(
         "dr", "preflight", "dev", "--repo-url", str(fleet_repo.bare), "--backend", "s3://state-bucket"
     )
@@ -390,3 +390,52 @@ def test_escrow_into_a_missing_bucket_fails_with_its_name(aws_env, project, flee
     )
     assert result.exit_code == 1
     assert "cannot upload the bundle to s3://no-such-escrow/fleet/dev.bundle (NoSuchBucket" in result.stderr
+
+
+def _preflight_schema() -> dict[str, Any]:
+    from eksgitops.dr.session import PREFLIGHT_SCHEMA
+
+    return json.loads(PREFLIGHT_SCHEMA.read_text())
+
+
+def test_preflight_json_is_valid_against_its_schema_and_keeps_exit_0(aws_env, project, fleet_repo, world):
+    import jsonschema
+
+    good_aws()
+    result = run(
+        "dr",
+        "preflight",
+        "dev",
+        "--json",
+        "--repo-url",
+        str(fleet_repo.bare),
+        "--backend",
+        "s3://state-bucket",
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    document = json.loads(result.stdout)  # stdout is the document alone, no table
+    jsonschema.Draft202012Validator(_preflight_schema()).validate(document)
+    assert document["ok"] is True and document["revision"] == fleet_repo.sha
+    assert len(document["checks"]) == 13 and all(c["ok"] for c in document["checks"])
+    assert reports(project)[0]["outcome"] == "ok"
+
+
+def test_preflight_json_on_failure_is_still_valid_and_exits_1(aws_env, project, world):
+    import jsonschema
+
+    result = run("dr", "preflight", "dev", "--json", "--repo-url", f"git://127.0.0.1:{free_port()}/fleet.git")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(_preflight_schema()).validate(document)
+    assert document["ok"] is False and document["revision"] is None
+    assert "fleet repository reachable" in {c["check"] for c in document["checks"] if not c["ok"]}
+    assert "stopped in phase preflight" in result.stderr
+
+
+def test_the_preflight_schema_catches_a_document_that_breaks_it():
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(_preflight_schema())
+    validator = jsonschema.Draft202012Validator(_preflight_schema())
+    bad = {"stack": "dev", "region": "eu-west-1", "ok": "yes", "revision": None, "notes": [], "checks": []}
+    assert {e.validator for e in validator.iter_errors(bad)} == {"type", "minItems"}

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from components.spec import config_for_pulumi
+from components.spec.read import config_for_pulumi
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.context import StackContext, load_stack
 from eksgitops.dr.preflight import PreflightDeps, PreflightOptions, run_preflight
@@ -236,7 +236,7 @@ def test_a_region_move_leaves_the_escrow_where_it_is(aws_env, project):
 @pytest.fixture
 def world(project, fleet_repo, monkeypatch) -> test_cli.World:
     w = test_cli.World(project, fleet_repo)
-    monkeypatch.setattr(test_cli.dr_cli, "default_world", w.build)
+    monkeypatch.setattr(test_cli.dr_world, "default_world", w.build)
     return w
 
 

@@ -235,7 +235,7 @@ def test_each_broken_prerequisite_fails_with_its_reason(aws_env, project, fleet_
         # The spec knows eu-west-1's zones from its data file and would refuse eu-west-1q
         # itself; preflight's live check is for what that file cannot know (a region newer
         # than the file, zones an account cannot use), so the file is made silent here.
-        monkeypatch.setattr("components.spec.zone_names", lambda region: None)
+        monkeypatch.setattr("components.spec.network.zone_names", lambda region: None)
     good_aws()
     ctx, opts, deps = setup(project, fleet_repo)
     check = BREAKERS[broken](project, opts)

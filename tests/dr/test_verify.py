@@ -282,21 +282,14 @@ def test_revision_formats(applied, ok):
 def test_rebuild_re_points_the_irsa_trust_at_the_new_issuer(monkeypatch):
     """Two `up`s of the same stack whose cluster comes back with a new issuer: the IRSA role keeps
     its name (so it is updated in place) and its trust names only the new issuer."""
-    from components.spec import (
-        PROJECT,
-        config_for_pulumi,
-        load_spec,
-        project_config_defaults,
-        raw_config_from_stack_file,
-    )
+    from components.spec import load_spec
+    from components.spec.base import PROJECT
+    from components.spec.read import config_for_pulumi, stack_config
     from eksgitops.plan import engine
     from eksgitops.program import main
 
     repo = Path(__file__).resolve().parents[2]
-    raw = {
-        **project_config_defaults(repo / "Pulumi.yaml"),
-        **raw_config_from_stack_file(repo / "stacks" / "Pulumi.dev.yaml"),
-    }
+    raw = stack_config(repo / "stacks" / "Pulumi.dev.yaml", repo / "Pulumi.yaml")
     spec = load_spec(raw, stack="dev", source="dev")
     irsa = [i for i in spec.identities if i.mode == "irsa"]
     assert irsa, "the dev stack has an IRSA identity"

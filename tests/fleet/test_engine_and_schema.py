@@ -126,11 +126,48 @@ def test_validate_core_kinds_strictly() -> None:
 
 
 def test_validate_reports_kinds_it_has_no_schema_for() -> None:
-    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "g"}}
-    assert [(f.severity, f.message) for f in validate(gateway)] == [
-        ("error", "no schema shipped for gateway.networking.k8s.io/v1 Gateway")
+    certificate = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "c"}}
+    assert [(f.severity, f.message) for f in validate(certificate)] == [
+        ("error", "no schema shipped for cert-manager.io/v1 Certificate")
     ]
-    assert validate(gateway, unknown_kind="") == []
+    assert validate(certificate, unknown_kind="") == []
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "message"),
+    [
+        (
+            {"gatewayClassName": "aws-alb", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]},
+            {"listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]},
+            "spec.gatewayClassName: required field missing",
+        ),
+    ],
+)
+def test_gateway_api_objects_are_judged_by_the_shipped_v1_6_crds(
+    good: dict[str, object], bad: dict[str, object], message: str
+) -> None:
+    # Gateway API, Argo Rollouts and the AWS Load Balancer Controller ship their CRDs
+    # with the controllers we install, so their objects are validated, not waved through.
+    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "g"}}
+    assert validate({**gateway, "spec": good}) == []
+    assert message in [f.message for f in validate({**gateway, "spec": bad})]
+
+
+def test_rollouts_and_load_balancer_controller_kinds_are_known() -> None:
+    rollout = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "r"},
+        "spec": {"strategy": {"canaryy": {}}},
+    }
+    assert any("canaryy" in f.message for f in validate(rollout))
+    binding = {
+        "apiVersion": "elbv2.k8s.aws/v1beta1",
+        "kind": "TargetGroupBinding",
+        "metadata": {"name": "t"},
+        "spec": {"serviceRef": {"name": "web", "port": 80}, "targetGroupARN": "arn:aws:x"},
+    }
+    assert validate(binding) == []
 
 
 SHIPPED_SCHEMAS = Path(__file__).resolve().parents[2] / "eksgitops" / "fleet" / "schemas"

@@ -286,9 +286,13 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
     )
     os.symlink(tmp_path / "shared", tmp_path / "apps/linked")
     report = run(tmp_path)
-    assert any(f.severity == ERROR and f.path == "apps" and "linked" in f.message for f in report.findings), (
-        lines(report)
-    )
+    # The finding names the kustomization and the key that use the symlink.
+    assert any(
+        f.severity == ERROR
+        and f.path == "apps/kustomization.yaml"
+        and "resources: linked is a symlink in the repository (apps/linked)" in f.message
+        for f in report.findings
+    ), lines(report)
     assert "apps/linked: symlink dropped (source-controller does not keep symlinks)" in report.not_checked
 
 

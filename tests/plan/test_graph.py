@@ -12,7 +12,7 @@ from eksgitops.cli import app
 from eksgitops.plan.cli import run_plan
 from eksgitops.plan.critical_path import critical_path, seconds_for
 from eksgitops.plan.engine import PlanResult
-from eksgitops.plan.graph import ResourceGraph, mermaid
+from eksgitops.plan.graph import ResourceGraph, component_edges, mermaid, mermaid_components, owner_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # What must run beside the control plane, never on the rebuild's critical path.
@@ -157,7 +157,7 @@ def test_the_plan_writes_the_graph_and_the_critical_path_contract(
     dev: PlanResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(app, ["plan", "dev", "--quiet", "--out", str(tmp_path)])
+    result = CliRunner().invoke(app, ["plan", "dev", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.index("Policy summary") < out.index("Modeled rebuild from nothing")
@@ -169,13 +169,43 @@ def test_the_plan_writes_the_graph_and_the_critical_path_contract(
     assert all(set(step) == {"urn", "type", "name", "seconds"} for step in document["chain"])
     assert document["modeled_seconds"] == sum(step["seconds"] for step in document["chain"])
 
-    text = (tmp_path / "dev" / "graph.mmd").read_text()
+    text = (tmp_path / "dev" / "graph-resources.mmd").read_text()
     assert text.startswith("flowchart LR\n")
     assert text.count("subgraph ") == text.count("\n  end") + text.count("\n    end") + text.count(
         "\n      end"
     ) + text.count("\n        end") + text.count("\n          end")
     assert "class " in text and " critical" in text and "linkStyle" in text
-    assert text == mermaid(ResourceGraph(dev.resources), [s["urn"] for s in document["chain"]])
+    chain = [s["urn"] for s in document["chain"]]
+    assert text == mermaid(ResourceGraph(dev.resources), chain)
+    assert (tmp_path / "dev" / "graph.mmd").read_text() == mermaid_components(
+        ResourceGraph(dev.resources), chain
+    )
+
+
+def test_graph_mmd_is_the_components_with_the_critical_path(dev: PlanResult) -> None:
+    graph = ResourceGraph(dev.resources)
+    path = critical_path(graph)
+    text = mermaid_components(graph, [s.urn for s in path.chain])
+    nodes = [line for line in text.splitlines() if line.startswith("  c") and '["' in line]
+    components = [r for r in dev.resources if not r.custom and r.type != "pulumi:pulumi:Stack"]
+    # One node per component, none per resource: readable where the resource graph is not.
+    assert len(nodes) == len(components) < len(dev.resources) / 3
+    ids = {line.split("[", 1)[0].strip(): line for line in nodes}
+    critical = next(line for line in text.splitlines() if line.startswith("  class "))
+    on_path = [ids[i] for i in critical.removeprefix("  class ").removesuffix(" critical").split(",")]
+    # The chain of components: the network, the control plane, the add-ons nodes need, the
+    # node group, then the agent.
+    assert [line.split('["', 1)[1].split("<br/>", 1)[0] for line in on_path] == [
+        "eksgitops:network:Network",
+        "eks:index:Cluster",
+        "eksgitops:cluster:ClusterAddons",
+        "eks:index:ManagedNodeGroup",
+        "eksgitops:gitops:FluxAgent",
+    ]
+    vpc_cni_owner = owner_of(graph, _urn(dev, "aws:eks/addon:Addon", "vpc-cni"))
+    node_owner = owner_of(graph, _urn(dev, "eks:index:ManagedNodeGroup"))
+    assert (vpc_cni_owner, node_owner) in component_edges(graph)
+    assert "linkStyle " in text
 
 
 def test_creation_times_use_the_longest_matching_entry() -> None:
@@ -201,17 +231,29 @@ def test_graph_mmd_is_accepted_by_the_real_mermaid_parser(
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(app, ["plan", stack, "--quiet", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
+    components, resources = tmp_path / stack / "graph.mmd", tmp_path / stack / "graph-resources.mmd"
     broken = tmp_path / "broken.mmd"
-    broken.write_text((tmp_path / stack / "graph.mmd").read_text().replace("subgraph n", "subgraph n[", 1))
+    broken.write_text(resources.read_text().replace("subgraph n", "subgraph n[", 1))
+    broken_components = tmp_path / "broken-components.mmd"
+    broken_components.write_text(components.read_text().replace('["', '[["', 1))
     parsed = subprocess.run(
-        [node, str(MERMAID / "parse.mjs"), str(tmp_path / stack / "graph.mmd"), str(broken)],
+        [
+            node,
+            str(MERMAID / "parse.mjs"),
+            str(components),
+            str(resources),
+            str(broken),
+            str(broken_components),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     lines = parsed.stdout.splitlines()
-    assert lines[0].startswith("ok ") and lines[0].endswith("flowchart-v2"), parsed.stdout + parsed.stderr
-    assert lines[1].startswith("FAIL "), "the parser must reject a broken file, or this test checks nothing"
+    for line in lines[:2]:
+        assert line.startswith("ok ") and line.endswith("flowchart-v2"), parsed.stdout + parsed.stderr
+    # The parser must reject broken files, or this test checks nothing.
+    assert lines[2].startswith("FAIL ") and lines[3].startswith("FAIL "), parsed.stdout
 
 
 def test_a_helm_release_waits_for_the_nodes_even_when_the_program_does_not_say_so(dev: PlanResult) -> None:

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from components.spec import load_spec, raw_config_from_stack_file
-from components.spec_model import SecretValue
+from components.spec import load_spec
+from components.spec.base import SecretValue
+from components.spec.read import raw_config_from_stack_file
 from eksgitops.cli import app
 from eksgitops.fleet.schema import SchemaSet, validate
 from eksgitops.plan.engine import run_program

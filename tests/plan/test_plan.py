@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from components.spec import config_for_pulumi, raw_config_from_stack_file
+from components.spec.read import config_for_pulumi, raw_config_from_stack_file
 from eksgitops.cli import app
 from eksgitops.plan import engine
 from eksgitops.program import main as program_main

@@ -14,7 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.spec import SpecError, load_spec, raw_config_from_stack_file
+from components.spec import SpecError, load_spec
+from components.spec.read import raw_config_from_stack_file
 from eksgitops.policy.evaluate import evaluate
 from eksgitops.policy.model import Resource
 from eksgitops.policy.rules import RULES

@@ -18,7 +18,7 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from components.policy_spec import RULE_IDS
+from components.spec.policy import RULE_IDS
 from eksgitops.plan.engine import PlanResult
 from eksgitops.policy.model import Resource
 from tests.policy.helpers import cluster_name, edit_cluster, resources
@@ -139,7 +139,7 @@ def test_the_pack_needs_only_its_own_requirements() -> None:
         "git",
         "typer",
         "rich",
-        "components.spec",
+        "components.spec.environment",
     ]
     code = (
         "import sys; import eksgitops.policy.crossguard, eksgitops.policy.rules; "

@@ -36,7 +36,7 @@ def plan(
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "AWS_PROFILE", "AWS_REGION")}
     return subprocess.run(
-        [str(EKSGITOPS), "plan", "dev", "--quiet", "--out", str(tmp_path / "build")],
+        [str(EKSGITOPS), "plan", "dev", "--out", str(tmp_path / "build")],
         cwd=tmp_path,
         env=env,
         capture_output=True,

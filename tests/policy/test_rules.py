@@ -381,7 +381,9 @@ def test_a_platform_registering_an_endpoint_open_to_the_internet_fails_eks_endpo
     from pathlib import Path
 
     from components.platform import Platform, PlatformArgs
-    from components.spec import EndpointSpec, load_spec, raw_config_from_stack_file
+    from components.spec import load_spec
+    from components.spec.control_plane import EndpointSpec
+    from components.spec.read import raw_config_from_stack_file
     from eksgitops.plan.engine import run_program
     from eksgitops.policy.evaluate import from_recorded
 

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from components.policy_spec import RULE_IDS
-from components.spec import SpecError, load_spec, raw_config_from_stack_file
+from components.spec import SpecError, load_spec
+from components.spec.policy import RULE_IDS
+from components.spec.read import raw_config_from_stack_file
 from eksgitops.cli import app
 from eksgitops.policy.rules import RULES
 
@@ -46,7 +47,7 @@ def _plan(project: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(project)
     for var in ("KUBECONFIG", "AWS_PROFILE", "AWS_REGION"):
         monkeypatch.delenv(var, raising=False)
-    return CliRunner().invoke(app, ["plan", "dev", "--quiet", "--out", str(project / "build")])
+    return CliRunner().invoke(app, ["plan", "dev", "--out", str(project / "build")])
 
 
 OPEN_ENDPOINT = {"privateAccess": True, "publicAccess": True, "publicAccessCidrs": OPEN_IN_PIECES}

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import copy
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eksgitops.fleet import flux_build
 from eksgitops.fleet.artifacts import compose
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, POLICY, Report
+from eksgitops.fleet.precheck import dropped_link
 from eksgitops.fleet.schema import PLACEHOLDER, ident
 from eksgitops.fleet.substitute import VAR_NAME, substitute
 from eksgitops.fleet.verify.model import (
@@ -21,11 +21,14 @@ from eksgitops.fleet.verify.model import (
     as_dict,
     as_list,
     build_key,
+    key,
     meta,
     normalize_url,
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from eksgitops.fleet.verify.walk import Walk
 
 BUILD_FIELDS = ("targetNamespace", "patches", "images", "components", "namePrefix", "nameSuffix")
@@ -57,15 +60,24 @@ def apply_kustomization(
     tree = source_tree(walk, as_dict(spec.get("sourceRef")), ns, who, file, path, report)
     if tree is None:
         return []
-    directory = secure_join(tree.root, path)
+    joined, climbs = secure_join(path)
+    directory = tree.root.joinpath(*joined.split("/")) if joined != "." else tree.root
     if not directory.is_dir():
-        report.add(file, f"{who}: spec.path {path} not found in {tree.label}", ERROR)
+        link = dropped_link(joined, walk.ws.symlinks) if tree is walk.repo else None
+        if link:
+            why = f"is a symlink ({link}), left out as source-controller does"
+        elif climbs:
+            why = f"is outside its source: kustomize-controller keeps it inside, as ./{joined}, not found"
+        else:
+            why = "not found"
+        report.add(file, f"{who}: spec.path {path} {why} in {tree.label}", ERROR)
         return []
     built = walk.build(
         build_key(tree.label, path, {k: spec.get(k) for k in BUILD_FIELDS}), directory, tree.root, spec, True
     )
     if built.error is not None:
-        report.add(tree.display(built.error_path), f"{who}: kustomize build failed: {built.error}", ERROR)
+        where = file if built.error_path == flux_build.SPEC else tree.display(built.error_path)
+        report.add(where, f"{who}: kustomize build failed: {built.error}", ERROR)
         return []
     values, reads_bridge = variables(walk, spec, ns, who, file, report)
     post = isinstance(spec.get("postBuild"), dict)
@@ -87,19 +99,23 @@ def apply_kustomization(
     return out
 
 
-def secure_join(root: Path, path: str) -> Path:
-    """`spec.path` inside the source as kustomize-controller joins it (securejoin): `/apps` is
-    `./apps`, and `..` never climbs above the source's root."""
+def secure_join(path: str) -> tuple[str, bool]:
+    """`spec.path` relative to the source's root as kustomize-controller joins it (securejoin):
+    `/apps` is `./apps`, and `..` never climbs above the root. Returns the joined path (`.` for
+    the root) and whether `path` tried to climb above it."""
     parts: list[str] = []
+    climbs = False
     for part in path.split("/"):
         if part in ("", "."):
             continue
         if part == "..":
             if parts:
                 parts.pop()
+            else:
+                climbs = True
             continue
         parts.append(part)
-    return root.joinpath(*parts)
+    return "/".join(parts) or ".", climbs
 
 
 def _empty_variable(
@@ -205,8 +221,18 @@ def source_tree(
     tree = this_repository(walk, kind, rns, name)
     if tree is not None:
         return tree
+    found = walk.generator_of(rns, name) if kind == "ExternalArtifact" else None
+    if found is not None and (rns, name) in walk.refused:
+        gen = found[0]
+        for problem in walk.refused[(rns, name)]:
+            report.add(
+                walk.files.get(key(gen), file),
+                f"{ident(gen)}: spec.artifacts[{name}].{problem}; ExternalArtifact {rns}/{name} not built",
+                ERROR,
+            )
+        return None
     obj = walk.lookup(kind, rns, name)
-    if obj is not None or (kind == "ExternalArtifact" and walk.generator_of(rns, name)):
+    if obj is not None or found is not None:
         url = as_dict(obj.get("spec")).get("url") if obj else None
         where = f" ({url})" if isinstance(url, str) else ""
         report.add(
@@ -251,6 +277,10 @@ def _artifact(walk: Walk, ns: str, name: str) -> Tree | None:
         walk.artifacts[(ns, name)] = None
         return None
     composed = compose(walk.ws.scratch(f"artifact-{ns}-{name}"), artifact, aliases)
+    if composed.problems:
+        walk.refused[(ns, name)] = composed.problems
+        walk.artifacts[(ns, name)] = None
+        return None
     tree = Tree(composed.root, f"ExternalArtifact {ns}/{name}", composed.origin)
     walk.artifacts[(ns, name)] = tree
     return tree

@@ -47,6 +47,10 @@ class Walk:
         self.artifacts: dict[tuple[str, str], Tree | None] = {}
         self.previous: dict[Key, dict[str, Any]] = {}
         self.current: dict[Key, dict[str, Any]] = {}
+        self.files: dict[Key, str] = {}
+        """The repository file each object came from (for findings about a generator's rules)."""
+        self.refused: dict[tuple[str, str], list[str]] = {}
+        """ExternalArtifacts not composed because a copy rule was refused, with the reasons."""
 
     def build(
         self, cache_key: str, directory: Path, root: Path, spec: dict[str, Any], flux_restrictor: bool
@@ -54,8 +58,10 @@ class Walk:
         """The build of `directory` for `spec`, once per walk."""
         built = self.builds.get(cache_key)
         if built is None:
+            # The repository's symlinks were left out of its copy; a build that used one names it.
+            links = self.ws.symlinks if root == self.ws.root else ()
             built = flux_build.build_path(
-                self.engine, root, directory, spec, load_restrictor_none=flux_restrictor
+                self.engine, root, directory, spec, load_restrictor_none=flux_restrictor, symlinks=links
             )
             self.builds[cache_key] = built
         return built
@@ -119,6 +125,7 @@ class Walk:
                 if item.cluster != LOCAL:
                     continue
                 self.current.setdefault(key(item.obj), item.obj)
+                self.files.setdefault(key(item.obj), item.file)
                 api, kind = item.obj.get("apiVersion"), item.obj.get("kind")
                 if (kind == "Kustomization" and api == FLUX_KS_SERVED) or (
                     kind == "Application" and api == ARGO_APP

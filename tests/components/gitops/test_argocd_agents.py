@@ -9,7 +9,7 @@ import pytest
 
 from components.gitops.argocd_agent import ARGOCD_CHART_REPO
 from components.gitops.bridge import FIXED_KEYS
-from components.spec_model import SecretValue
+from components.spec.base import SecretValue
 from eksgitops.fleet.schema import validate
 from eksgitops.plan.engine import PlanResult
 from eksgitops.plan.manifests import manifest_document

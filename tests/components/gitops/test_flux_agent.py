@@ -9,7 +9,7 @@ import pytest
 
 from components.gitops.bridge import FIXED_KEYS
 from components.gitops.flux_agent import FLUX_OPERATOR_CHART
-from components.spec_model import SecretValue
+from components.spec.base import SecretValue
 from eksgitops.fleet.schema import validate
 from eksgitops.plan.engine import PlanResult, RecordedResource
 from eksgitops.plan.manifests import manifest_document

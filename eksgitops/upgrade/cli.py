@@ -1,0 +1,408 @@
+"""`eksgitops upgrade …`: check a stack for the next Kubernetes minor, then apply it.
+
+Exit codes: 0 ready (or done); 1 blocked, each blocker one line (or a phase failed); 2 a
+mistake on the command line or in the stack file, before anything is read from Git or AWS.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eksgitops.dr.context import DrUsageError, StackContext, load_stack
+from eksgitops.dr.options import StackArg, StacksDirOpt
+from eksgitops.upgrade import versions
+
+app = typer.Typer(
+    name="upgrade",
+    help="Upgrade a stack to the next Kubernetes minor: check offline first, then apply.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _group() -> None:
+    """Upgrade a stack to the next Kubernetes minor: check offline first, then apply."""
+
+
+ToOpt = Annotated[str, typer.Option("--to", help="Target Kubernetes minor, e.g. 1.36 (the next one).")]
+RepoOpt = Annotated[
+    str | None,
+    typer.Option("--repo", help="Fleet repository URL or path (default: the stack's gitops.repoUrl)."),
+]
+RevisionOpt = Annotated[
+    str | None, typer.Option("--revision", help="Branch, tag or commit (default: the stack's branch).")
+]
+InsightsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--insights", help="Also read EKS upgrade insights of the running cluster (needs AWS credentials)."
+    ),
+]
+
+
+def usage(lines: list[str] | str) -> typer.Exit:
+    for line in [lines] if isinstance(lines, str) else lines:
+        typer.echo(line, err=True)
+    return typer.Exit(code=2)
+
+
+def load_for_upgrade(command: str, stack: str, target: str, stacks_dir: Path) -> StackContext:
+    """The stack and a target that is a later minor; anything else is a usage mistake (exit 2)."""
+    prefix = f"eksgitops upgrade {command}"
+    if not versions.MINOR.fullmatch(target):
+        raise usage(f"{prefix}: --to {target!r}: not a Kubernetes minor; a version such as 1.36")
+    try:
+        ctx = load_stack(
+            stack,
+            stacks_dir=stacks_dir,
+            project_dir=Path("."),
+            build_dir=Path("build"),
+            command=command,
+            program="eksgitops upgrade",
+        )
+    except DrUsageError as err:
+        raise usage(err.lines) from None
+    current = ctx.spec.kubernetes_version
+    if versions.minor_number(target) <= versions.minor_number(current):
+        raise usage(
+            f"{prefix}: --to {target}: stack {stack} runs {current} already; a later minor "
+            f"(next: 1.{versions.minor_number(current) + 1}); EKS cannot downgrade a control plane"
+        )
+    return ctx
+
+
+@app.command()
+def check(
+    stack: StackArg,
+    to: ToOpt,
+    repo: RepoOpt = None,
+    revision: RevisionOpt = None,
+    insights: InsightsOpt = False,
+    stacks_dir: StacksDirOpt = Path("stacks"),
+) -> None:
+    """Is STACK ready for --to? Version path, add-ons, the fleet's APIs, node groups, guardrails."""
+    from components.spec.gitops import valid_ref_name
+    from eksgitops.fleet.credentials import CredentialError, Credentials
+    from eksgitops.upgrade.check import INFO, WARNING, run_check
+
+    if revision is not None and not valid_ref_name(revision):
+        raise usage(
+            f"eksgitops upgrade check: --revision {revision!r}: not a valid Git ref; a branch, tag or sha"
+        )
+    ctx = load_for_upgrade("check", stack, to, stacks_dir)
+    try:
+        creds = Credentials.load()
+    except CredentialError as exc:
+        raise usage(f"eksgitops upgrade check: Git credentials: {exc}") from None
+    result = run_check(ctx, to, repo=repo, revision=revision, creds=creds)
+    if insights:
+        _insights(result, ctx, to)
+    for severity in (INFO, WARNING):
+        for finding in result.findings:
+            if finding.severity == severity:
+                typer.echo(creds.scrub(finding.line()))
+    for finding in result.blockers:
+        typer.echo(creds.scrub(finding.line()), err=True)
+    where = f"{ctx.stack} {result.current} -> {to}"
+    if not result.ready:
+        typer.echo(f"upgrade check {where}: blocked by {len(result.blockers)} finding(s)", err=True)
+        raise typer.Exit(code=1)
+    warned = sum(f.severity == WARNING for f in result.findings)
+    typer.echo(f"upgrade check {where}: ready" + (f" ({warned} warning(s) to read)" if warned else ""))
+
+
+def _insights(result, ctx: StackContext, target: str) -> None:
+    from eksgitops.dr.aws import AwsClients, error_text
+    from eksgitops.upgrade.check import BLOCKER, INFO, WARNING
+    from eksgitops.upgrade.insights import read_insights
+
+    try:
+        found = read_insights(AwsClients(ctx.spec.region), ctx.spec.cluster_name, target)
+    except Exception as exc:  # no credentials, no cluster: our findings still stand
+        result.add(WARNING, "eks insights", f"not read: {error_text(exc)}")
+        return
+    if not found:
+        result.add(INFO, "eks insights", f"EKS lists no upgrade insight for {target} yet")
+    for item in found:
+        severity = {"ERROR": BLOCKER, "WARNING": WARNING}.get(item.status, INFO)
+        result.add(severity, "eks insights", item.line())
+
+
+StrategyOpt = Annotated[
+    str,
+    typer.Option(
+        "--strategy",
+        help="in-place: the stack's own cluster moves (the control plane cannot go back); "
+        "blue-green: a new cluster STACK-green beside it, traffic moved by Route53 weights.",
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", help="Write the stack file and run the upgrade.")]
+STRATEGIES = ("in-place", "blue-green")
+ZoneOpt = Annotated[
+    str | None, typer.Option("--zone-id", help="Route53 hosted zone of --record (blue-green).")
+]
+RecordOpt = Annotated[
+    str | None, typer.Option("--record", help="Weighted record name, e.g. app.example.com (blue-green).")
+]
+EntryOpt = Annotated[
+    str | None,
+    typer.Option("--entry", help="Green's entry point service|ingress|gateway/NAMESPACE/NAME (blue-green)."),
+]
+StepsOpt = Annotated[str, typer.Option("--steps", help="Green's share per step, percent, ending in 100.")]
+HoldOpt = Annotated[float, typer.Option("--hold", min=0, help="Seconds at each step, watching green.")]
+FinalHoldOpt = Annotated[float, typer.Option("--final-hold", min=0, help="Seconds at 100% before blue goes.")]
+
+
+def parse_steps(prefix: str, text: str) -> tuple[int, ...]:
+    try:
+        steps = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        steps = ()
+    if not steps or steps[-1] != 100 or any(b <= a for a, b in itertools.pairwise(steps)) or steps[0] < 1:
+        raise usage(f"{prefix}: --steps {text!r}: not rising percentages ending in 100; e.g. 10,50,100")
+    return steps
+
+
+def check_entry(prefix: str, entry: str | None) -> str:
+    from eksgitops.upgrade.blue_green import ENTRY_KINDS
+
+    parts = (entry or "").split("/")
+    if len(parts) != 3 or parts[0] not in ENTRY_KINDS or not all(parts):
+        raise usage(
+            f"{prefix}: --entry {entry!r}: required for blue-green; "
+            f"{'|'.join(ENTRY_KINDS)}/NAMESPACE/NAME of green's load balancer"
+        )
+    return str(entry)
+
+
+@app.command()
+def apply(
+    stack: StackArg,
+    to: ToOpt,
+    strategy: StrategyOpt = "in-place",
+    repo: RepoOpt = None,
+    revision: RevisionOpt = None,
+    yes: YesOpt = False,
+    zone_id: ZoneOpt = None,
+    record: RecordOpt = None,
+    entry: EntryOpt = None,
+    steps: StepsOpt = "10,50,100",
+    hold: HoldOpt = 600.0,
+    final_hold: FinalHoldOpt = 1800.0,
+    timeout_control_plane: Annotated[
+        float, typer.Option("--timeout-control-plane", min=1, help="Seconds for the control plane.")
+    ] = 60 * 60,
+    timeout_addons: Annotated[
+        float, typer.Option("--timeout-addons", min=1, help="Seconds for the add-ons.")
+    ] = 20 * 60,
+    timeout_nodes: Annotated[
+        float, typer.Option("--timeout-nodes", min=1, help="Seconds for the nodes to move.")
+    ] = 60 * 60,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.01, help="Seconds between looks while waiting.")
+    ] = 15.0,
+    stacks_dir: StacksDirOpt = Path("stacks"),
+    out: Annotated[Path, typer.Option("--out", help="Build folder: reports go to upgrade/.")] = Path("build"),
+) -> None:
+    """Check, show the stack-file diff, and with --yes upgrade: control plane, add-ons, node groups."""
+    from components.spec.gitops import valid_ref_name
+    from eksgitops.dr import world as dr_world
+    from eksgitops.dr.options import RecoverySource
+    from eksgitops.dr.report import DrReport
+    from eksgitops.dr.session import Session
+    from eksgitops.fleet.credentials import CredentialError, Credentials
+    from eksgitops.upgrade.check import run_check
+    from eksgitops.upgrade.in_place import InPlaceDeps, PhaseTimeouts, run_in_place
+    from eksgitops.upgrade.stack_edit import StackEditError, version_edit
+    from eksgitops.upgrade.target_plan import plan_at
+
+    prefix = "eksgitops upgrade apply"
+    if strategy not in STRATEGIES:
+        raise usage(f"{prefix}: --strategy {strategy!r}: not a strategy; one of {', '.join(STRATEGIES)}")
+    if revision is not None and not valid_ref_name(revision):
+        raise usage(f"{prefix}: --revision {revision!r}: not a valid Git ref; a branch, tag or sha")
+    shares, where = (), ""
+    if strategy == "blue-green":
+        shares = parse_steps(prefix, steps)
+        where = check_entry(prefix, entry)
+        if not zone_id or not record:
+            raise usage(
+                f"{prefix}: --zone-id and --record: required for blue-green; "
+                "the weighted record's zone and name"
+            )
+    ctx = load_for_upgrade("apply", stack, to, stacks_dir)
+    try:
+        creds = Credentials.load()
+    except CredentialError as exc:
+        raise usage(f"{prefix}: Git credentials: {exc}") from None
+    result = run_check(ctx, to, repo=repo, revision=revision, creds=creds)
+    if not result.ready:
+        for finding in result.blockers:
+            typer.echo(creds.scrub(finding.line()), err=True)
+        typer.echo(
+            f"{prefix} {stack}: blocked by {len(result.blockers)} finding(s); nothing changed", err=True
+        )
+        raise typer.Exit(code=1)
+    if strategy == "blue-green":
+        from eksgitops.upgrade.blue_green import Shift
+        from eksgitops.upgrade.weights import WeightedName
+
+        shift = Shift(shares, hold, final_hold)
+        _blue_green(
+            ctx,
+            to,
+            revision,
+            repo,
+            creds,
+            WeightedName(str(zone_id), str(record)),
+            where,
+            shift,
+            yes,
+            out,
+            poll,
+        )
+        return
+    defaults = {k: v for k, v in ctx.raw.items() if k not in _stack_keys(ctx)}
+    try:
+        edit = version_edit(ctx.stack_file, to, defaults, ctx.stack)
+    except StackEditError as exc:
+        raise usage(f"{prefix}: {exc}") from None
+    typer.echo(edit.diff(), nl=False)
+    if not yes:
+        typer.echo(f"{prefix} {stack}: nothing applied; review the diff, then run again with --yes")
+        return
+    plan = plan_at(ctx.raw, ctx.stack, str(ctx.stack_file), to, ctx.project_dir)
+    if plan.result is None or plan.spec is None:  # run_check passed, so the target validates
+        raise usage(plan.spec_errors or f"{prefix}: the target stack did not plan")
+    world = dr_world.default_world()
+    report = DrReport("upgrade", ctx.stack, world.clock, ctx.model())
+    report.facts.update({"from": result.current, "to": to, "strategy": strategy})
+    session = Session(
+        "apply", ctx, world, report, RecoverySource(), out, creds, "eksgitops upgrade", "upgrade"
+    )
+    with session.reported():
+        with report.phase("stack file") as phase:
+            edit.write()
+            phase.detail = f"{ctx.stack_file}: kubernetesVersion {result.current} -> {to}"
+        deps = InPlaceDeps(
+            world.workspace(ctx.project_dir, {}),
+            world.aws(ctx.spec.region),
+            world.cluster_api,
+            world.clock,
+            session.echo,
+        )
+        want = sum(g.desired_size for g in plan.spec.node_groups)
+        timeouts = PhaseTimeouts(timeout_control_plane, timeout_addons, timeout_nodes, poll)
+        run_in_place(ctx.stack, plan.spec.cluster_name, to, want, plan.result, deps, report, timeouts)
+        typer.echo(f"{prefix} {stack}: at {to} (control plane, add-ons, node groups)")
+
+
+def _stack_keys(ctx: StackContext) -> set[str]:
+    from components.spec.read.stack_file import raw_config_from_stack_file
+
+    return set(raw_config_from_stack_file(ctx.stack_file))
+
+
+def _blue_green(ctx, to, revision, repo, creds, record, entry, shift, yes, out, poll) -> None:
+    from eksgitops.dr import world as dr_world
+    from eksgitops.dr.context import DrFailure
+    from eksgitops.dr.fleet_check import remote_head
+    from eksgitops.dr.options import RecoverySource
+    from eksgitops.dr.rebuild import RebuildDeps, Timeouts
+    from eksgitops.dr.report import DrReport
+    from eksgitops.dr.session import Session
+    from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts
+    from eksgitops.upgrade.blue_green import GREEN_SUFFIX, BlueGreenDeps, green_context, run_blue_green
+
+    prefix = "eksgitops upgrade apply"
+    if not yes:
+        typer.echo(
+            f"{prefix} {ctx.stack}: would build {ctx.stack}{GREEN_SUFFIX} at {to}, shift {record.fqdn} "
+            f"through {', '.join(f'{s}%' for s in shift.steps)}, then retire {ctx.stack}; nothing applied "
+            "without --yes"
+        )
+        return
+    world = dr_world.default_world()
+    aws = world.aws(ctx.spec.region)
+    report = DrReport("upgrade", ctx.stack, world.clock, ctx.model())
+    report.facts.update({"from": ctx.spec.kubernetes_version, "to": to, "strategy": "blue-green"})
+    session = Session(
+        "apply", ctx, world, report, RecoverySource(), out, creds, "eksgitops upgrade", "upgrade"
+    )
+    with session.reported():
+        with report.phase("revision") as phase:
+            url = repo or ctx.spec.gitops.repo_url
+            if not url:
+                raise DrFailure("the stack sets no gitops.repoUrl; give --repo")
+            sha = remote_head(url, revision or ctx.spec.gitops.branch, creds=creds)
+            phase.detail = f"green syncs {sha}, as blue"
+        try:
+            green = green_context(ctx, to, aws)
+        except DrUsageError as err:
+            raise DrFailure("; ".join(err.lines)) from None
+        report.facts.update({f"note {i}": n for i, n in enumerate(green.notes, 1)})
+        green_ws = world.workspace(ctx.project_dir, {})
+        rebuild = RebuildDeps(green_ws, world.cluster_api, world.clock, session.echo)
+        deps = BlueGreenDeps(
+            green=rebuild,
+            green_teardown=TeardownDeps(green_ws, world.cluster_api, aws, world.clock, session.echo),
+            blue_teardown=TeardownDeps(
+                world.workspace(ctx.project_dir, {}), world.cluster_api, aws, world.clock, session.echo
+            ),
+            aws=aws,
+        )
+        timeouts = Timeouts(poll=poll)
+        run_blue_green(
+            ctx, green, sha, record, entry, deps, report, timeouts, TeardownTimeouts(poll=poll), shift
+        )
+        typer.echo(f"{prefix} {ctx.stack}: {green.stack} at {to} serves {record.fqdn}; {ctx.stack} retired")
+
+
+@app.command()
+def rollback(
+    stack: StackArg,
+    zone_id: Annotated[str, typer.Option("--zone-id", help="Route53 hosted zone of --record.")],
+    record: Annotated[str, typer.Option("--record", help="The weighted record name, e.g. app.example.com.")],
+    stacks_dir: StacksDirOpt = Path("stacks"),
+) -> None:
+    """Put every weight of --record back on blue (any time before blue is retired)."""
+    from eksgitops.dr.aws import AwsClients, error_text
+    from eksgitops.upgrade.weights import BLUE, GREEN, WeightedName, set_weights, targets
+
+    prefix = "eksgitops upgrade rollback"
+    try:
+        ctx = load_stack(
+            stack,
+            stacks_dir=stacks_dir,
+            project_dir=Path("."),
+            build_dir=Path("build"),
+            command="rollback",
+            program="eksgitops upgrade",
+        )
+    except DrUsageError as err:
+        raise usage(err.lines) from None
+    name = WeightedName(zone_id, record)
+    aws = AwsClients(ctx.spec.region)
+    try:
+        current = targets(aws, name)
+        if BLUE not in current:
+            typer.echo(
+                f"{prefix} {stack}: {name.fqdn} has no blue record: blue is retired, nothing to go back to",
+                err=True,
+            )
+            raise typer.Exit(code=1)
+        values = {BLUE: current[BLUE][0], GREEN: current.get(GREEN, current[BLUE])[0]}
+        set_weights(aws, name, values, 0)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        typer.echo(f"{prefix} {stack}: {error_text(exc) if not str(exc) else exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"{prefix} {stack}: {name.fqdn}: blue 100, green 0")

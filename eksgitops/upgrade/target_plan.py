@@ -1,0 +1,71 @@
+"""The stack as it would be at the target version: validated, run offline, judged by the guardrails.
+
+The stack file's values with `kubernetesVersion` set to the target go through the same spec
+and the same in-process program as `eksgitops plan`, so what `upgrade check` judges is what
+`pulumi up` would be asked to do after the edit.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from components.spec import EnvironmentSpec, SpecError, load_spec
+from components.spec.base import PROJECT
+from components.spec.read.pulumi_config import config_for_pulumi
+from eksgitops.plan.engine import PlanResult, run_program
+from eksgitops.plan.manifests import bridge_document
+from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
+
+
+@dataclass
+class TargetPlan:
+    spec: EnvironmentSpec | None
+    spec_errors: list[str] = field(default_factory=list)
+    """One line per mistake when the stack does not validate at the target version."""
+    result: PlanResult | None = None
+    policy: PolicyReport | None = None
+
+    def bridge(self) -> dict[str, Any] | None:
+        if self.spec is None or self.result is None:
+            return None
+        return bridge_document(self.result, self.spec)
+
+    def violations(self) -> list[str]:
+        return report_lines(self.policy) if self.policy is not None and self.policy.failed else []
+
+
+def _program(project_dir: Path):
+    main = project_dir / "__main__.py"
+    if main.is_file():
+        return lambda: runpy.run_path(str(main), run_name="__main__")
+    from eksgitops.program import main as packaged
+
+    return packaged
+
+
+def plan_at(raw: dict[str, Any], stack: str, source: str, target: str, project_dir: Path) -> TargetPlan:
+    """Validate and run the stack with kubernetesVersion = target; the guardrails judge the result."""
+    moved = {**raw, "kubernetesVersion": target}
+    try:
+        spec = load_spec(moved, stack=stack, source=source)
+    except SpecError as err:
+        return TargetPlan(None, list(err.lines))
+    config, secret_keys = config_for_pulumi(moved, PROJECT)
+    sys.path.insert(0, str(project_dir.resolve()))
+    try:
+        result = run_program(
+            _program(project_dir),
+            project=PROJECT,
+            stack=stack,
+            config=config,
+            secret_keys=secret_keys,
+            region=spec.region,
+        )
+    finally:
+        sys.path.remove(str(project_dir.resolve()))
+    policy = evaluate(from_recorded(result.resources), spec.policy.waivers)
+    return TargetPlan(spec, [], result, policy)
