@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from eksgitops.fleet.findings import Finding
 from eksgitops.fleet.verify.checks import (
     argo,
+    crd_order,
     lockdown,
     namespaces,
     ownership,
@@ -18,6 +19,7 @@ from eksgitops.fleet.verify.checks import (
     references,
     schema,
     secrets,
+    sources,
     unrendered,
 )
 from eksgitops.fleet.verify.checks.context import Applying
@@ -33,6 +35,8 @@ CHECKS: dict[str, Check] = {
     "pins": pins.check,
     "secrets": secrets.check,
     "argo": argo.check,
+    "sources": sources.check,
+    "crd_order": crd_order.check,
     "unrendered": unrendered.check,
 }
 """Name -> check, in the order they run (the report is sorted afterwards)."""
