@@ -65,6 +65,9 @@ class Report:
     unvalidated_kinds: list[str] = field(default_factory=list)
     """`apiVersion kind` of objects for which no schema is shipped (built, not schema-checked)."""
     notes: list[str] = field(default_factory=list)
+    verified: int | None = None
+    """Objects built and checked beyond the agent's own wiring (Kustomizations, Applications);
+    0 means nothing was verified. None: not counted (a report that is not a verify run)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -95,6 +98,14 @@ class Report:
         cached = f", {self.cached} from cache" if self.cached else ""
         built = f"{self.builds} builds{cached}, {self.objects} objects, {self.seconds:.1f}s"
         partial = f"; {len(self.not_checked)} item(s) not checked (listed above)" if self.not_checked else ""
+        if not self.errors and self.verified == 0:
+            return Verdict(
+                UNVERIFIED,
+                "nothing was verified",
+                f"verify: {where}: nothing was verified: nothing built but the agent's own objects "
+                f"({built}{partial})",
+                True,
+            )
         if self.errors:
             return Verdict(
                 WILL_NOT_RECONCILE,

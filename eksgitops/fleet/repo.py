@@ -339,10 +339,22 @@ def checkout_revision(co: Checkout, revision: str | None) -> str:
         except git.GitCommandError:
             continue
         if sha:
-            co.repo.git.checkout("--detach", "--force", sha)
+            try:
+                co.repo.git.checkout("--detach", "--force", sha)
+            except git.GitCommandError as exc:
+                # The commit is there, its trees or files are not: a shallow, partial or damaged clone.
+                raise FleetError(
+                    f"revision {revision} ({sha[:12]}) cannot be checked out of {co.creds.scrub(co.url)}: "
+                    f"objects are missing (a shallow or partial clone?): {_git_detail(exc)}"
+                ) from None
             return sha
     branches = ", ".join(sorted(_remote_branches(co.repo))) or "none, the repository is empty"
     raise FleetError(f"revision {revision} not found on {co.creds.scrub(co.url)} (branches: {branches})")
+
+
+def _git_detail(exc: git.GitCommandError) -> str:
+    lines = [line.strip() for line in str(exc.stderr or "").splitlines() if line.strip()]
+    return lines[0].removeprefix("stderr: ").strip(" '") if lines else "git failed"
 
 
 def git_check_ref_format(branch: str) -> bool:

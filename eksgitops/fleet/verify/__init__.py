@@ -116,6 +116,7 @@ def _run(
         report.unvalidated_kinds = sorted(ctx.unvalidated)
         _stack_identities(request, resolved, report)
         report.objects = len(applied)
+        report.verified = sum(1 for a in applied if not _wiring(a.obj))
         report.builds = len(walk.builds)
         for rel in ws.ignored:
             report.notes.append(f"{rel}: left out, as source-controller leaves it out of the artifact")
@@ -126,6 +127,14 @@ def _run(
     report.seconds = time.monotonic() - started
     report.finish()
     return report, applied
+
+
+def _wiring(obj: dict) -> bool:
+    """The agent's own graph: what tells it what to build, not what it builds."""
+    kind, api = obj.get("kind"), str(obj.get("apiVersion") or "")
+    return (kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/")) or (
+        kind in ("Application", "ApplicationSet", "AppProject") and api.startswith("argoproj.io/")
+    )
 
 
 def _stack_identities(request: VerifyRequest, resolved: Resolved, report: Report) -> None:
