@@ -90,6 +90,7 @@ def _run(
         return report, []
     resolved = resolve(request, root, clone_urls)
     ws = Workspace(root, disposable)
+    walk: Walk | None = None
     try:
         walk = Walk(ws, request, resolved, engine)
         applied, report = walk.run()
@@ -118,11 +119,14 @@ def _run(
         report.objects = len(applied)
         report.verified = sum(1 for a in applied if not _wiring(a.obj))
         report.builds = len(walk.builds)
+        report.cached = walk.builder.cached
         for rel in ws.ignored:
             report.notes.append(f"{rel}: left out, as source-controller leaves it out of the artifact")
         for link in ws.symlinks:
             report.add(link, "symlink dropped (source-controller does not keep symlinks)", NOT_CHECKED)
     finally:
+        if walk is not None:
+            walk.builder.close()
         ws.close()
     report.seconds = time.monotonic() - started
     report.finish()

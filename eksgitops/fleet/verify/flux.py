@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eksgitops.fleet import flux_build
@@ -27,8 +28,6 @@ from eksgitops.fleet.verify.model import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from eksgitops.fleet.verify.walk import Walk
 
 BUILD_FIELDS = ("targetNamespace", "patches", "images", "components", "namePrefix", "nameSuffix")
@@ -97,6 +96,26 @@ def apply_kustomization(
                 _empty_variable(walk, name, obj, where, who, values, reads_bridge, report)
         out.append(Applied(obj, where, who, target_cluster, decrypts=decrypts))
     return out
+
+
+def planned_build(walk: Walk, ks: dict[str, Any]) -> tuple[str, Path, dict[str, Any]] | None:
+    """(walk build key, folder, spec) of the build `apply_kustomization` will ask for, when its
+    source is the repository itself; None otherwise (it is then built when applied)."""
+    spec = as_dict(ks.get("spec"))
+    path = spec.get("path") or "./"
+    ref = as_dict(spec.get("sourceRef"))
+    kind = str(ref.get("kind") or "")
+    if not isinstance(path, str) or spec.get("suspend") is True or kind == "ExternalArtifact":
+        return None
+    ns = str(meta(ks).get("namespace") or "flux-system")
+    tree = this_repository(walk, kind, str(ref.get("namespace") or ns), str(ref.get("name") or ""))
+    if tree is None or tree is not walk.repo:
+        return None
+    joined, _ = secure_join(path)
+    directory = tree.root.joinpath(*joined.split("/")) if joined != "." else tree.root
+    if not directory.is_dir():
+        return None
+    return build_key(tree.label, path, {k: spec.get(k) for k in BUILD_FIELDS}), directory, spec
 
 
 def secure_join(path: str) -> tuple[str, bool]:

@@ -46,6 +46,8 @@ class VerifyRequest:
     cross_namespace_refs: CrossNamespaceRefs = "unknown"
     since: str | None = None
     """A revision: only builds whose files changed since it (and what depends on them) are rebuilt."""
+    use_cache: bool = True
+    """Take builds from the build cache (build_cache.py) and keep new ones there."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env_path", self.env_path.strip("/") or ".")

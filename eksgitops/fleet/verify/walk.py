@@ -15,6 +15,7 @@ from eksgitops.fleet.engine import Engine
 from eksgitops.fleet.findings import ERROR, Report
 from eksgitops.fleet.schema import ident
 from eksgitops.fleet.verify import argo, flux
+from eksgitops.fleet.verify.builds import Builder
 from eksgitops.fleet.verify.model import (
     ARGO_APP,
     FLUX_KS_SERVED,
@@ -44,6 +45,7 @@ class Walk:
         self.repo = Tree(ws.root, "repository")
         self.urls = {normalize_url(u) for u in resolved.repo_urls}
         self.builds: dict[str, flux_build.Built] = {}
+        self.builder = Builder(engine, ws.root, ws.symlinks, use_cache=request.use_cache)
         self.artifacts: dict[tuple[str, str], Tree | None] = {}
         self.previous: dict[Key, dict[str, Any]] = {}
         self.current: dict[Key, dict[str, Any]] = {}
@@ -58,13 +60,23 @@ class Walk:
         """The build of `directory` for `spec`, once per walk."""
         built = self.builds.get(cache_key)
         if built is None:
-            # The repository's symlinks were left out of its copy; a build that used one names it.
-            links = self.ws.symlinks if root == self.ws.root else ()
-            built = flux_build.build_path(
-                self.engine, root, directory, spec, load_restrictor_none=flux_restrictor, symlinks=links
-            )
+            built = self.builder.build(directory, root, spec, flux_restrictor)
             self.builds[cache_key] = built
         return built
+
+    def _prefetch(self, wave: list[tuple[dict[str, Any], str, str]]) -> None:
+        """Build the Kustomizations of one level of the walk together, before they are applied
+        in order: none of them changes what another one builds."""
+        jobs: dict[str, tuple[Path, dict[str, Any]]] = {}
+        for obj, _, _ in wave:
+            if obj.get("kind") != "Kustomization":
+                continue
+            planned = flux.planned_build(self, obj)
+            if planned is not None and planned[0] not in self.builds:
+                jobs.setdefault(planned[0], (planned[1], planned[2]))
+        if len(jobs) > 1:
+            for cache_key, built in zip(jobs, self.builder.build_many(list(jobs.values())), strict=True):
+                self.builds[cache_key] = built
 
     def run(self) -> tuple[list[Applied], Report]:
         """Everything the agent would apply, and the findings met on the way."""
@@ -106,32 +118,47 @@ class Walk:
         seen: set[tuple[str, str, str, str]] = set()
         applied: list[Applied] = []
         while queue:
-            obj, file, cluster = queue.pop(0)
-            k = (*key(obj), cluster)
-            if k in seen:
-                continue
-            seen.add(k)
-            try:
-                if obj.get("kind") == "Kustomization":
-                    produced = flux.apply_kustomization(self, obj, file, cluster, report)
-                else:
-                    produced = argo.apply_application(self, obj, file, report)
-            except (OSError, ValueError, TypeError, KeyError) as exc:
-                # One object verify cannot follow must not hide what the others apply.
-                report.add(file, f"{ident(obj)}: verify could not build it: {exc}", ERROR)
-                continue
-            for item in produced:
-                applied.append(item)
-                if item.cluster != LOCAL:
-                    continue
-                self.current.setdefault(key(item.obj), item.obj)
-                self.files.setdefault(key(item.obj), item.file)
-                api, kind = item.obj.get("apiVersion"), item.obj.get("kind")
-                if (kind == "Kustomization" and api == FLUX_KS_SERVED) or (
-                    kind == "Application" and api == ARGO_APP
-                ):
-                    queue.append((item.obj, item.file, item.cluster))
+            # One level of the walk at a time (the same order as one queue): its builds run together.
+            wave, queue = queue, []
+            self._prefetch(wave)
+            for obj, file, cluster in wave:
+                self._apply(obj, file, cluster, seen, applied, queue, report)
         return applied
+
+    def _apply(
+        self,
+        obj: dict[str, Any],
+        file: str,
+        cluster: str,
+        seen: set[tuple[str, str, str, str]],
+        applied: list[Applied],
+        queue: list[tuple[dict[str, Any], str, str]],
+        report: Report,
+    ) -> None:
+        k = (*key(obj), cluster)
+        if k in seen:
+            return
+        seen.add(k)
+        try:
+            if obj.get("kind") == "Kustomization":
+                produced = flux.apply_kustomization(self, obj, file, cluster, report)
+            else:
+                produced = argo.apply_application(self, obj, file, report)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            # One object verify cannot follow must not hide what the others apply.
+            report.add(file, f"{ident(obj)}: verify could not build it: {exc}", ERROR)
+            return
+        for item in produced:
+            applied.append(item)
+            if item.cluster != LOCAL:
+                continue
+            self.current.setdefault(key(item.obj), item.obj)
+            self.files.setdefault(key(item.obj), item.file)
+            api, kind = item.obj.get("apiVersion"), item.obj.get("kind")
+            if (kind == "Kustomization" and api == FLUX_KS_SERVED) or (
+                kind == "Application" and api == ARGO_APP
+            ):
+                queue.append((item.obj, item.file, item.cluster))
 
     # -- what the checks ask about sources ---------------------------------------------------------
     def fluxinstance_sync(self, kind: str, ns: str, name: str) -> bool:
