@@ -112,6 +112,13 @@ def _file_digest(path: Path) -> str:
         return f"unreadable:{exc.errno}"
 
 
+def closure(root: Path, directory: Path, spec: dict[str, Any]) -> list[tuple[str, Path]] | None:
+    """("dir" | "file" | "missing", path) of what a build of `directory` for `spec` can read."""
+    components = spec.get("components")
+    found = _closure(root, directory, {"components": components} if components else None)
+    return None if found is None else list(found)
+
+
 def _closure(root: Path, start: Path, extra: Any) -> Iterator[tuple[str, Path]] | None:
     """("dir" | "file" | "missing", path) of what a build of `start` can read; None: unknown."""
     out: list[tuple[str, Path]] = [("dir", start)]
@@ -152,6 +159,11 @@ def _closure(root: Path, start: Path, extra: Any) -> Iterator[tuple[str, Path]] 
     return iter(out)
 
 
+def read_folders(reads: list[tuple[str, Path]] | None) -> list[Path] | None:
+    """The folders (each with everything below it) and files of a closure; None: unknown."""
+    return None if reads is None else [path for what, path in reads if what != "missing"]
+
+
 def build_key(
     engine_id: str,
     hasher: Hasher,
@@ -160,17 +172,16 @@ def build_key(
     spec: dict[str, Any],
     load_restrictor_none: bool,
     symlinks: Collection[str],
+    reads: list[tuple[str, Path]] | None,
 ) -> str | None:
-    """The key of this build, or None when it cannot be cached safely."""
-    components = spec.get("components")
-    closure = _closure(root, directory, {"components": components} if components else None)
-    if closure is None:
+    """The key of this build (`reads`: its `closure`), or None when it cannot be cached safely."""
+    if reads is None:
         return None
     parts: list[str] = [f"format {FORMAT}", engine_id, str(load_restrictor_none), *sorted(symlinks)]
     parts.append(json.dumps(spec, sort_keys=True, default=str))
     parts.append(_rel(root, directory))
     entries = set()
-    for what, path in closure:
+    for what, path in reads:
         rel = _rel(root, path)
         if what == "dir":
             entries.add(f"dir {rel} {hasher.folder(path)}")
@@ -213,11 +224,32 @@ def store(folder: Path, key: str, built: flux_build.Built) -> None:
         "error": built.error,
         "error_path": built.error_path,
     }
+    _write(folder, key, data)
+
+
+def load_json(name: str) -> Any:
+    """A document this tool kept under `name` (not a build), or None."""
+    folder = cache_dir()
+    if folder is None:
+        return None
     try:
-        text = json.dumps(data, default=str)
+        return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store_json(name: str, value: Any) -> None:
+    folder = cache_dir()
+    if folder is not None:
+        _write(folder, name, value)
+
+
+def _write(folder: Path, name: str, value: Any) -> None:
+    try:
+        text = json.dumps(value, default=str)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, folder / f"{key}.json")
+        os.replace(tmp, folder / f"{name}.json")
     except (OSError, TypeError, ValueError):
         return

@@ -28,8 +28,8 @@ import kubernetes_validate
 import kubernetes_validate.utils
 from referencing import Registry, Resource
 
-from eksgitops.fleet import yamlio
 from eksgitops.fleet.findings import ERROR, Finding
+from eksgitops.fleet.shipped_crds import packaged_crds
 
 _LATEST = kubernetes_validate.latest_version()
 _STRICT_DIR = f"v{_LATEST}-local-strict"
@@ -180,19 +180,6 @@ def strict_schema(node: Any, root: bool = False) -> Any:
         for name in ("apiVersion", "kind"):
             out["properties"].setdefault(name, {"type": "string"})
     return out
-
-
-@cache
-def packaged_crds() -> tuple[dict[str, Any], ...]:
-    """The shipped CRDs (`schemas/`), each with `_source`, its file name."""
-    docs: list[dict[str, Any]] = []
-    for entry in sorted((files("eksgitops.fleet") / "schemas").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            for doc in yamlio.load_all(entry.read_text(encoding="utf-8")):
-                if isinstance(doc, dict):
-                    doc.setdefault("_source", entry.name)
-                    docs.append(doc)
-    return tuple(docs)
 
 
 def kubernetes_versions() -> list[str]:

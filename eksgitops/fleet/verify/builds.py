@@ -2,16 +2,14 @@
 independent Kustomizations of one level of the walk in parallel, bounded by the cores.
 
 flux_build writes the merged kustomization file into the folder it builds (and restores it), and
-a build reads the folders it refers to: two builds in one folder tree at once would read each
-other's merged files. So each worker thread builds in its own copy of the repository; a build's
-objects, origins and messages are relative to its root and do not depend on which copy it ran in.
+a build reads the folders it refers to. Two builds run at the same time only when neither reads
+the folder the other writes: builds are grouped so, and a build whose reads cannot be told
+(build_cache.read_folders) runs alone.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +36,14 @@ def default_jobs() -> int:
 class Builder:
     """Builds for one walk of the repository copy at `repo_root`."""
 
-    def __init__(self, engine: Engine, repo_root: Path, symlinks: Collection[str], use_cache: bool = True):
+    def __init__(
+        self,
+        engine: Engine,
+        repo_root: Path,
+        symlinks: Collection[str],
+        use_cache: bool = True,
+        changed: frozenset[str] | None = None,
+    ):
         self.engine = engine
         self.repo_root = repo_root
         self.symlinks = tuple(symlinks)
@@ -47,46 +52,92 @@ class Builder:
         self.hasher = build_cache.Hasher()
         self.jobs = default_jobs()
         self.cached = 0
+        self.changed = None if changed is None else {repo_root / p for p in changed}
+        """Files changed since `--since`: a build that reads one is rebuilt, whatever the cache holds."""
+        self.touched = 0
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._copies: list[Path] = []
+        self._closures: dict[tuple[Path, Path, str], list[tuple[str, Path]] | None] = {}
 
     def build(
         self, directory: Path, root: Path, spec: dict[str, Any], flux_restrictor: bool
     ) -> flux_build.Built:
         """One build, in this thread; `root` is the repository copy or a composed artifact."""
-        return self._build(directory, root, spec, flux_restrictor, in_copy=False)
+        return self._build(directory, root, spec, flux_restrictor)
 
     def build_many(self, jobs: list[tuple[Path, dict[str, Any]]]) -> list[flux_build.Built]:
-        """Flux builds of folders of the repository, at once (each job: folder, Kustomization spec)."""
+        """Flux builds of folders of the repository (each job: folder, Kustomization spec)."""
+        results: list[flux_build.Built | None] = [None] * len(jobs)
         if self.jobs <= 1 or len(jobs) <= 1:
-            return [self._build(d, self.repo_root, spec, True, in_copy=False) for d, spec in jobs]
-        with ThreadPoolExecutor(max_workers=min(self.jobs, len(jobs))) as pool:
-            return list(pool.map(lambda job: self._build(job[0], self.repo_root, job[1], True, True), jobs))
+            for i, (directory, spec) in enumerate(jobs):
+                results[i] = self._build(directory, self.repo_root, spec, True)
+        else:
+            with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+                for group in self._groups(jobs):
+                    done = pool.map(
+                        lambda i: self._build(jobs[i][0], self.repo_root, jobs[i][1], True), group
+                    )
+                    for i, built in zip(group, done, strict=True):
+                        results[i] = built
+        return [r for r in results if r is not None]
+
+    def _groups(self, jobs: list[tuple[Path, dict[str, Any]]]) -> list[list[int]]:
+        """Indexes of `jobs` in groups that may run together, in order."""
+        reads = [build_cache.read_folders(self._reads_of(d, self.repo_root, spec)) for d, spec in jobs]
+        groups: list[list[int]] = []
+        current: list[int] = []
+        for i, (directory, _) in enumerate(jobs):
+            clash = reads[i] is None or any(
+                reads[j] is None or _reads(reads[j], directory) or _reads(reads[i], jobs[j][0])
+                for j in current
+            )
+            if clash and current:
+                groups.append(current)
+                current = []
+            current.append(i)
+            if reads[i] is None:
+                groups.append(current)
+                current = []
+        if current:
+            groups.append(current)
+        return groups
+
+    def _reads_of(self, directory: Path, root: Path, spec: dict[str, Any]) -> list[tuple[str, Path]] | None:
+        marker = (directory, root, repr(spec.get("components")))
+        if marker not in self._closures:
+            self._closures[marker] = build_cache.closure(root, directory, spec)
+        return self._closures[marker]
+
+    def _touched(self, root: Path, directory: Path, spec: dict[str, Any]) -> bool:
+        """Whether this build reads a file changed since `--since` (unknown reads count as yes)."""
+        if self.changed is None or root != self.repo_root:
+            return False
+        paths = build_cache.read_folders(self._reads_of(directory, root, spec))
+        found = paths is None or any(_reads(paths, file) for file in self.changed)
+        if found:
+            with self._lock:
+                self.touched += 1
+        return found
 
     def close(self) -> None:
-        for copy in self._copies:
-            shutil.rmtree(copy, ignore_errors=True)
-        self._copies.clear()
+        """Nothing is left behind: builds run in the walk's own copy."""
 
     def _build(
-        self, directory: Path, root: Path, spec: dict[str, Any], flux_restrictor: bool, in_copy: bool
+        self, directory: Path, root: Path, spec: dict[str, Any], flux_restrictor: bool
     ) -> flux_build.Built:
         links = self.symlinks if root == self.repo_root else ()
         key = None
+        touched = self._touched(root, directory, spec)
         if self.folder is not None and self.engine_id is not None:
+            reads = self._reads_of(directory, root, spec)
             key = build_cache.build_key(
-                self.engine_id, self.hasher, root, directory, spec, flux_restrictor, links
+                self.engine_id, self.hasher, root, directory, spec, flux_restrictor, links, reads
             )
-            if key is not None:
+            if key is not None and not touched:
                 hit = build_cache.load(self.folder, key)
                 if hit is not None:
                     with self._lock:
                         self.cached += 1
                     return hit
-        if in_copy:
-            copy = self._copy()
-            directory, root = copy / directory.relative_to(root), copy
         built = flux_build.build_path(
             self.engine, root, directory, spec, load_restrictor_none=flux_restrictor, symlinks=links
         )
@@ -94,14 +145,10 @@ class Builder:
             build_cache.store(self.folder, key, built)
         return built
 
-    def _copy(self) -> Path:
-        """This worker thread's own copy of the repository (without `.git`, which no build reads)."""
-        copy: Path | None = getattr(self._local, "copy", None)
-        if copy is None:
-            parent = Path(tempfile.mkdtemp(prefix="eksgitops-build-"))
-            copy = parent / "repo"
-            shutil.copytree(self.repo_root, copy, ignore=shutil.ignore_patterns(".git"))
-            self._local.copy = copy
-            with self._lock:
-                self._copies.append(parent)
-        return copy
+
+def _reads(paths: list[Path] | None, written: Path) -> bool:
+    """Whether a build reading `paths` (folders with everything below them, and files) reads
+    the kustomization file written into `written`."""
+    if paths is None:
+        return True
+    return any(written == p or p in written.parents or p.parent == written for p in paths)
