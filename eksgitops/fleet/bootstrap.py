@@ -19,6 +19,7 @@ from eksgitops.fleet.repo import (
     Checkout,
     FleetError,
     PushHook,
+    changed_since,
     checkout,
     checkout_revision,
     commit_all,
@@ -194,7 +195,10 @@ def verify(
     with checkout(repo_arg, None, creds) as co:
         sha = checkout_revision(co, revision)
         clone_urls = {co.url, repo_arg, _public_url(co)}
-        report = verify_request(request, co.root, engine=engine, disposable=True, clone_urls=clone_urls)
+        changed = changed_since(co, request.since, sha) if request.since is not None else None
+        report = verify_request(
+            request, co.root, engine=engine, disposable=True, clone_urls=clone_urls, changed=changed
+        )
         return report, sha
 
 

@@ -198,6 +198,14 @@ def verify(
         str | None, typer.Option(help="Branch, tag or commit to check (default: the remote's HEAD).")
     ] = None,
     path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Rebuild what files changed since this branch, tag or commit touch; take the rest "
+            "from the build cache.",
+        ),
+    ] = None,
     stack: Annotated[
         str | None,
         typer.Option(
@@ -243,6 +251,8 @@ def verify(
         not revision.strip() or revision.startswith("-") or not revision.isprintable()
     ):
         raise _usage("--revision", f"{revision!r} is not a branch, tag or commit")
+    if since is not None and (not since.strip() or since.startswith("-") or not since.isprintable()):
+        raise _usage("--since", f"{since!r} is not a branch, tag or commit")
     for name in var or []:
         if not VAR_NAME.fullmatch(name):
             raise _usage(
@@ -276,7 +286,9 @@ def verify(
     _check_repo(repo, creds)
     urls = list(repo_url or [])
     if bridge is not None:
-        request = VerifyRequest.from_stack(bridge, env_path, env=env, agent=agent, repo_urls=urls)
+        request = VerifyRequest.from_stack(
+            bridge, env_path, env=env, agent=agent, repo_urls=urls, since=since
+        )
     else:
         request = VerifyRequest.from_flags(
             env_path,
@@ -286,6 +298,7 @@ def verify(
             identities=identity or [],
             variables=var or [],
             cross_namespace_refs="unknown" if lockdown is None else "refused" if lockdown else "allowed",
+            since=since,
         )
     try:
         report, sha = ops.verify(repo, revision, creds, request)
@@ -309,6 +322,8 @@ def print_report(report: Report, where: str, creds: Credentials | None = None) -
         typer.echo(clean(f"not checked: {line}"))
     if report.unvalidated_kinds:
         typer.echo(clean(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}"))
+    for note in report.printed_notes:
+        typer.echo(clean(f"note: {note}"))
     verdict = report.verdict(where)
     typer.echo(clean(verdict.summary), err=verdict.to_stderr)
     return verdict.code

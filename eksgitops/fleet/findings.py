@@ -65,6 +65,8 @@ class Report:
     unvalidated_kinds: list[str] = field(default_factory=list)
     """`apiVersion kind` of objects for which no schema is shipped (built, not schema-checked)."""
     notes: list[str] = field(default_factory=list)
+    printed_notes: list[str] = field(default_factory=list)
+    """Notes the command line prints (as `note: …`) before the summary."""
     verified: int | None = None
     """Objects built and checked beyond the agent's own wiring (Kustomizations, Applications);
     0 means nothing was verified. None: not counted (a report that is not a verify run)."""

@@ -352,6 +352,24 @@ def checkout_revision(co: Checkout, revision: str | None) -> str:
     raise FleetError(f"revision {revision} not found on {co.creds.scrub(co.url)} (branches: {branches})")
 
 
+def changed_since(co: Checkout, since: str, sha: str) -> frozenset[str]:
+    """Repository paths that differ between `since` (branch, tag or commit) and `sha`."""
+    for cand in (f"origin/{since}", f"refs/tags/{since}", since):
+        try:
+            base = co.repo.git.rev_parse("--verify", "--quiet", f"{cand}^{{commit}}")
+        except git.GitCommandError:
+            continue
+        if base:
+            break
+    else:
+        raise RepoArgumentError(f"--since {since}: not found on {co.creds.scrub(co.url)}")
+    try:
+        out = co.repo.git.diff("--name-only", "--no-renames", "-z", base, sha)
+    except git.GitCommandError as exc:
+        raise FleetError(f"--since {since}: cannot compare with {sha[:12]}: {_git_detail(exc)}") from None
+    return frozenset(p for p in out.split("\0") if p)
+
+
 def _git_detail(exc: git.GitCommandError) -> str:
     lines = [line.strip() for line in str(exc.stderr or "").splitlines() if line.strip()]
     return lines[0].removeprefix("stderr: ").strip(" '") if lines else "git failed"

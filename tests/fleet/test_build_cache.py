@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from eksgitops.fleet import build_cache
+from tests.fleet.conftest import git, invoke
 from tests.fleet.helpers import lines, run, write_all
 from tests.fleet.test_public_fleet_shapes import cm, ks, kustomization, namespace
 
@@ -111,3 +112,24 @@ def test_parallel_builds_say_what_sequential_builds_say(
     parallel = run(repo)
     assert lines(parallel) == lines(sequential) and len(lines(parallel)) == 1
     assert parallel.objects == sequential.objects
+
+
+def test_since_rebuilds_what_the_change_touches_and_takes_the_rest_from_the_cache(
+    cli, tmp_path: Path, cache: Path
+) -> None:
+    work = tmp_path / "fleet"
+    monorepo(work)
+    git("init", "-q", "-b", "main", str(work))
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "layout", cwd=work)
+    base = git("rev-parse", "HEAD", cwd=work)
+    first = invoke(cli, "verify", "--repo", str(work), "--env", "dev")
+    assert first.exit_code == 0, first.output
+    (work / "apps/app1/extra.yaml").write_text(cm("extra1", "placeholder", "  n: 'changed'\n"))
+    git("commit", "-q", "-am", "one app", cwd=work)
+    out = invoke(cli, "verify", "--repo", str(work), "--env", "dev", "--since", base)
+    assert out.exit_code == 0, out.output
+    assert f"note: since {base}: 1 file(s) changed; 1 build(s) read one and were rebuilt" in out.stdout
+    assert "from cache" in out.stdout
+    bad = invoke(cli, "verify", "--repo", str(work), "--env", "dev", "--since", "no-such-branch")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: --since no-such-branch: not found")

@@ -53,6 +53,7 @@ def verify(
     schemas: SchemaSet | None = None,
     disposable: bool = False,
     clone_urls: Iterable[str] = (),
+    changed: frozenset[str] | None = None,
 ) -> Report:
     """Check the checkout at `root` for `request`.
 
@@ -60,9 +61,11 @@ def verify(
     Kubernetes version); CRDs the layout applies are added to it. With `disposable` (a throw-away
     clone) verify works in `root` itself instead of a copy: symlinks and ignored files are deleted
     there, kustomization files restored after each build. `clone_urls`: URLs of this checkout
-    learnt when cloning it, which name this repository too.
+    learnt when cloning it, which name this repository too. `changed`: the repository paths that
+    changed since `request.since`; builds that read one are rebuilt, the others may come from
+    the build cache.
     """
-    report, _ = _run(request, root, engine, schemas, disposable, clone_urls)
+    report, _ = _run(request, root, engine, schemas, disposable, clone_urls, changed)
     return report
 
 
@@ -81,6 +84,7 @@ def _run(
     schemas: SchemaSet | None,
     disposable: bool,
     clone_urls: Iterable[str],
+    changed: frozenset[str] | None = None,
 ) -> tuple[Report, list[Applied]]:
     started = time.monotonic()
     engine = engine or find_engine()
@@ -92,7 +96,7 @@ def _run(
     ws = Workspace(root, disposable)
     walk: Walk | None = None
     try:
-        walk = Walk(ws, request, resolved, engine)
+        walk = Walk(ws, request, resolved, engine, changed)
         applied, report = walk.run()
         crds = [
             a.obj
@@ -120,6 +124,11 @@ def _run(
         report.verified = sum(1 for a in applied if not _wiring(a.obj))
         report.builds = len(walk.builds)
         report.cached = walk.builder.cached
+        if changed is not None:
+            report.printed_notes.append(
+                f"since {request.since}: {len(changed)} file(s) changed; {walk.builder.touched} build(s) "
+                f"read one and were rebuilt, {walk.builder.cached} came from the build cache"
+            )
         for rel in ws.ignored:
             report.notes.append(f"{rel}: left out, as source-controller leaves it out of the artifact")
         for link in ws.symlinks:

@@ -36,7 +36,14 @@ from eksgitops.fleet.workspace import Workspace
 class Walk:
     """One traversal of a scratch copy of the checkout."""
 
-    def __init__(self, ws: Workspace, request: VerifyRequest, resolved: Resolved, engine: Engine) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        request: VerifyRequest,
+        resolved: Resolved,
+        engine: Engine,
+        changed: frozenset[str] | None = None,
+    ) -> None:
         self.request = request
         self.agent = resolved.agent
         self.variables = resolved.variables
@@ -45,7 +52,7 @@ class Walk:
         self.repo = Tree(ws.root, "repository")
         self.urls = {normalize_url(u) for u in resolved.repo_urls}
         self.builds: dict[str, flux_build.Built] = {}
-        self.builder = Builder(engine, ws.root, ws.symlinks, use_cache=request.use_cache)
+        self.builder = Builder(engine, ws.root, ws.symlinks, use_cache=request.use_cache, changed=changed)
         self.artifacts: dict[tuple[str, str], Tree | None] = {}
         self.previous: dict[Key, dict[str, Any]] = {}
         self.current: dict[Key, dict[str, Any]] = {}
