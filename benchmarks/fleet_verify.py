@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from benchmarks import fleet_homelab
 from eksgitops.fleet.engine import Engine, find_engine
+from eksgitops.fleet.findings import Report
 from eksgitops.fleet.verify import VerifyRequest, verify
 
 PROVIDED = {"cluster_name", "environment", "region", "account_id", "vpc_id", "oidc_issuer_host"}
@@ -161,7 +162,7 @@ def bare_sequential(binary: str, folders: list[Path]) -> float:
     return time.monotonic() - started
 
 
-def _timed_verify(engine: Engine, root: Path) -> tuple[float, object]:
+def _timed_verify(engine: Engine, root: Path) -> tuple[float, Report]:
     # As `fleet verify` does: on a throw-away clone of the repository (the clone is not timed).
     clone = root.parent / "clone"
     shutil.rmtree(clone, ignore_errors=True)
