@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from eksgitops.fleet import bootstrap as ops
 from eksgitops.fleet.credentials import Credentials
 from eksgitops.fleet.layout import Options
+from eksgitops.fleet.verify import VerifyRequest
 
 
 def _quiet(_line: str) -> None:
@@ -36,7 +37,9 @@ def one_round(remote: Path, creds: Credentials) -> dict[str, float]:
         "bootstrap dev (no-op)": lambda: ops.bootstrap(
             str(remote), Options("dev", image_automation=True), creds, _quiet
         ),
-        "verify dev": lambda: ops.verify(str(remote), "clusters/dev", "dev", None, [], set(), creds),
+        "verify dev": lambda: ops.verify(
+            str(remote), None, creds, VerifyRequest.from_flags("clusters/dev", env="dev")
+        ),
     }
     timings: dict[str, float] = {}
     for label, step in steps.items():

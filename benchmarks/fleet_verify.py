@@ -6,13 +6,21 @@ Deployment, Service, HPA, with postBuild variables). For every environment it pr
 wall time (real kustomize builds, Flux's steps, strict schemas, references) and the time of the
 bare `kubectl kustomize` builds of the same folders, then the totals and their ratio.
 
+With `--shape homelab` it times instead one environment of a large home-lab monorepo
+(fleet_homelab.py: nested Kustomizations, HelmReleases, postBuild substitution; `--namespaces`
+x `--apps`, default 10 x 8, so 82 builds): verify cold (empty build cache), then warm after a
+one-file change, each over the bare sequential `kubectl kustomize` of the same folders.
+
 Usage: .venv/bin/python benchmarks/fleet_verify.py [--envs 50] [--apps 20] [--show 5]
+       .venv/bin/python benchmarks/fleet_verify.py --shape homelab [--namespaces 10] [--apps 8]
 Nothing is asserted; the figures depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,8 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from eksgitops.fleet.engine import find_engine
-from eksgitops.fleet.verify import verify_tree
+from benchmarks import fleet_homelab
+from eksgitops.fleet.engine import Engine, find_engine
+from eksgitops.fleet.findings import Report
+from eksgitops.fleet.verify import VerifyRequest, verify
+
+PROVIDED = {"cluster_name", "environment", "region", "account_id", "vpc_id", "oidc_issuer_host"}
 
 BASE = {
     "kustomization.yaml": (
@@ -139,14 +151,72 @@ def bare_builds(binary: str, root: Path, env: str, apps: int) -> float:
     return time.monotonic() - started
 
 
+def bare_sequential(binary: str, folders: list[Path]) -> float:
+    started = time.monotonic()
+    for folder in folders:
+        subprocess.run(
+            [binary, "kustomize", str(folder), "--load-restrictor", "LoadRestrictionsNone"],
+            check=True,
+            capture_output=True,
+        )
+    return time.monotonic() - started
+
+
+def _timed_verify(engine: Engine, root: Path) -> tuple[float, Report]:
+    # As `fleet verify` does: on a throw-away clone of the repository (the clone is not timed).
+    clone = root.parent / "clone"
+    shutil.rmtree(clone, ignore_errors=True)
+    shutil.copytree(root, clone)
+    started = time.monotonic()
+    report = verify(
+        VerifyRequest.from_flags("clusters/dev", variables=PROVIDED), clone, engine=engine, disposable=True
+    )
+    return time.monotonic() - started, report
+
+
+def homelab(engine: Engine, namespaces: int, apps: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "fleet"
+        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # a cold build cache of its own
+        folders = fleet_homelab.generate(root, namespaces, apps)
+        print(
+            f"home-lab monorepo: {namespaces} namespaces x {apps} apps; engine {engine.binary}; "
+            f"{os.cpu_count()} CPUs"
+        )
+        bare = bare_sequential(engine.binary, folders)
+        cold_s, cold = _timed_verify(engine, root)
+        fleet_homelab.touch_one(root)
+        bare_after = bare_sequential(engine.binary, folders)
+        warm_s, warm = _timed_verify(engine, root)
+        print(
+            f"bare sequential kubectl kustomize: {len(folders)} folders, {bare:.2f}s "
+            f"(after the change {bare_after:.2f}s)"
+        )
+        for label, seconds, report, base in (
+            ("cold", cold_s, cold, bare),
+            ("warm, one file changed", warm_s, warm, bare_after),
+        ):
+            print(
+                f"verify {label}: {seconds:.2f}s = {seconds / base:.2f}x the bare builds "
+                f"({report.builds} builds, {report.cached} from cache, {report.objects} objects, "
+                f"{len(report.findings)} findings)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--shape", choices=("envs", "homelab"), default="envs")
     parser.add_argument("--envs", type=int, default=50)
-    parser.add_argument("--apps", type=int, default=20)
+    parser.add_argument("--apps", type=int, default=None, help="apps per environment (20) or namespace (8)")
+    parser.add_argument("--namespaces", type=int, default=10)
     parser.add_argument("--show", type=int, default=0, help="print only the first N environments (0: all)")
     args = parser.parse_args()
     engine = find_engine()
-    provided = {"cluster_name", "environment", "region", "account_id", "vpc_id", "oidc_issuer_host"}
+    if args.shape == "homelab":
+        homelab(engine, args.namespaces, args.apps or 8)
+        return
+    args.apps = args.apps or 20
+    provided = PROVIDED
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         environments = generate(root, args.envs, args.apps)
@@ -158,7 +228,8 @@ def main() -> None:
         for index, env in enumerate(environments):
             started = time.monotonic()
             # As `fleet verify` does on its throw-away clone (the clone itself is not timed).
-            report = verify_tree(root, f"clusters/{env}", provided, set(), engine=engine, disposable=True)
+            request = VerifyRequest.from_flags(f"clusters/{env}", variables=provided)
+            report = verify(request, root, engine=engine, disposable=True)
             verify_s = time.monotonic() - started
             builds_s = bare_builds(engine.binary, root, env, args.apps)
             total_verify += verify_s

@@ -63,9 +63,15 @@ class ComponentsAlias(importlib.abc.MetaPathFinder):
         else:
             return None
         new = NEW + fullname[len(OLD) :]
-        if importlib.util.find_spec(new) is None:
+        found = importlib.util.find_spec(new)
+        if found is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(new))
+        # A package stays a package under its old name: while `eksgitops.components.spec` runs its
+        # `__init__`, the old name is the placeholder, and `components.spec.errors` imported from
+        # there needs that placeholder to have a `__path__`.
+        return importlib.machinery.ModuleSpec(
+            fullname, _AliasLoader(new), is_package=found.submodule_search_locations is not None
+        )
 
 
 def install() -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from eksgitops.fleet import layout, scaffold
-from eksgitops.fleet.bridge import StackBridge
 from eksgitops.fleet.credentials import Credentials, scrub_url, strip_userinfo
 from eksgitops.fleet.engine import Engine, find_engine
 from eksgitops.fleet.findings import Report
@@ -20,12 +19,14 @@ from eksgitops.fleet.repo import (
     Checkout,
     FleetError,
     PushHook,
+    changed_since,
     checkout,
     checkout_revision,
     commit_all,
     push_with_retries,
 )
-from eksgitops.fleet.verify import verify_tree
+from eksgitops.fleet.verify import VerifyRequest
+from eksgitops.fleet.verify import verify as verify_request
 
 Echo = Callable[[str], None]
 
@@ -138,14 +139,13 @@ def bootstrap(
 
 def _verify_worktree(co: Checkout, opts: layout.Options, engine: Engine) -> Report:
     identities = _recorded_identities(co.root, opts.env) or list(layout.SCAFFOLD_IDENTITIES)
-    return verify_tree(
-        co.root,
+    request = VerifyRequest.from_flags(
         opts.cluster_path,
-        set(layout.bridge_vars(identities)),
-        {co.url, _public_url(co), opts.repo_url},
         agent=opts.agent,
-        engine=engine,
+        repo_urls={co.url, _public_url(co), opts.repo_url},
+        identities=identities,
     )
+    return verify_request(request, co.root, engine=engine)
 
 
 def _recorded_identities(root: Path, env: str) -> list[str]:
@@ -185,72 +185,20 @@ def _report_plan(plan: scaffold.Plan, echo: Echo, dry_run: bool) -> None:
 
 def verify(
     repo_arg: str,
-    env_path: str,
-    env: str,
     revision: str | None,
-    identities: list[str],
-    extra_vars: set[str],
     creds: Credentials,
-    *,
-    repo_urls: list[str] | None = None,
-    stack: StackBridge | None = None,
-    agent: str | None = None,
-    cross_namespace_refs: bool | None = None,
+    request: VerifyRequest,
     engine: Engine | None = None,
 ) -> tuple[Report, str]:
-    """Clone, detach at `revision` (default: the remote's HEAD) and verify `env_path`.
-
-    Without a stack: the bridge provides its keys, `<identity>_role_arn` for the identities given
-    and those recorded in `.eksgitops/<env>.yaml`, and `extra_vars`. With a stack: exactly what
-    `build/<stack>/bridge.json` lists, and every identity the layout recorded must be in it.
-    FLUX-LOCKDOWN comes from the stack too; without one, from `cross_namespace_refs` (None: not
-    assumed, cross-namespace references are listed as not checked).
-    """
+    """Clone, detach at `revision` (default: the remote's HEAD) and verify `request` there."""
     engine = engine or find_engine()
     with checkout(repo_arg, None, creds) as co:
         sha = checkout_revision(co, revision)
-        state = scaffold.load_states(co.root).get(env, {})
-        recorded = [str(i) for i in state.get("identities") or []]
-        urls = {co.url, repo_arg, _public_url(co), *(repo_urls or [])}
-        chosen_agent = agent or str(state.get("agent") or (stack.agent if stack else "flux"))
-        if chosen_agent == "eks-argocd":
-            chosen_agent = "argocd"  # AWS's managed Argo CD syncs the same layout
-        if chosen_agent not in layout.AGENTS:
-            chosen_agent = "flux"
-        if stack is not None:
-            urls.add(stack.repo_url)
-            report = verify_tree(
-                co.root,
-                env_path,
-                dict(stack.variables),
-                urls,
-                agent=chosen_agent,
-                stack=stack.stack,
-                stack_file=stack.file,
-                cross_namespace_refs=stack.cross_namespace_refs,
-                engine=engine,
-                disposable=True,  # our own throw-away clone
-            )
-            for identity in recorded:
-                if identity not in stack.identities:
-                    report.add(
-                        f".eksgitops/{env}.yaml",
-                        f"the layout needs the workload identity {identity}, which stack {stack.stack} "
-                        f"does not define ({stack.file} lists: {', '.join(stack.identities) or 'none'})",
-                    )
-            report.finish()
-        else:
-            provided = set(layout.bridge_vars([*recorded, *identities])) | extra_vars
-            report = verify_tree(
-                co.root,
-                env_path,
-                provided,
-                urls,
-                agent=chosen_agent,
-                cross_namespace_refs=cross_namespace_refs,
-                engine=engine,
-                disposable=True,
-            )
+        clone_urls = {co.url, repo_arg, _public_url(co)}
+        changed = changed_since(co, request.since, sha) if request.since is not None else None
+        report = verify_request(
+            request, co.root, engine=engine, disposable=True, clone_urls=clone_urls, changed=changed
+        )
         return report, sha
 
 

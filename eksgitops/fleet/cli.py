@@ -21,9 +21,10 @@ from eksgitops.fleet.bridge import BridgeError, StackBridge
 from eksgitops.fleet.bridge import load as load_bridge
 from eksgitops.fleet.credentials import CredentialError, Credentials
 from eksgitops.fleet.engine import EngineMissing
-from eksgitops.fleet.findings import Report
+from eksgitops.fleet.findings import UNVERIFIED, Report
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.substitute import VAR_NAME
+from eksgitops.fleet.verify import VerifyRequest
 from eksgitops.git_transport import TransportError, scrubbed_environment
 from eksgitops.stack_gitops import StackGitOpsError, gitops_target
 from eksgitops.terminal_text import shown
@@ -34,8 +35,6 @@ AGENT_CHOICES = {
     "metavar": "[" + "|".join(layout.AGENTS) + "]",
     "autocompletion": lambda: list(layout.AGENTS),
 }
-
-VERIFY_ERRORS, VERIFY_USAGE, VERIFY_POLICY, VERIFY_UNVERIFIED = 1, 2, 3, 4
 
 app = typer.Typer(
     name="fleet",
@@ -199,6 +198,14 @@ def verify(
         str | None, typer.Option(help="Branch, tag or commit to check (default: the remote's HEAD).")
     ] = None,
     path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Rebuild what files changed since this branch, tag or commit touch; take the rest "
+            "from the build cache.",
+        ),
+    ] = None,
     stack: Annotated[
         str | None,
         typer.Option(
@@ -244,6 +251,8 @@ def verify(
         not revision.strip() or revision.startswith("-") or not revision.isprintable()
     ):
         raise _usage("--revision", f"{revision!r} is not a branch, tag or commit")
+    if since is not None and (not since.strip() or since.startswith("-") or not since.isprintable()):
+        raise _usage("--since", f"{since!r} is not a branch, tag or commit")
     for name in var or []:
         if not VAR_NAME.fullmatch(name):
             raise _usage(
@@ -275,24 +284,28 @@ def verify(
         env_path = f"clusters/{env}"
     creds = _creds(ssh_key, token_file)
     _check_repo(repo, creds)
-    try:
-        report, sha = ops.verify(
-            repo,
-            env_path,
-            env,
-            revision,
-            list(identity or []),
-            set(var or []),
-            creds,
-            repo_urls=list(repo_url or []),
-            stack=bridge,
-            agent=agent,
-            cross_namespace_refs=None if lockdown is None else not lockdown,
+    urls = list(repo_url or [])
+    if bridge is not None:
+        request = VerifyRequest.from_stack(
+            bridge, env_path, env=env, agent=agent, repo_urls=urls, since=since
         )
+    else:
+        request = VerifyRequest.from_flags(
+            env_path,
+            env=env,
+            agent=agent,
+            repo_urls=urls,
+            identities=identity or [],
+            variables=var or [],
+            cross_namespace_refs="unknown" if lockdown is None else "refused" if lockdown else "allowed",
+            since=since,
+        )
+    try:
+        report, sha = ops.verify(repo, revision, creds, request)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except FleetError as exc:
-        raise _failed(exc, creds, VERIFY_UNVERIFIED) from None
+        raise _failed(exc, creds, UNVERIFIED) from None
     raise typer.Exit(code=print_report(report, f"{shown(env_path)} at {sha[:7]}", creds))
 
 
@@ -309,21 +322,8 @@ def print_report(report: Report, where: str, creds: Credentials | None = None) -
         typer.echo(clean(f"not checked: {line}"))
     if report.unvalidated_kinds:
         typer.echo(clean(f"not checked: no schema shipped for {', '.join(report.unvalidated_kinds)}"))
-    built = f"{report.builds} builds, {report.objects} objects, {report.seconds:.1f}s"
-    partial = f"; {len(report.not_checked)} item(s) not checked (listed above)" if report.not_checked else ""
-    if report.errors:
-        typer.echo(
-            f"verify: {where} will not reconcile: {len(report.errors)} error(s), "
-            f"{len(report.policy)} policy finding(s) ({built}{partial})",
-            err=True,
-        )
-        return VERIFY_ERRORS
-    verdict = "will reconcile" if not report.not_checked else "will reconcile as far as built"
-    if report.policy:
-        typer.echo(
-            f"verify: {where} {verdict}, with {len(report.policy)} policy finding(s) ({built}{partial})",
-            err=True,
-        )
-        return VERIFY_POLICY
-    typer.echo(f"verify: {where} {verdict} ({built}, no findings{partial})")
-    return 0
+    for note in report.printed_notes:
+        typer.echo(clean(f"note: {note}"))
+    verdict = report.verdict(where)
+    typer.echo(clean(verdict.summary), err=verdict.to_stderr)
+    return verdict.code

@@ -121,7 +121,7 @@ class Engine:
         if proc.returncode != 0:
             raise BuildFailed(_last_error(proc.stderr, str(directory)))
         try:
-            docs = yamlio.load_all(proc.stdout)
+            docs = yamlio.load_engine_output(proc.stdout)
         except yamlio.yaml.YAMLError as exc:  # kustomize emits clean YAML; kept as a finding all the same
             raise BuildFailed(f"unreadable kustomize output: {exc}") from None
         return [d for d in docs if isinstance(d, dict)]

@@ -339,10 +339,40 @@ def checkout_revision(co: Checkout, revision: str | None) -> str:
         except git.GitCommandError:
             continue
         if sha:
-            co.repo.git.checkout("--detach", "--force", sha)
+            try:
+                co.repo.git.checkout("--detach", "--force", sha)
+            except git.GitCommandError as exc:
+                # The commit is there, its trees or files are not: a shallow, partial or damaged clone.
+                raise FleetError(
+                    f"revision {revision} ({sha[:12]}) cannot be checked out of {co.creds.scrub(co.url)}: "
+                    f"objects are missing (a shallow or partial clone?): {_git_detail(exc)}"
+                ) from None
             return sha
     branches = ", ".join(sorted(_remote_branches(co.repo))) or "none, the repository is empty"
     raise FleetError(f"revision {revision} not found on {co.creds.scrub(co.url)} (branches: {branches})")
+
+
+def changed_since(co: Checkout, since: str, sha: str) -> frozenset[str]:
+    """Repository paths that differ between `since` (branch, tag or commit) and `sha`."""
+    for cand in (f"origin/{since}", f"refs/tags/{since}", since):
+        try:
+            base = co.repo.git.rev_parse("--verify", "--quiet", f"{cand}^{{commit}}")
+        except git.GitCommandError:
+            continue
+        if base:
+            break
+    else:
+        raise RepoArgumentError(f"--since {since}: not found on {co.creds.scrub(co.url)}")
+    try:
+        out = co.repo.git.diff("--name-only", "--no-renames", "-z", base, sha)
+    except git.GitCommandError as exc:
+        raise FleetError(f"--since {since}: cannot compare with {sha[:12]}: {_git_detail(exc)}") from None
+    return frozenset(p for p in out.split("\0") if p)
+
+
+def _git_detail(exc: git.GitCommandError) -> str:
+    lines = [line.strip() for line in str(exc.stderr or "").splitlines() if line.strip()]
+    return lines[0].removeprefix("stderr: ").strip(" '") if lines else "git failed"
 
 
 def git_check_ref_format(branch: str) -> bool:

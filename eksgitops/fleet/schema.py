@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -24,10 +25,11 @@ from typing import Any
 import jsonschema
 import jsonschema.exceptions
 import kubernetes_validate
+import kubernetes_validate.utils
 from referencing import Registry, Resource
 
-from eksgitops.fleet import yamlio
 from eksgitops.fleet.findings import ERROR, Finding
+from eksgitops.fleet.shipped_crds import packaged_crds
 
 _LATEST = kubernetes_validate.latest_version()
 _STRICT_DIR = f"v{_LATEST}-local-strict"
@@ -180,27 +182,30 @@ def strict_schema(node: Any, root: bool = False) -> Any:
     return out
 
 
-@cache
-def _packaged_crds() -> tuple[dict[str, Any], ...]:
-    docs: list[dict[str, Any]] = []
-    for entry in sorted((files("eksgitops.fleet") / "schemas").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            for doc in yamlio.load_all(entry.read_text(encoding="utf-8")):
-                if isinstance(doc, dict):
-                    doc.setdefault("_source", entry.name)
-                    docs.append(doc)
-    return tuple(docs)
+def kubernetes_versions() -> list[str]:
+    """The Kubernetes minor versions (`1.37`) whose built-in schemas kubernetes-validate ships."""
+    return sorted({".".join(v.split(".")[:2]) for v in kubernetes_validate.utils.all_versions()}, key=_minor)
+
+
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def _strict_dir(version: str) -> str:
+    if version not in kubernetes_versions():
+        raise ValueError(f"no schemas for Kubernetes {version} (shipped: {', '.join(kubernetes_versions())})")
+    return f"v{version}.0-local-strict"
 
 
 @cache
-def _definitions() -> Registry:
-    text = (_SCHEMA_ROOT / _STRICT_DIR / "_definitions.json").read_text()
+def _definitions(strict_dir: str = _STRICT_DIR) -> Registry:
+    text = (_SCHEMA_ROOT / strict_dir / "_definitions.json").read_text()
     return Resource.from_contents(json.loads(text)) @ Registry()
 
 
 @cache
-def _builtin_files() -> frozenset[str]:
-    return frozenset(e.name for e in (_SCHEMA_ROOT / _STRICT_DIR).iterdir())
+def _builtin_files(strict_dir: str = _STRICT_DIR) -> frozenset[str]:
+    return frozenset(e.name for e in (_SCHEMA_ROOT / strict_dir).iterdir())
 
 
 def _builtin_file(api_version: str, kind: str) -> str:
@@ -210,11 +215,11 @@ def _builtin_file(api_version: str, kind: str) -> str:
 
 
 @cache
-def _builtin_validator(filename: str) -> Any:
-    text = (_SCHEMA_ROOT / _STRICT_DIR / filename).read_text()
+def _builtin_validator(filename: str, strict_dir: str = _STRICT_DIR) -> Any:
+    text = (_SCHEMA_ROOT / strict_dir / filename).read_text()
     schema = json.loads(text)
     resource = Resource.from_contents(schema)
-    return jsonschema.Draft202012Validator(schema, registry=resource @ _definitions())
+    return jsonschema.Draft202012Validator(schema, registry=resource @ _definitions(strict_dir))
 
 
 @cache
@@ -228,14 +233,27 @@ def _object_meta_validator() -> Any:
 
 
 class SchemaSet:
-    """The CRDs verify knows: the packaged ones plus any found in the layout."""
+    """The CRDs verify knows (the packaged ones plus any found in the layout) and the built-in
+    kinds of one Kubernetes version (`kubernetes_version`, e.g. "1.35"; default the newest shipped)."""
 
-    def __init__(self, extra_crds: Iterable[dict[str, Any]] = ()) -> None:
+    def __init__(
+        self, extra_crds: Iterable[dict[str, Any]] = (), kubernetes_version: str | None = None
+    ) -> None:
+        self.kubernetes_version = kubernetes_version or KUBERNETES_VERSION
+        self._strict_dir = _strict_dir(self.kubernetes_version)
         self.crds: dict[tuple[str, str], Crd] = {}
-        for doc in _packaged_crds():
+        for doc in packaged_crds():
             self.add_crd(doc, str(doc.get("_source", "schemas")))
         for doc in extra_crds:
             self.add_crd(doc, "layout")
+
+    def extended(self, extra_crds: Iterable[dict[str, Any]]) -> SchemaSet:
+        """A copy that also knows `extra_crds` (the layout's), sharing this set's compiled validators."""
+        other = copy.copy(self)
+        other.crds = dict(self.crds)
+        for doc in extra_crds:
+            other.add_crd(doc, "layout")
+        return other
 
     def add_crd(self, doc: dict[str, Any], source: str) -> bool:
         """Learn a CustomResourceDefinition; False when it is not usable (its own validation says why)."""
@@ -283,18 +301,19 @@ class SchemaSet:
         group, version = split_api_version(api_version)
         if group in BUILTIN_GROUPS:
             filename = _builtin_file(api_version, kind)
-            if filename not in _builtin_files():
+            if filename not in _builtin_files(self._strict_dir):
                 others = sorted(
                     n.removesuffix(".json").split("-", 1)[1]
-                    for n in _builtin_files()
+                    for n in _builtin_files(self._strict_dir)
                     if n.startswith(kind.lower() + "-") and not n.startswith(kind.lower() + "list-")
                 )
                 yield (
-                    f"apiVersion {api_version} of {kind} is not served by Kubernetes {KUBERNETES_VERSION}"
+                    f"apiVersion {api_version} of {kind} is not served by "
+                    f"Kubernetes {self.kubernetes_version}"
                     + (f" (served: {', '.join(others)})" if others else " (no such kind)")
                 )
                 return
-            yield from _messages(_builtin_validator(filename), obj)
+            yield from _messages(_builtin_validator(filename, self._strict_dir), obj)
             return
         crd = self.crds.get((group, kind))
         if crd is None:

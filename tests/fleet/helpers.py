@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 from eksgitops.fleet import layout
 from eksgitops.fleet.findings import Report
 from eksgitops.fleet.layout import Options
-from eksgitops.fleet.verify import verify_tree
+from eksgitops.fleet.schema import PLACEHOLDER
+from eksgitops.fleet.verify import VerifyRequest, verify
 
 REPO_URL = "https://git.example.com/org/fleet.git"
 PROVIDED = set(layout.bridge_vars())
@@ -48,24 +50,32 @@ def append(root: Path, rel: str, text: str) -> None:
     path.write_text((path.read_text() if path.exists() else "") + text)
 
 
-def run(
-    root: Path,
+def request(
     env_path: str = "clusters/dev",
     agent: str = "flux",
     provided: set[str] | dict[str, str] | None = None,
     urls: set[str] | None = None,
     stack: str | None = None,
     cross_namespace_refs: bool | None = None,
-) -> Report:
-    return verify_tree(
-        root,
+) -> VerifyRequest:
+    """A request as the CLI builds it; `provided` names (or names and values) of cluster-vars."""
+    names = PROVIDED if provided is None else provided
+    return VerifyRequest(
         env_path,
-        PROVIDED if provided is None else provided,
-        {REPO_URL} if urls is None else urls,
         agent=agent,
+        repo_urls=frozenset({REPO_URL} if urls is None else urls),
+        variables=names if isinstance(names, dict) else dict.fromkeys(names, PLACEHOLDER),
         stack=stack,
-        cross_namespace_refs=cross_namespace_refs,
+        cross_namespace_refs="unknown"
+        if cross_namespace_refs is None
+        else "allowed"
+        if cross_namespace_refs
+        else "refused",
     )
+
+
+def run(root: Path, env_path: str = "clusters/dev", **kwargs: Any) -> Report:
+    return verify(request(env_path, **kwargs), root)
 
 
 def lines(report: Report) -> list[str]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from eksgitops.fleet.engine import find_engine
 from eksgitops.fleet.findings import ERROR, POLICY
-from eksgitops.fleet.verify import Options, Verifier
-from tests.fleet.helpers import PROVIDED, REPO_URL, lines, run, write, write_all
+from eksgitops.fleet.verify import applied_objects
+from tests.fleet.helpers import PROVIDED, lines, request, run, write, write_all
 
 
 def ks(name: str, path: str, extra: str = "") -> str:
@@ -32,12 +31,8 @@ NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n"
 
 def applied(root: Path, env_path: str = "clusters/dev") -> dict[str, dict]:
     """{`Kind ns/name`: object} of everything verify would apply."""
-    verifier = Verifier(
-        root, Options(env_path, {REPO_URL}, "flux", dict.fromkeys(PROVIDED, "x")), find_engine()
-    )
-    verifier.run()
     out = {}
-    for a in verifier.applied:
+    for a in applied_objects(request(env_path, provided=dict.fromkeys(PROVIDED, "x")), root):
         meta = a.obj.get("metadata", {})
         out[f"{a.obj.get('kind')} {meta.get('namespace', '')}/{meta.get('name')}"] = a.obj
     return out

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import base64
 import http.server
+import json
 import os
+import re
 import shutil
 import socketserver
 import sys
@@ -170,17 +172,45 @@ class Sandbox:
     def assert_untouched(self, allowed: Iterable[Path] = ()) -> None:
         """Nothing changed in the watched places (except below `allowed`: a command's own reports)."""
         after = self._take()
-        ok = [str(p) + os.sep for p in allowed]
+        cache = self.build_cache()
+        ok = [str(p) + os.sep for p in (*allowed, cache)]
         changed = sorted(
             path
             for path in set(self._before) | set(after)
             if self._before.get(path) != after.get(path)
             and not any((path + os.sep).startswith(prefix) for prefix in ok)
+            and not (str(cache).startswith(path + os.sep) and Path(path).is_dir())  # its parents
         )
         assert not changed, "written outside the command's temporary folder:\n" + "\n".join(changed)
+        self.assert_cache_is_only_builds(cache)
         leftovers = sorted(p.name for p in self.cmd_tmp.iterdir())
         assert not leftovers, f"the command left temporary folders behind: {leftovers}"
         assert not self.canary.hits, f"the canary server was contacted: {self.canary.hits}"
+
+    @staticmethod
+    def build_cache() -> Path:
+        """The one place verify writes outside its temporary folders: the build cache."""
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "eksgitops" / "builds"
+
+    def assert_cache_is_only_builds(self, cache: Path) -> None:
+        """What the build cache holds: `<sha256>.json` files of the cache's own shape, no secret."""
+        if not cache.exists():
+            return
+        assert not cache.is_symlink() and (cache.stat().st_mode & 0o077) == 0, (
+            "the cache folder is not private"
+        )
+        for entry in cache.iterdir():
+            assert entry.is_file() and not entry.is_symlink(), f"not a cache entry: {entry}"
+            text = entry.read_text(encoding="utf-8")
+            data = json.loads(text)
+            if re.fullmatch(r"crds-[0-9a-f]{64}\.json", entry.name):
+                assert isinstance(data, list), entry  # the shipped CRDs, parsed
+                continue
+            assert re.fullmatch(r"[0-9a-f]{64}\.json", entry.name), f"not a cache entry: {entry}"
+            assert set(data) == {"format", "key", "objects", "error", "error_path"}, entry
+            assert data["key"] == entry.stem
+            self.assert_no_leak(text)
 
     def assert_clean(self, *texts: str) -> None:
         """No leak in `texts`, nothing written outside, no leftovers, no contact."""

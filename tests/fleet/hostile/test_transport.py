@@ -28,7 +28,11 @@ from tests.fleet.hostile.harness import CANARY_ENV, Outcome, Sandbox, fleet
 
 TOKEN = CANARY_ENV["EKSGITOPS_GIT_TOKEN"]
 BASIC = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
-KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
+# One object to verify: a layout with nothing in it is "nothing was verified" (exit 4).
+KUSTOMIZATION = (
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+    "configMapGenerator:\n  - name: settings\n    namespace: default\n    literals:\n      - level=info\n"
+)
 
 
 def dr(*args: str) -> Outcome:

@@ -1,0 +1,187 @@
+"""Will this revision reconcile? Verify builds what the agent would build and checks it strictly.
+
+Public entry::
+
+    from eksgitops.fleet.verify import VerifyRequest, verify
+    request = VerifyRequest.from_flags("clusters/dev", agent="flux", repo_urls={url})
+    report = verify(request, checkout)                      # -> Report
+    report.verdict("clusters/dev at 1a2b3c4").code          # the exit code of `fleet verify`
+
+    # Another Kubernetes version's built-in schemas (`schema.kubernetes_versions()` lists them):
+    report = verify(request, checkout, schemas=SchemaSet(kubernetes_version="1.35"))
+    # Or only what would be applied, to check it yourself:
+    objects = applied_objects(request, checkout)            # -> list[Applied]
+
+`VerifyRequest` is built once, from the CLI flags (`from_flags`) or from `build/<stack>/bridge.json`
+(`from_stack`), and passed unchanged. The run:
+
+1. walk.py: from the environment's path (what the FluxInstance or the root Application syncs),
+   every Flux Kustomization and Argo CD Application whose source is this repository, in order,
+   each built with the real kustomize engine (flux.py: the Kustomization controller's own steps
+   and its own `postBuild` variables; argo.py: Argo CD's);
+2. checks/: every check in `checks.CHECKS` on everything that would be applied (schema,
+   namespaces, references, lockdown, ownership, pins, secrets, argo, unrendered);
+3. findings.py: each finding with its severity; `Report.verdict` decides the outcome and exit code.
+
+What verify did not build (sources outside the repository, remote clusters, Helm/jsonnet/plugin
+sources of Argo CD, ApplicationSets) is listed in `Report.not_checked`, never passed silently.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from eksgitops.fleet.engine import Engine, find_engine
+from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdict
+from eksgitops.fleet.schema import SchemaSet
+from eksgitops.fleet.shipped_crds import packaged_crds
+from eksgitops.fleet.verify.checks import CHECKS, Applying
+from eksgitops.fleet.verify.checks.lockdown import cross_namespace_refs
+from eksgitops.fleet.verify.flux_operator import with_operator_crds
+from eksgitops.fleet.verify.model import LOCAL, Applied
+from eksgitops.fleet.verify.request import CrossNamespaceRefs, Resolved, VerifyRequest, resolve
+from eksgitops.fleet.verify.walk import Walk
+from eksgitops.fleet.workspace import Workspace
+
+
+def verify(
+    request: VerifyRequest,
+    root: Path,
+    *,
+    engine: Engine | None = None,
+    schemas: SchemaSet | None = None,
+    disposable: bool = False,
+    clone_urls: Iterable[str] = (),
+    changed: frozenset[str] | None = None,
+) -> Report:
+    """Check the checkout at `root` for `request`.
+
+    `schemas`: the schemas objects are checked against (default: the shipped CRDs and the newest
+    Kubernetes version); CRDs the layout applies are added to it. With `disposable` (a throw-away
+    clone) verify works in `root` itself instead of a copy: symlinks and ignored files are deleted
+    there, kustomization files restored after each build. `clone_urls`: URLs of this checkout
+    learnt when cloning it, which name this repository too. `changed`: the repository paths that
+    changed since `request.since`; builds that read one are rebuilt, the others may come from
+    the build cache.
+    """
+    report, _ = _run(request, root, engine, schemas, disposable, clone_urls, changed)
+    return report
+
+
+def applied_objects(
+    request: VerifyRequest, root: Path, *, engine: Engine | None = None, disposable: bool = False
+) -> list[Applied]:
+    """Everything the agent would apply for `request`, after Flux's (or Argo CD's) own steps."""
+    _, applied = _run(request, root, engine, None, disposable, ())
+    return applied
+
+
+def _run(
+    request: VerifyRequest,
+    root: Path,
+    engine: Engine | None,
+    schemas: SchemaSet | None,
+    disposable: bool,
+    clone_urls: Iterable[str],
+    changed: frozenset[str] | None = None,
+) -> tuple[Report, list[Applied]]:
+    started = time.monotonic()
+    engine = engine or find_engine()
+    if not (root / request.env_path).is_dir():
+        report = Report()
+        report.add(request.env_path, f"path {request.env_path} not found in the repository", ERROR)
+        return report, []
+    resolved = resolve(request, root, clone_urls)
+    crds_ready = threading.Thread(target=packaged_crds, daemon=True, name="eksgitops-crds")
+    if schemas is None:
+        # The shipped CRDs are parsed while the engine builds (the threads mostly wait on it).
+        crds_ready.start()
+    ws = Workspace(root, disposable)
+    walk: Walk | None = None
+    try:
+        walk = Walk(ws, request, resolved, engine, changed)
+        applied, report = walk.run()
+        crds = [
+            a.obj
+            for a in applied
+            if a.obj.get("kind") == "CustomResourceDefinition"
+            and str(a.obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/")
+        ]
+        if crds_ready.is_alive():
+            crds_ready.join()
+        base = schemas or SchemaSet()
+        if walk.agent == "flux":
+            base = with_operator_crds(base)
+        ctx = Applying(
+            applied,
+            request,
+            base.extended(crds),
+            walk,
+            # Lines about sources that were not built concern the local cluster's object set.
+            unsure={LOCAL if "not built" in line else "?" for line in report.not_checked},
+        )
+        for check in CHECKS.values():
+            for finding in check(ctx):
+                report.record(finding)
+        report.unvalidated_kinds = sorted(ctx.unvalidated)
+        _stack_identities(request, resolved, report)
+        report.objects = len(applied)
+        report.verified = sum(1 for a in applied if not _wiring(a.obj))
+        report.builds = len(walk.builds)
+        report.cached = walk.builder.cached
+        if changed is not None:
+            report.printed_notes.append(
+                f"since {request.since}: {len(changed)} file(s) changed; {walk.builder.touched} build(s) "
+                f"read one and were rebuilt, {walk.builder.cached} came from the build cache"
+            )
+        for rel in ws.ignored:
+            report.notes.append(f"{rel}: left out, as source-controller leaves it out of the artifact")
+        for link in ws.symlinks:
+            report.add(link, "symlink dropped (source-controller does not keep symlinks)", NOT_CHECKED)
+    finally:
+        if walk is not None:
+            walk.builder.close()
+        ws.close()
+    report.seconds = time.monotonic() - started
+    report.finish()
+    return report, applied
+
+
+def _wiring(obj: dict) -> bool:
+    """The agent's own graph: what tells it what to build, not what it builds."""
+    kind, api = obj.get("kind"), str(obj.get("apiVersion") or "")
+    return (kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/")) or (
+        kind in ("Application", "ApplicationSet", "AppProject") and api.startswith("argoproj.io/")
+    )
+
+
+def _stack_identities(request: VerifyRequest, resolved: Resolved, report: Report) -> None:
+    if request.stack is None or request.stack_identities is None:
+        return
+    defined = ", ".join(request.stack_identities) or "none"
+    for identity in resolved.recorded_identities:
+        if identity not in request.stack_identities:
+            report.add(
+                f".eksgitops/{request.env}.yaml",
+                f"the layout needs the workload identity {identity}, which stack {request.stack} "
+                f"does not define ({request.stack_file} lists: {defined})",
+                ERROR,
+            )
+
+
+__all__ = [
+    "CHECKS",
+    "Applied",
+    "CrossNamespaceRefs",
+    "Finding",
+    "Report",
+    "SchemaSet",
+    "Verdict",
+    "VerifyRequest",
+    "applied_objects",
+    "cross_namespace_refs",
+    "verify",
+]

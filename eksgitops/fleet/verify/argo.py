@@ -1,0 +1,113 @@
+"""One Argo CD Application whose source is this repository: a kustomization built with kustomize's
+default restrictor (as Argo CD runs it), or a directory of manifests; namespaced objects without a
+namespace land in the destination's."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eksgitops.fleet import flux_build, yamlio
+from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Report
+from eksgitops.fleet.schema import CLUSTER_SCOPED_BUILTIN, ident
+from eksgitops.fleet.verify.model import (
+    IN_CLUSTER,
+    LOCAL,
+    THIS_REPO,
+    Applied,
+    as_dict,
+    as_list,
+    build_key,
+    meta,
+    normalize_url,
+)
+from eksgitops.fleet.workspace import inside, kustomization_file
+
+if TYPE_CHECKING:
+    from eksgitops.fleet.verify.walk import Walk
+
+
+def apply_application(walk: Walk, app: dict[str, Any], file: str, report: Report) -> list[Applied]:
+    spec = as_dict(app.get("spec"))
+    who = ident(app)
+    dest = as_dict(spec.get("destination"))
+    server, dest_name = dest.get("server"), dest.get("name")
+    cluster = LOCAL
+    if (server and server not in IN_CLUSTER) or (dest_name and dest_name != "in-cluster"):
+        cluster = f"the cluster {server or dest_name} of {who}"
+        report.add(
+            file, f"{who} deploys to {server or dest_name}: its cluster state is not known here", NOT_CHECKED
+        )
+    dest_ns = dest.get("namespace") if isinstance(dest.get("namespace"), str) else None
+    out: list[Applied] = []
+    for src in [spec.get("source"), *as_list(spec.get("sources"))]:
+        if not isinstance(src, dict) or src.get("chart"):
+            continue
+        for obj, where in _source_objects(walk, src, who, file, report):
+            m = meta(obj)
+            if dest_ns and not m.get("namespace") and m is obj.get("metadata") and _maybe_namespaced(obj):
+                # Argo CD puts namespaced objects without a namespace into the destination's.
+                m["namespace"] = dest_ns
+            out.append(Applied(obj, where, who, cluster, argo=True))
+    return out
+
+
+def _source_objects(
+    walk: Walk, src: dict[str, Any], who: str, file: str, report: Report
+) -> list[tuple[dict[str, Any], str]]:
+    url = src.get("repoURL")
+    if url != THIS_REPO and (not isinstance(url, str) or normalize_url(url) not in walk.urls):
+        report.add(
+            file, f"{who}: source {url} is not this repository (use --repo-url to match it)", NOT_CHECKED
+        )
+        return []
+    path = str(src["path"]) if isinstance(src.get("path"), str) else "."
+    directory = inside(walk.ws.root, path)
+    if directory is None or not directory.is_dir():
+        report.add(file, f"{who}: source path {path} not found in the repository", ERROR)
+        return []
+    if "plugin" in src:
+        report.add(file, f"{who}: config management plugin source {path} is not rendered", NOT_CHECKED)
+        return []
+    if "helm" in src or (directory / "Chart.yaml").is_file():
+        report.add(file, f"{who}: Helm source {path} is not rendered", NOT_CHECKED)
+        return []
+    directory_opts = as_dict(src.get("directory"))
+    if "jsonnet" in directory_opts or any(directory.glob("*.jsonnet")):
+        report.add(file, f"{who}: jsonnet source {path} is not rendered", NOT_CHECKED)
+        return []
+    if kustomization_file(directory) is not None:
+        built = walk.build(build_key("argo", path), directory, walk.ws.root, {}, False)
+        if built.error is not None:
+            report.add(built.error_path, f"{who}: kustomize build failed: {built.error}", ERROR)
+            return []
+        return [(copy.deepcopy(o), f) for o, f in built.objects]
+    return _directory(walk, directory, path, bool(directory_opts.get("recurse")), who, report)
+
+
+def _directory(
+    walk: Walk, directory: Path, path: str, recurse: bool, who: str, report: Report
+) -> list[tuple[dict[str, Any], str]]:
+    pattern = "**/*" if recurse else "*"
+    walk.builds.setdefault(build_key("argo-dir", path, recurse), flux_build.Built())
+    out: list[tuple[dict[str, Any], str]] = []
+    for file in sorted(directory.glob(pattern)):
+        if not file.is_file() or file.suffix not in (".yaml", ".yml", ".json"):
+            continue
+        rel = file.relative_to(walk.ws.root).as_posix()
+        try:
+            docs = yamlio.load_all_strict(file.read_text(encoding="utf-8"))
+        except (yamlio.yaml.YAMLError, UnicodeDecodeError) as exc:
+            report.add(rel, f"{who}: cannot read manifest: {str(exc).splitlines()[0]}", ERROR)
+            continue
+        for doc in docs:
+            if isinstance(doc, dict):
+                out.append((doc, rel))
+            elif doc is not None:
+                report.add(rel, f"{who}: a manifest must be a mapping, not {type(doc).__name__}", ERROR)
+    return out
+
+
+def _maybe_namespaced(obj: dict[str, Any]) -> bool:
+    return str(obj.get("kind")) not in CLUSTER_SCOPED_BUILTIN
