@@ -30,8 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from benchmarks import fleet_homelab
-from eksgitops.fleet.engine import Engine, find_engine
 from eksgitops.fleet.findings import Report
+from eksgitops.fleet.kustomize_engine import Engine, find_engine
 from eksgitops.fleet.verify import VerifyRequest, verify
 
 PROVIDED = {"cluster_name", "environment", "region", "account_id", "vpc_id", "oidc_issuer_host"}

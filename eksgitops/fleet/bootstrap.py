@@ -13,8 +13,8 @@ from pathlib import Path
 
 from eksgitops.fleet import layout, scaffold
 from eksgitops.fleet.credentials import Credentials, scrub_url, strip_userinfo
-from eksgitops.fleet.engine import Engine, find_engine
 from eksgitops.fleet.findings import Report
+from eksgitops.fleet.kustomize_engine import Engine, find_engine
 from eksgitops.fleet.repo import (
     Checkout,
     FleetError,

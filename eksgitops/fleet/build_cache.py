@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from eksgitops.fleet import flux_build, yamlio
-from eksgitops.fleet.engine import Engine
+from eksgitops.fleet.kustomize_engine import Engine
 from eksgitops.fleet.precheck import _candidates, _strings, is_remote, within
-from eksgitops.fleet.workspace import kustomization_file
+from eksgitops.fleet.scratch_copy import kustomization_file
 
 CACHE_ENV = "EKSGITOPS_BUILD_CACHE"
 """`off` disables the build cache; a path puts it there instead of the XDG cache folder."""

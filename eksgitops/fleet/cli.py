@@ -17,12 +17,12 @@ import typer
 
 from eksgitops.fleet import bootstrap as ops
 from eksgitops.fleet import layout
-from eksgitops.fleet.bridge import BridgeError, StackBridge
-from eksgitops.fleet.bridge import load as load_bridge
 from eksgitops.fleet.credentials import CredentialError, Credentials
-from eksgitops.fleet.engine import EngineMissing
 from eksgitops.fleet.findings import UNVERIFIED, Report
+from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
+from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
+from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
 from eksgitops.fleet.verify import VerifyRequest
 from eksgitops.git_transport import TransportError, scrubbed_environment

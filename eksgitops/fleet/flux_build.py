@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from eksgitops.fleet import yamlio
-from eksgitops.fleet.engine import BuildFailed, Engine
+from eksgitops.fleet.kustomize_engine import BuildFailed, Engine
 from eksgitops.fleet.precheck import PrecheckError, precheck, precheck_components
-from eksgitops.fleet.workspace import kustomization_file
+from eksgitops.fleet.scratch_copy import kustomization_file
 
 ORIGIN = "config.kubernetes.io/origin"
 SPEC = "<spec>"

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from eksgitops.fleet import yamlio
-from eksgitops.fleet.workspace import kustomization_file
+from eksgitops.fleet.scratch_copy import kustomization_file
 
 REMOTE_KEYS = {
     "resources",

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksgitops.fleet.credentials import Credentials
-from eksgitops.fleet.engine import find_engine
 from eksgitops.fleet.findings import Report
+from eksgitops.fleet.kustomize_engine import find_engine
 from eksgitops.fleet.repo import FleetError, checkout, checkout_revision
-from eksgitops.fleet.schema import PLACEHOLDER
-from eksgitops.fleet.verify import Options, Verifier
+from eksgitops.fleet.stack_bridge import StackBridge
+from eksgitops.fleet.verify import VerifyRequest, verify_and_apply
 
 
 class FleetUnreadable(Exception):
@@ -48,30 +48,28 @@ def stack_objects(
 
     `bridge` is the document `eksgitops plan` writes to build/<stack>/bridge.json.
     """
-    variables = {
-        str(k): (str(v) if v and "(known after apply" not in str(v) else PLACEHOLDER)
-        for k, v in dict(bridge.get("variables") or {}).items()
-    }
-    agent = str(bridge.get("agent") or "flux")
-    agent = "argocd" if agent == "eks-argocd" else agent
-    env_path = str(bridge.get("path") or f"clusters/{bridge.get('stack')}").strip("/")
+    stack = str(bridge.get("stack") or "")
+    stack_bridge = StackBridge(
+        stack=stack,
+        agent=str(bridge.get("agent") or "flux"),
+        repo_url=str(bridge.get("repoUrl") or ""),
+        branch=str(bridge.get("branch") or "main"),
+        path=str(bridge.get("path") or f"clusters/{stack}").strip("/"),
+        variables={str(k): str(v or "") for k, v in dict(bridge.get("variables") or {}).items()},
+        identities=tuple(str(i) for i in bridge.get("identities") or ()),
+        file=f"build/{stack}/bridge.json",
+        cross_namespace_refs=bool(bridge.get("crossNamespaceRefs", False)),
+    )
+    request = VerifyRequest.from_stack(stack_bridge, stack_bridge.path, env=stack or None, repo_urls=[repo])
     try:
         with checkout(repo, None, creds) as co:
             sha = checkout_revision(co, revision)
-            opts = Options(
-                env_path,
-                {co.url, repo, str(bridge.get("repoUrl") or "")},
-                agent,
-                variables,
-                str(bridge.get("stack") or ""),
-                f"build/{bridge.get('stack')}/bridge.json",
-                bool(bridge.get("crossNamespaceRefs", False)),
+            if not (co.root / request.env_path).is_dir():
+                raise FleetUnreadable(f"path {request.env_path} not found at {sha[:12]}")
+            report, applied = verify_and_apply(
+                request, co.root, engine=find_engine(), disposable=True, clone_urls=[co.url]
             )
-            if not (co.root / env_path).is_dir():
-                raise FleetUnreadable(f"path {env_path} not found at {sha[:12]}")
-            verifier = Verifier(co.root, opts, find_engine(), disposable=True)
-            report = verifier.run()
-            objects = [BuiltObject(a.obj, a.file) for a in verifier.applied]
+            objects = [BuiltObject(a.obj, a.file) for a in applied]
     except FleetError as exc:
         raise FleetUnreadable(creds.scrub(str(exc))) from None
     return FleetObjects(sha, objects, report)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from eksgitops.fleet import engine as engine_mod
-from eksgitops.fleet.engine import ENGINE_ENV, EngineMissing, find_engine
+from eksgitops.fleet import kustomize_engine as engine_mod
+from eksgitops.fleet.kustomize_engine import ENGINE_ENV, EngineMissing, find_engine
 from eksgitops.fleet.schema import validate
 from tests.fleet.conftest import invoke
 from tests.fleet.helpers import run, scaffold_tree

@@ -34,9 +34,10 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from eksgitops.fleet.engine import Engine, find_engine
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdict
+from eksgitops.fleet.kustomize_engine import Engine, find_engine
 from eksgitops.fleet.schema import SchemaSet
+from eksgitops.fleet.scratch_copy import Workspace
 from eksgitops.fleet.shipped_crds import packaged_crds
 from eksgitops.fleet.verify.checks import CHECKS, Applying
 from eksgitops.fleet.verify.checks.lockdown import cross_namespace_refs
@@ -44,7 +45,6 @@ from eksgitops.fleet.verify.flux_operator import with_operator_crds
 from eksgitops.fleet.verify.model import LOCAL, Applied
 from eksgitops.fleet.verify.request import CrossNamespaceRefs, Resolved, VerifyRequest, resolve
 from eksgitops.fleet.verify.walk import Walk
-from eksgitops.fleet.workspace import Workspace
 
 
 def verify(
@@ -77,6 +77,19 @@ def applied_objects(
     """Everything the agent would apply for `request`, after Flux's (or Argo CD's) own steps."""
     _, applied = _run(request, root, engine, None, disposable, ())
     return applied
+
+
+def verify_and_apply(
+    request: VerifyRequest,
+    root: Path,
+    *,
+    engine: Engine | None = None,
+    disposable: bool = False,
+    clone_urls: Iterable[str] = (),
+) -> tuple[Report, list[Applied]]:
+    """`verify` and `applied_objects` of one run: the report and what it judged (for callers
+    that check the same objects against something else, such as another Kubernetes version)."""
+    return _run(request, root, engine, None, disposable, clone_urls)
 
 
 def _run(
@@ -184,4 +197,5 @@ __all__ = [
     "applied_objects",
     "cross_namespace_refs",
     "verify",
+    "verify_and_apply",
 ]

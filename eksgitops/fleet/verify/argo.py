@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from eksgitops.fleet import flux_build, yamlio
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Report
 from eksgitops.fleet.schema import CLUSTER_SCOPED_BUILTIN, ident
+from eksgitops.fleet.scratch_copy import inside, kustomization_file
 from eksgitops.fleet.verify.model import (
     IN_CLUSTER,
     LOCAL,
@@ -22,7 +23,6 @@ from eksgitops.fleet.verify.model import (
     meta,
     normalize_url,
 )
-from eksgitops.fleet.workspace import inside, kustomization_file
 
 if TYPE_CHECKING:
     from eksgitops.fleet.verify.walk import Walk

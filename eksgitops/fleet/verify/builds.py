@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eksgitops.fleet import build_cache, flux_build
-from eksgitops.fleet.engine import Engine
+from eksgitops.fleet.kustomize_engine import Engine
 
 JOBS_ENV = "EKSGITOPS_BUILD_JOBS"
 """How many builds run at once (default: the CPUs this process may use)."""

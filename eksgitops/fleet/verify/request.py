@@ -9,8 +9,8 @@ from types import MappingProxyType
 from typing import Literal
 
 from eksgitops.fleet import layout, scaffold
-from eksgitops.fleet.bridge import StackBridge
 from eksgitops.fleet.schema import PLACEHOLDER
+from eksgitops.fleet.stack_bridge import StackBridge
 
 CrossNamespaceRefs = Literal["refused", "allowed", "unknown"]
 """FLUX-LOCKDOWN: the controllers run with `--no-cross-namespace-refs` ("refused", the agent's

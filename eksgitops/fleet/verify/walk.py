@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from eksgitops.fleet import flux_build
-from eksgitops.fleet.engine import Engine
 from eksgitops.fleet.findings import ERROR, Report
+from eksgitops.fleet.kustomize_engine import Engine
 from eksgitops.fleet.schema import ident
+from eksgitops.fleet.scratch_copy import Workspace
 from eksgitops.fleet.verify import argo, flux
 from eksgitops.fleet.verify.builds import Builder
 from eksgitops.fleet.verify.model import (
@@ -30,7 +31,6 @@ from eksgitops.fleet.verify.model import (
     normalize_url,
 )
 from eksgitops.fleet.verify.request import Resolved, VerifyRequest
-from eksgitops.fleet.workspace import Workspace
 
 
 class Walk:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eksgitops.fleet.engine import BuildFailed, Engine, find_engine, sandbox_env
+from eksgitops.fleet.kustomize_engine import BuildFailed, Engine, find_engine, sandbox_env
 from tests.fleet.hostile.harness import CANARY_ENV, CanaryServer
 
 READ_ENVIRON = (
