@@ -9,6 +9,7 @@ Messages are one line, never a traceback.
 
 from __future__ import annotations
 
+import json
 import posixpath
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,7 @@ import typer
 from eksgitops.fleet import bootstrap as ops
 from eksgitops.fleet import layout
 from eksgitops.fleet.credentials import CredentialError, Credentials
-from eksgitops.fleet.findings import UNVERIFIED, Report
+from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
@@ -243,6 +244,14 @@ def verify(
     ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document (eksgitops/fleet/verify.schema.json) instead of the lines; "
+            "same exit codes.",
+        ),
+    ] = False,
 ) -> None:
     """Tell whether a revision will reconcile: real kustomize builds, strict schemas, references, pins."""
     _check_git_environment()
@@ -305,7 +314,15 @@ def verify(
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except FleetError as exc:
+        if as_json and not isinstance(exc, RepoArgumentError):
+            document = failure_document(env_path, creds.scrub(str(exc)), UNVERIFIED)
+            typer.echo(json.dumps(document, indent=2))
         raise _failed(exc, creds, UNVERIFIED) from None
+    if as_json:
+        # json.dumps writes every control character as \uXXXX: nothing in it acts on a terminal.
+        document = report.document(env_path, sha, creds.scrub)
+        typer.echo(json.dumps(document, indent=2))
+        raise typer.Exit(code=document["exitCode"])
     raise typer.Exit(code=print_report(report, f"{shown(env_path)} at {sha[:7]}", creds))
 
 

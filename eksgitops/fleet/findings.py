@@ -7,8 +7,10 @@ schema validator (`schema.validate`, used by the plan and component tests) retur
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 ERROR = "error"
 """Will not reconcile: Flux or Argo CD would fail (or apply nothing) on this."""
@@ -20,6 +22,9 @@ Severity = Literal["error", "policy", "not checked"]
 
 WILL_RECONCILE, WILL_NOT_RECONCILE, USAGE, POLICY_ONLY, UNVERIFIED = 0, 1, 2, 3, 4
 """Exit codes of `fleet verify` (docs/fleet.md)."""
+
+VERIFY_SCHEMA = Path(__file__).parent / "verify.schema.json"
+"""The JSON Schema of what `fleet verify --json` prints."""
 
 
 @dataclass(frozen=True, order=True)
@@ -127,3 +132,47 @@ class Report:
         return Verdict(
             WILL_RECONCILE, outcome, f"verify: {where} {outcome} ({built}, no findings{partial})", False
         )
+
+    def document(self, path: str, sha: str | None, scrub: Callable[[str], str] = str) -> dict[str, Any]:
+        """The report as `fleet verify --json` prints it (verify.schema.json); `scrub` removes
+        credentials from every text that may quote a URL."""
+        verdict = self.verdict(f"{path} at {sha[:7]}" if sha else path)
+        return {
+            "path": path,
+            "revision": sha,
+            "outcome": verdict.outcome,
+            "exitCode": verdict.code,
+            "summary": scrub(verdict.summary),
+            "findings": [
+                {"severity": f.severity, "path": scrub(f.path), "message": scrub(f.message)}
+                for f in self.findings
+            ],
+            "notChecked": [scrub(line) for line in self.not_checked],
+            "unvalidatedKinds": list(self.unvalidated_kinds),
+            "notes": [scrub(note) for note in self.printed_notes],
+            "builds": self.builds,
+            "cached": self.cached,
+            "objects": self.objects,
+            "seconds": round(self.seconds, 3),
+            "error": None,
+        }
+
+
+def failure_document(path: str, error: str, code: int) -> dict[str, Any]:
+    """`fleet verify --json` when the repository could not be read or built at all."""
+    return {
+        "path": path,
+        "revision": None,
+        "outcome": "nothing was verified",
+        "exitCode": code,
+        "summary": f"verify: {path}: nothing was verified: {error}",
+        "findings": [],
+        "notChecked": [],
+        "unvalidatedKinds": [],
+        "notes": [],
+        "builds": 0,
+        "cached": 0,
+        "objects": 0,
+        "seconds": 0.0,
+        "error": error,
+    }

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import eksgitops.fleet.verify.argo as argo
+import eksgitops.fleet.verify.flux as flux
 from eksgitops.fleet import flux_build
 from eksgitops.fleet.findings import ERROR, Report
 from eksgitops.fleet.kustomize_engine import Engine
 from eksgitops.fleet.schema import ident
 from eksgitops.fleet.scratch_copy import Workspace
-from eksgitops.fleet.verify import argo, flux
 from eksgitops.fleet.verify.builds import Builder
 from eksgitops.fleet.verify.model import (
     ARGO_APP,
