@@ -100,8 +100,10 @@ def _rel(root: Path, path: Path) -> str:
 
 def within(root: Path, target: Path) -> bool:
     """`target` (normalised) is `root` or below it, on paper and on disk."""
-    norm = Path(os.path.normpath(target))
-    if not (norm == root or root in norm.parents):
+    # On paper first, as strings (pathlib's `parents` is slow here and this runs for every
+    # reference of every build); both sides are in pathlib's normal form.
+    norm, base = os.fspath(Path(os.path.normpath(target))), os.fspath(root)
+    if not (norm == base or norm.startswith(base.rstrip(os.sep) + os.sep)):
         return False
     real_root, real = os.path.realpath(root), os.path.realpath(norm)
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)

@@ -29,7 +29,7 @@ import kubernetes_validate.utils
 from referencing import Registry, Resource
 
 from eksgitops.fleet.findings import ERROR, Finding
-from eksgitops.fleet.shipped_crds import packaged_crds
+from eksgitops.fleet.shipped_crds import crds_of_group
 
 _LATEST = kubernetes_validate.latest_version()
 _STRICT_DIR = f"v{_LATEST}-local-strict"
@@ -242,8 +242,8 @@ class SchemaSet:
         self.kubernetes_version = kubernetes_version or KUBERNETES_VERSION
         self._strict_dir = _strict_dir(self.kubernetes_version)
         self.crds: dict[tuple[str, str], Crd] = {}
-        for doc in packaged_crds():
-            self.add_crd(doc, str(doc.get("_source", "schemas")))
+        # Shipped CRDs are read by group on first use (shipped_crds.py): most fleets use a few.
+        self._groups_read: set[str] = set()
         for doc in extra_crds:
             self.add_crd(doc, "layout")
 
@@ -251,6 +251,7 @@ class SchemaSet:
         """A copy that also knows `extra_crds` (the layout's), sharing this set's compiled validators."""
         other = copy.copy(self)
         other.crds = dict(self.crds)
+        other._groups_read = set(self._groups_read)
         for doc in extra_crds:
             other.add_crd(doc, "layout")
         return other
@@ -265,8 +266,22 @@ class SchemaSet:
         if not isinstance(group, str) or not isinstance(kind, str) or not isinstance(versions, list):
             return False
         key = (group, kind)
+        self._read_group(group)
         if key in self.crds and source == "layout":
             return True  # the packaged copy is the pinned upstream one
+        self._put(key, spec, versions, source)
+        return True
+
+    def _read_group(self, group: str) -> None:
+        if group in self._groups_read:
+            return
+        self._groups_read.add(group)
+        for doc in crds_of_group(group):
+            spec = doc["spec"]
+            self._put((group, spec["names"]["kind"]), spec, spec["versions"], str(doc["_source"]))
+
+    def _put(self, key: tuple[str, str], spec: dict[str, Any], versions: list[Any], source: str) -> None:
+        group, kind = key
         crd = Crd(group, kind, str(spec.get("scope", "Namespaced")), source)
         for version in versions:
             if isinstance(version, dict) and isinstance(version.get("name"), str):
@@ -275,19 +290,23 @@ class SchemaSet:
                     bool(version.get("served")), schema if isinstance(schema, dict) else None
                 )
         self.crds[key] = crd
-        return True
+
+    def crd(self, group: str, kind: str) -> Crd | None:
+        """The CRD of `group`/`kind`: the layout's, or the shipped one (read on first use)."""
+        self._read_group(group)
+        return self.crds.get((group, kind))
 
     def scope(self, api_version: str, kind: str) -> str | None:
         """`Namespaced`, `Cluster`, or None when the kind is unknown."""
         group, _ = split_api_version(api_version)
         if group in BUILTIN_GROUPS:
             return "Cluster" if kind in CLUSTER_SCOPED_BUILTIN else "Namespaced"
-        crd = self.crds.get((group, kind))
+        crd = self.crd(group, kind)
         return crd.scope if crd else None
 
     def knows(self, api_version: str, kind: str) -> bool:
         group, _ = split_api_version(api_version)
-        return group in BUILTIN_GROUPS or (group, kind) in self.crds
+        return group in BUILTIN_GROUPS or self.crd(group, kind) is not None
 
     def errors(self, obj: dict[str, Any]) -> Iterator[str]:
         """Every schema problem of `obj`, one message each; nothing for kinds without a schema."""
@@ -315,7 +334,7 @@ class SchemaSet:
                 return
             yield from _messages(_builtin_validator(filename, self._strict_dir), obj)
             return
-        crd = self.crds.get((group, kind))
+        crd = self.crd(group, kind)
         if crd is None:
             return
         served = sorted(v for v, info in crd.versions.items() if info.served)

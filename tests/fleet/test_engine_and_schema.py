@@ -12,7 +12,7 @@ import pytest
 
 from eksgitops.fleet import kustomize_engine as engine_mod
 from eksgitops.fleet.kustomize_engine import ENGINE_ENV, EngineMissing, find_engine
-from eksgitops.fleet.schema import validate
+from eksgitops.fleet.schema import SchemaSet, validate
 from tests.fleet.conftest import invoke
 from tests.fleet.helpers import run, scaffold_tree
 
@@ -182,3 +182,25 @@ def test_the_shipped_crds_are_the_upstream_files_unchanged() -> None:
     shipped = {p.name: p.read_bytes() for p in SHIPPED_SCHEMAS.glob("*.yaml")}
     assert upstream, UPSTREAM_CRDS
     assert shipped == upstream
+
+
+def test_the_group_index_of_the_shipped_crds_is_what_parsing_them_says() -> None:
+    # Verify reads a shipped file only when a kind of its group is looked up; a file the text
+    # scan missed would silently leave its kinds unvalidated.
+    from eksgitops.fleet import shipped_crds
+
+    parsed: dict[str, set[str]] = {}
+    for doc in shipped_crds.packaged_crds():
+        parsed.setdefault(doc["spec"]["group"], set()).add(doc["_source"])
+    assert {group: set(names) for group, names in shipped_crds.files_by_group().items()} == parsed
+    assert len(parsed) >= 10
+
+
+def test_a_shipped_kind_is_known_without_reading_the_other_files() -> None:
+    from eksgitops.fleet import shipped_crds
+
+    schemas = SchemaSet()
+    assert schemas.knows("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+    assert schemas.crds.keys() == {("helm.toolkit.fluxcd.io", "HelmRelease")}
+    assert "notification.toolkit.fluxcd.io" in shipped_crds.files_by_group()
+    assert not schemas.knows("cert-manager.io/v1", "Certificate")

@@ -29,7 +29,6 @@ sources of Argo CD, ApplicationSets) is listed in `Report.not_checked`, never pa
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,7 +37,6 @@ from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdic
 from eksgitops.fleet.kustomize_engine import Engine, find_engine
 from eksgitops.fleet.schema import SchemaSet
 from eksgitops.fleet.scratch_copy import Workspace
-from eksgitops.fleet.shipped_crds import packaged_crds
 from eksgitops.fleet.verify.checks import CHECKS, Applying
 from eksgitops.fleet.verify.checks.lockdown import cross_namespace_refs
 from eksgitops.fleet.verify.flux_operator import with_operator_crds
@@ -108,10 +106,6 @@ def _run(
         report.add(request.env_path, f"path {request.env_path} not found in the repository", ERROR)
         return report, []
     resolved = resolve(request, root, clone_urls)
-    crds_ready = threading.Thread(target=packaged_crds, daemon=True, name="eksgitops-crds")
-    if schemas is None:
-        # The shipped CRDs are parsed while the engine builds (the threads mostly wait on it).
-        crds_ready.start()
     ws = Workspace(root, disposable)
     walk: Walk | None = None
     try:
@@ -123,8 +117,6 @@ def _run(
             if a.obj.get("kind") == "CustomResourceDefinition"
             and str(a.obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/")
         ]
-        if crds_ready.is_alive():
-            crds_ready.join()
         base = schemas or SchemaSet()
         if walk.agent == "flux":
             base = with_operator_crds(base)

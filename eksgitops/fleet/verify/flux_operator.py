@@ -11,7 +11,8 @@ import copy
 from functools import cache
 from typing import Any
 
-from eksgitops.fleet.schema import SchemaSet, packaged_crds
+from eksgitops.fleet.schema import SchemaSet
+from eksgitops.fleet.shipped_crds import crds_of_group
 
 OPERATOR_KINDS = ("FluxInstance", "ResourceSet", "ResourceSetInputProvider")
 PATCHED = {
@@ -35,7 +36,7 @@ def _patched(doc: dict[str, Any], field: str) -> dict[str, Any]:
 @cache
 def _patched_docs() -> tuple[dict[str, Any], ...]:
     docs = []
-    for doc in packaged_crds():
+    for doc in crds_of_group("notification.toolkit.fluxcd.io"):
         spec = doc.get("spec") or {}
         field = PATCHED.get((str(spec.get("group")), str((spec.get("names") or {}).get("kind"))))
         if field is not None:
