@@ -17,6 +17,11 @@ GROUP = {"name": "general"}
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 ADMIN_ENTRY = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}
 FLEET = {"repoUrl": "https://github.com/example/fleet.git"}
+EXISTING_VPC = {
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    "publicSubnetIds": ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
+}
 
 
 def minimal(**extra: Any) -> dict[str, Any]:
@@ -36,8 +41,8 @@ def errors(raw: dict[str, Any], stack: str = "test") -> list[str]:
     return info.value.lines
 
 
-def one_error(raw: dict[str, Any], path: str, phrase: str) -> str:
-    """Exactly one line, at `path`, containing `phrase`."""
+def one_error(raw: dict[str, Any], path: str, phrase: str = "") -> str:
+    """Exactly one line, at `path`, containing `phrase` (when given)."""
     lines = errors(raw)
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{PREFIX}{path}: "), lines

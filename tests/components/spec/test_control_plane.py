@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,36 +10,7 @@ from hypothesis import strategies as st
 
 from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.components.spec.read import project_config_defaults, stack_config
-
-ROOT = Path(__file__).resolve().parents[3]
-SRC = "stacks/Pulumi.test.yaml"
-PREFIX = f"{SRC}: eksgitops:"
-ADMIN_ENTRY = {"principalArn": "arn:aws:iam::111122223333:role/platform-admin"}
-EXISTING_VPC = {
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-    "publicSubnetIds": ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
-}
-
-
-def minimal(**extra: Any) -> dict[str, Any]:
-    return {
-        "region": "eu-west-1",
-        "nodeGroups": [{"name": "general"}],
-        "access": {"entries": [ADMIN_ENTRY]},
-        "gitops": {"repoUrl": "https://github.com/example/fleet.git"},
-        **extra,
-    }
-
-
-def one_error(raw: dict[str, Any], path: str) -> str:
-    with pytest.raises(SpecError) as info:
-        load_spec(raw, stack="test", source=SRC)
-    lines = info.value.lines
-    assert len(lines) == 1, lines
-    assert lines[0].startswith(f"{PREFIX}{path}: "), lines
-    return lines[0]
-
+from tests.components.spec.helpers import EXISTING_VPC, PREFIX, ROOT, SRC, minimal, one_error
 
 # --- public-only endpoint --------------------------------------------------------------
 
