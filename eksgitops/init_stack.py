@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -164,7 +165,8 @@ def init(
     cidrs = list(public_cidr or [])
     _check_flags(env, account, admin_principal, cidrs)
     target = stacks_dir / f"Pulumi.{env}.yaml"
-    if target.exists():
+    # A dangling symlink "does not exist", yet writing to it writes wherever it points.
+    if target.exists() or target.is_symlink():
         raise _usage(
             "ENV", f"{target} already exists", "edit it, or choose another ENV (init never overwrites)"
         )
@@ -177,17 +179,22 @@ def init(
         public_cidrs=cidrs,
         agent=agent,
     )
-    # The same checks as `eksgitops plan`, on the text about to be written.
+    # The same checks as `eksgitops plan`, on the text about to be written, read from a draft in
+    # a folder of our own (not beside the stacks, where a name could already be a symlink).
+    with tempfile.TemporaryDirectory(prefix="eksgitops-init-") as scratch:
+        draft = Path(scratch) / target.name
+        draft.write_text(text)
+        try:
+            load_spec(stack_config(draft, Path("Pulumi.yaml")), stack=env, source=str(target))
+        except SpecError as err:
+            line = err.lines[0]
+            flag = next((f for key, f in FLAG_FOR_KEY.items() if f"eksgitops:{key}" in line), "a flag")
+            raise _usage(flag, line.split(": ", 1)[-1], "nothing was written") from None
     stacks_dir.mkdir(parents=True, exist_ok=True)
-    draft = stacks_dir / f".Pulumi.{env}.yaml.init"
-    draft.write_text(text)
     try:
-        load_spec(stack_config(draft, Path("Pulumi.yaml")), stack=env, source=str(target))
-    except SpecError as err:
-        line = err.lines[0]
-        flag = next((f for key, f in FLAG_FOR_KEY.items() if f"eksgitops:{key}" in line), "a flag")
-        raise _usage(flag, line.split(": ", 1)[-1], "nothing was written") from None
-    finally:
-        draft.unlink(missing_ok=True)
-    target.write_text(text)
+        # "x": created here or not at all (O_EXCL also refuses a symlink put there meanwhile).
+        with target.open("x", encoding="utf-8") as out:
+            out.write(text)
+    except FileExistsError:
+        raise _usage("ENV", f"{target} already exists", "init never overwrites") from None
     typer.echo(f"Wrote {target}. Next: eksgitops plan {env}")

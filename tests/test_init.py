@@ -66,6 +66,17 @@ def test_init_never_overwrites_a_stack_file(project: Path) -> None:
     assert existing.read_text() == "config: {}\n"
 
 
+def test_init_never_writes_through_a_symlink_at_the_stack_file(project: Path, tmp_path: Path) -> None:
+    (project / "stacks").mkdir()
+    outside = tmp_path / "outside.yaml"  # does not exist: the link dangles
+    (project / "stacks" / "Pulumi.qa.yaml").symlink_to(outside)
+    result = CliRunner().invoke(app, ["init", "qa", *FLAGS])
+    assert result.exit_code == 2, result.output
+    assert "ENV: stacks/Pulumi.qa.yaml already exists" in result.stderr
+    assert not outside.exists()
+    assert sorted(p.name for p in (project / "stacks").iterdir()) == ["Pulumi.qa.yaml"]
+
+
 @pytest.mark.parametrize(
     ("change", "flag"),
     [
