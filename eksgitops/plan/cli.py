@@ -13,7 +13,7 @@ import json
 import runpy
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -60,7 +60,15 @@ def run_plan_with_spec(
     stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
     # Pulumi lays the stack file over the defaults Pulumi.yaml declares; so does the plan.
     raw = stack_config(stack_file, project_dir / "Pulumi.yaml")
-    spec = load_spec(raw, stack=stack, source=str(stack_file))
+    return run_config(raw, stack=stack, source=str(stack_file), project_dir=project_dir)
+
+
+def run_config(
+    raw: dict[str, Any], *, stack: str, source: str, project_dir: Path
+) -> tuple[EnvironmentSpec, PlanResult]:
+    """Validate a stack's raw config (`source` names it in error lines), then run the program
+    against the offline engine. Raises SpecError before anything is registered."""
+    spec = load_spec(raw, stack=stack, source=source)
     config, secret_keys = config_for_pulumi(raw, PROJECT)
     # The program resolves names relative to the project, as `pulumi up` would.
     sys.path.insert(0, str(project_dir))

@@ -7,17 +7,14 @@ and the same in-process program as `eksgitops plan`, so what `upgrade check` jud
 
 from __future__ import annotations
 
-import runpy
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
-from eksgitops.components.spec.base import PROJECT
-from eksgitops.components.spec.read.pulumi_config import config_for_pulumi
+from eksgitops.components.spec import EnvironmentSpec, SpecError
+from eksgitops.plan.cli import run_config
 from eksgitops.plan.manifests import bridge_document
-from eksgitops.plan.offline_engine import PlanResult, run_program
+from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
 
 
@@ -38,34 +35,12 @@ class TargetPlan:
         return report_lines(self.policy) if self.policy is not None and self.policy.failed else []
 
 
-def _program(project_dir: Path):
-    main = project_dir / "__main__.py"
-    if main.is_file():
-        return lambda: runpy.run_path(str(main), run_name="__main__")
-    from eksgitops.program import main as packaged
-
-    return packaged
-
-
 def plan_at(raw: dict[str, Any], stack: str, source: str, target: str, project_dir: Path) -> TargetPlan:
     """Validate and run the stack with kubernetesVersion = target; the guardrails judge the result."""
     moved = {**raw, "kubernetesVersion": target}
     try:
-        spec = load_spec(moved, stack=stack, source=source)
+        spec, result = run_config(moved, stack=stack, source=source, project_dir=project_dir.resolve())
     except SpecError as err:
         return TargetPlan(None, list(err.lines))
-    config, secret_keys = config_for_pulumi(moved, PROJECT)
-    sys.path.insert(0, str(project_dir.resolve()))
-    try:
-        result = run_program(
-            _program(project_dir),
-            project=PROJECT,
-            stack=stack,
-            config=config,
-            secret_keys=secret_keys,
-            region=spec.region,
-        )
-    finally:
-        sys.path.remove(str(project_dir.resolve()))
     policy = evaluate(from_recorded(result.resources), spec.policy.waivers)
     return TargetPlan(spec, [], result, policy)
