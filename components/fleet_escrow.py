@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from eksgitops.components.secrets_key import secrets_key_policy
+from eksgitops.components.secrets_key import key_with_alias
 
 BUCKET_PREFIX = "eksgitops-escrow"
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -185,31 +185,18 @@ class FleetEscrow(pulumi.ComponentResource):
             )
         invoke = pulumi.InvokeOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
         # Durable, the bucket's settings too: never deleted by Pulumi, reused by every rebuild.
         durable = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         region = args.region
 
-        key = aws.kms.Key(
+        key, _ = key_with_alias(
+            self,
             f"{name}-key",
-            region=region,
             description=f"Encryption of the {args.environment} fleet bundles (escrow for rebuilds)",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.all(partition, account_id).apply(
-                lambda values: json.dumps(secrets_key_policy(values[0], values[1]))
-            ),
+            alias=escrow_key_alias(args.environment),
             tags=args.tags,
             opts=durable,
-        )
-        aws.kms.Alias(
-            f"{name}-key",
             region=region,
-            name=escrow_key_alias(args.environment),
-            target_key_id=key.arn,
-            opts=durable,
         )
         bucket = aws.s3.Bucket(
             f"{name}-bundles",

@@ -38,6 +38,7 @@ def key_with_alias(
     alias: str,
     tags: Mapping[str, pulumi.Input[str]] | None,
     opts: pulumi.ResourceOptions,
+    region: pulumi.Input[str] | None = None,
 ) -> tuple[aws.kms.Key, aws.kms.Alias]:
     """A symmetric customer key with rotation on, the account's default policy and an alias.
 
@@ -49,6 +50,7 @@ def key_with_alias(
     partition = aws.get_partition_output(opts=invoke).partition
     key = aws.kms.Key(
         name,
+        region=region,  # None: the provider's region
         description=description,
         key_usage="ENCRYPT_DECRYPT",
         customer_master_key_spec="SYMMETRIC_DEFAULT",
@@ -64,7 +66,7 @@ def key_with_alias(
         opts=opts,
     )
     # A key ARN or id; the ARN is what the cluster uses too.
-    return key, aws.kms.Alias(name, name=alias, target_key_id=key.arn, opts=opts)
+    return key, aws.kms.Alias(name, region=region, name=alias, target_key_id=key.arn, opts=opts)
 
 
 @dataclass
