@@ -56,6 +56,8 @@ def cache_dir() -> Path | None:
         return None
     if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
         return None  # a symlink, or someone else's folder: not ours to trust
+    if info.st_mode & 0o022:
+        return None  # others may write entries into it, under keys anyone can compute
     return folder
 
 

@@ -99,6 +99,13 @@ def test_a_symlinked_or_disabled_cache_folder_is_not_used(
     assert run(repo).cached == 0 and list(elsewhere.iterdir()) == []
 
 
+def test_a_cache_folder_others_may_write_is_not_used(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    for mode in (0o777, 0o770, 0o755):
+        cache.chmod(mode)
+        assert (build_cache.cache_dir() is None) == bool(mode & 0o022), oct(mode)
+
+
 def test_parallel_builds_say_what_sequential_builds_say(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
