@@ -60,8 +60,3 @@ def crds_of_file(name: str) -> tuple[dict[str, Any], ...]:
 def crds_of_group(group: str) -> tuple[dict[str, Any], ...]:
     """The shipped CRDs of API group `group` (none for a group nothing ships)."""
     return tuple(doc for name in files_by_group().get(group, ()) for doc in crds_of_file(name))
-
-
-def packaged_crds() -> tuple[dict[str, Any], ...]:
-    """Every shipped CRD (parses every file; verify itself loads by group)."""
-    return tuple(doc for name in _entries() for doc in crds_of_file(name))
