@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 # name -> (module, attribute): a Typer app, or a function that becomes a single command.
 SUBCOMMANDS = {
+    "doctor": ("eksgitops.doctor", "doctor"),
     "dr": ("eksgitops.dr.cli", "app"),
     "fleet": ("eksgitops.fleet.cli", "app"),
     "init": ("eksgitops.init_stack", "init"),
