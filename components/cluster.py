@@ -19,7 +19,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_eks as eks
 
 from eksgitops.components import type_tokens as tokens
 from eksgitops.components.addons import CORE_ADDONS, ClusterAddons, ClusterAddonsArgs
@@ -29,6 +28,7 @@ from eksgitops.components.kubernetes_version import check_kubernetes_version
 from eksgitops.components.node_group import NodeGroup, NodeGroupArgs
 from eksgitops.components.node_role import NodeRole, NodeRoleArgs
 from eksgitops.components.oidc_provider import OidcProvider, OidcProviderArgs
+from eksgitops.components.pulumi_eks_sdk import eks
 from eksgitops.components.secrets_key import SecretsKey, SecretsKeyArgs
 from eksgitops.components.spec.access import AccessSpec
 from eksgitops.components.spec.addons import AddonSpec
@@ -88,7 +88,10 @@ class EksClusterArgs:
         # in the middle of an apply.
         check_kubernetes_version(self.kubernetes_version, field="EksClusterArgs.kubernetes_version")
         if self.addons is None:
-            self.addons = {name: AddonSpec() for name in CORE_ADDONS}
+            # Auto Mode alone runs networking, DNS and the rest on its own nodes (see
+            # EnvironmentSpec.enabled_addons); managed node groups need the core add-ons.
+            auto_only = self.auto_mode.enabled and not self.node_groups
+            self.addons = {} if auto_only else {name: AddonSpec() for name in CORE_ADDONS}
         if self.node_groups and not self.auto_mode.enabled and "vpc-cni" not in self.addons:
             raise ValueError(
                 "EksClusterArgs.addons: node groups without vpc-cni never turn Ready (the cluster "

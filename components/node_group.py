@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_eks as eks
 
+from eksgitops.components.pulumi_eks_sdk import eks
 from eksgitops.components.spec.compute import NodeGroupSpec
 
 

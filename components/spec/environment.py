@@ -194,9 +194,15 @@ class EnvironmentSpec(SpecModel):
     """Durable escrow of the fleet repository and its Git credentials (off unless enabled)."""
 
     def enabled_addons(self) -> dict[str, AddonSpec]:
-        """All five managed add-ons unless a stack turns one off; each with its pin."""
+        """All five managed add-ons unless a stack turns one off; each with its pin.
+
+        With Auto Mode and no node groups, none unless a stack turns one on: Auto Mode nodes run
+        pod and service networking, cluster DNS, block storage and the Pod Identity agent
+        themselves, so the add-ons would only be pods with nothing to do (and a version to keep
+        up). Node groups beside Auto Mode still need them: their nodes are ordinary EC2."""
         names: tuple[str, ...] = get_args(AddonName)
-        chosen = {name: self.addons.get(name, AddonSpec()) for name in names}  # type: ignore[call-overload]
+        default = AddonSpec(enabled=not (self.auto_mode.enabled and not self.node_groups))
+        chosen = {name: self.addons.get(name, default) for name in names}  # type: ignore[call-overload]
         return {name: addon for name, addon in chosen.items() if addon.enabled}
 
     @after

@@ -487,6 +487,16 @@ def test_without_addons_the_cluster_gets_the_core_ones_and_nodes_come_after_the_
     assert all(vpc_cni in group.dependencies for group in result.by_type(MNG))
 
 
+def test_auto_mode_alone_installs_no_addon_unless_asked() -> None:
+    auto = AutoModeSpec(enabled=True, node_pools=["system", "general-purpose"])
+    args = cluster_args(addons=None, node_groups=[], auto_mode=auto)
+    assert args.addons == {}
+    assert not plan(args).by_type(ADDON)
+    # Node groups beside Auto Mode are ordinary EC2 nodes: they get the core add-ons.
+    mixed = cluster_args(addons=None, auto_mode=auto)
+    assert set(mixed.addons or {}) == {"vpc-cni", "kube-proxy", "coredns"}
+
+
 def test_node_groups_without_a_cni_are_refused() -> None:
     with pytest.raises(
         ValueError, match=r"^EksClusterArgs.addons: node groups without vpc-cni never turn Ready"

@@ -82,3 +82,25 @@ def _loads_or_reports(raw: dict[str, Any]) -> None:
 )
 def test_any_addon_pin_loads_or_is_reported_in_lines(kubernetes_version, addon, version):
     _loads_or_reports(minimal(kubernetesVersion=kubernetes_version, addons={addon: {"version": version}}))
+
+
+# --- Auto Mode: no add-ons it already runs --------------------------------------------
+
+
+def test_auto_mode_alone_installs_none_of_the_addons_it_runs_itself():
+    spec = load_spec(minimal(nodeGroups=[], autoMode={"enabled": True}), stack="test", source=SRC)
+    assert spec.enabled_addons() == {}
+    # One turned on explicitly is still installed.
+    raw = minimal(nodeGroups=[], autoMode={"enabled": True}, addons={"coredns": {"enabled": True}})
+    assert set(load_spec(raw, stack="test", source=SRC).enabled_addons()) == {"coredns"}
+
+
+def test_node_groups_beside_auto_mode_keep_every_addon():
+    spec = load_spec(minimal(autoMode={"enabled": True}), stack="test", source=SRC)
+    assert set(spec.enabled_addons()) == {
+        "vpc-cni",
+        "coredns",
+        "kube-proxy",
+        "eks-pod-identity-agent",
+        "aws-ebs-csi-driver",
+    }
