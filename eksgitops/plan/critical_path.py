@@ -30,6 +30,11 @@ LIMITS = (
     "its pods, so it comes after the node groups even where the program does not say so; the "
     "agent's first sync covers the agent's own objects, not what the fleet repo then deploys."
 )
+AUTO_MODE_LIMITS = (
+    " With Auto Mode there is no node group to wait for: the Kubernetes objects wait for the "
+    "cluster (through their provider), and the time Auto Mode takes to launch the first node for "
+    "the agent's pods is counted inside the Helm release's typical time, not apart."
+)
 
 
 @cache
@@ -109,6 +114,8 @@ def critical_path(graph: ResourceGraph) -> CriticalPath:
         finished[urn] = end
 
     limits = LIMITS
+    if graph.auto_mode:
+        limits += AUTO_MODE_LIMITS
     if not any(n.type.startswith("kubernetes:") for n in graph.nodes.values()):
         limits += " This stack registers no GitOps agent, so the chain stops before it."
     if not finished:

@@ -31,13 +31,18 @@ class Node:
     remote: bool
 
 
+def _enabled(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("enabled") is True
+
+
 class ResourceGraph:
     """Nodes by URN, their dependencies (inside the plan) and their children."""
 
     def __init__(self, records: Iterable[Any]):
         self.nodes: dict[str, Node] = {}
         raw_deps: dict[str, list[str]] = {}
-        for r in records:
+        records_list = list(records)
+        for r in records_list:
             self.nodes[r.urn] = Node(r.urn, r.type, r.name, r.parent, bool(r.custom), bool(r.remote))
             raw_deps[r.urn] = list(r.dependencies)
         self.dependencies: dict[str, list[str]] = {
@@ -57,6 +62,21 @@ class ResourceGraph:
             if n.type in WORKLOAD_TYPES
         }
 
+        # A resource is created through its provider, so not before the provider exists: the
+        # Kubernetes objects wait for the cluster's provider (which waits for the cluster) even
+        # where nothing else links them to it, as under Auto Mode with no node group to wait for.
+        # A provider reference is `<urn>::<id>`.
+        self.provider: dict[str, str] = {}
+        # Auto Mode launches nodes for pending pods itself; the critical path says so.
+        self.auto_mode = any(
+            r.type == tokens.EKS_CLUSTER and _enabled((getattr(r, "inputs", None) or {}).get("autoMode"))
+            for r in records_list
+        )
+        for r in records_list:
+            provider_urn = (r.provider or "").rsplit("::", 1)[0]
+            if r.custom and provider_urn in self.nodes and provider_urn not in self.dependencies[r.urn]:
+                self.provider[r.urn] = provider_urn
+
         # The engine answers a remote component's registration once everything it created
         # exists: depending on it means waiting for its children (when the plan shows them).
         self.remote_children: dict[str, list[str]] = {
@@ -71,8 +91,10 @@ class ResourceGraph:
 
     def before(self, urn: str) -> list[str]:
         """What must exist before `urn` starts: its dependencies (a remote component's with its
-        children) and the implied edges."""
+        children), its provider and the implied edges."""
         direct = self.dependencies[urn] + self.implied.get(urn, [])
+        if urn in self.provider:
+            direct.append(self.provider[urn])
         return direct + [c for d in direct for c in self.remote_children.get(d, []) if c != urn]
 
     def edges(self) -> list[tuple[str, str]]:

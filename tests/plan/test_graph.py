@@ -194,12 +194,14 @@ def test_graph_mmd_is_the_components_with_the_critical_path(dev: PlanResult) -> 
     critical = next(line for line in text.splitlines() if line.startswith("  class "))
     on_path = [ids[i] for i in critical.removeprefix("  class ").removesuffix(" critical").split(",")]
     # The chain of components: the network, the control plane, the add-ons nodes need, the
-    # node group, then the agent.
+    # node group, the add-ons that run on nodes (coredns: the agent's provider waits for the
+    # whole cluster), then the agent.
     assert [line.split('["', 1)[1].split("<br/>", 1)[0] for line in on_path] == [
         "eksgitops:network:Network",
         "eks:index:Cluster",
         "eksgitops:cluster:ClusterAddons",
         "eks:index:ManagedNodeGroup",
+        "eksgitops:cluster:ClusterAddons",
         "eksgitops:gitops:FluxAgent",
     ]
     vpc_cni_owner = owner_of(graph, _urn(dev, "aws:eks/addon:Addon", "vpc-cni"))
@@ -277,3 +279,53 @@ def test_a_helm_release_waits_for_the_nodes_even_when_the_program_does_not_say_s
     assert last[0] in NODES and last[1] == "kubernetes:helm.sh/v3:Release"
     ids = {urn: f"n{i}" for i, urn in enumerate(sorted(graph.nodes))}
     assert f"  {ids[nodes]} -.-> {ids[release.urn]}" in mermaid(graph, [s.urn for s in path.chain])
+
+
+def _auto_mode_stack(tmp_path: Path) -> Path:
+    """The shipped dev stack with Auto Mode instead of its node group."""
+    import yaml
+
+    document = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    document["config"]["eksgitops:nodeGroups"] = []
+    document["config"]["eksgitops:autoMode"] = {"enabled": True}
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    return stacks
+
+
+def test_with_auto_mode_the_agent_waits_for_the_cluster_through_its_provider(tmp_path: Path) -> None:
+    plan = run_plan("dev", stacks_dir=_auto_mode_stack(tmp_path), project_dir=ROOT)
+    graph = ResourceGraph(plan.resources)
+    assert graph.auto_mode
+    path = critical_path(graph)
+    types = [step.type for step in path.chain]
+    control_plane, release = (
+        _position(types, CONTROL_PLANE),
+        _position(types, ("kubernetes:helm.sh/v3:Release",)),
+    )
+    # No node group to wait for: the release still comes after the control plane, through the
+    # Kubernetes provider, and the agent ends the chain.
+    assert control_plane < release
+    assert types[-1] == "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
+    assert path.modeled_seconds >= (
+        seconds_for("aws:eks/cluster:Cluster")
+        + seconds_for("kubernetes:helm.sh/v3:Release")
+        + seconds_for("kubernetes:fluxcd.controlplane.io/v1:FluxInstance")
+    )
+    assert "With Auto Mode" in path.limits
+    assert (
+        "With Auto Mode"
+        not in critical_path(
+            ResourceGraph(run_plan("dev", stacks_dir=ROOT / "stacks", project_dir=ROOT).resources)
+        ).limits
+    )
+
+
+def test_a_resource_waits_for_its_provider_even_without_a_dependency(dev: PlanResult) -> None:
+    graph = ResourceGraph(dev.resources)
+    provider = _urn(dev, "pulumi:providers:kubernetes")
+    namespace = next(r.urn for r in dev.resources if r.type == "kubernetes:core/v1:Namespace")
+    assert provider not in graph.dependencies[namespace]
+    assert graph.provider[namespace] == provider
+    assert provider in graph.before(namespace)
