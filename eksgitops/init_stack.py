@@ -20,7 +20,7 @@ from typing import Annotated, Literal, get_args
 import typer
 
 from eksgitops.components.spec import SpecError, load_spec
-from eksgitops.components.spec.data import default_kubernetes_version
+from eksgitops.components.spec.data import offered_kubernetes_versions
 from eksgitops.components.spec.read.stack_file import stack_config
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -101,7 +101,9 @@ def render(
         env=env,
         region=region,
         account=account,
-        version=default_kubernetes_version(),
+        # As eksctl does: the newest version EKS offers (by the bundled data), not the spec's
+        # conservative default for stacks that leave kubernetesVersion out.
+        version=offered_kubernetes_versions()[-1],
         az_count=3,
         endpoint_comment=(
             "private, and public for the ranges below only"
@@ -128,12 +130,6 @@ def _check_flags(env: str, account: str, admin_principal: str, public_cidrs: lis
             "--admin-principal",
             f"{admin_principal!r} is not an IAM role or user ARN",
             "arn:aws:iam::<account>:role/<name> or :user/<name>",
-        )
-    if match["account"] != account:
-        raise _usage(
-            "--admin-principal",
-            f"is in account {match['account']}, not --account {account}",
-            "a principal of the stack's account",
         )
     for cidr in public_cidrs:
         try:
@@ -198,3 +194,12 @@ def init(
     except FileExistsError:
         raise _usage("ENV", f"{target} already exists", "init never overwrites") from None
     typer.echo(f"Wrote {target}. Next: eksgitops plan {env}")
+    principal_account = PRINCIPAL.fullmatch(admin_principal)
+    if principal_account and principal_account["account"] != account:
+        # AWS accepts an access entry for a principal of another account (a central admin role
+        # is common); said, so that a typo in either number is noticed before the first `up`.
+        typer.echo(
+            f"Note: --admin-principal is in account {principal_account['account']}, not --account "
+            f"{account}; EKS accepts that for an access entry, and that account must let its "
+            "administrators assume the role."
+        )

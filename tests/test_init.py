@@ -81,7 +81,6 @@ def test_init_never_writes_through_a_symlink_at_the_stack_file(project: Path, tm
     ("change", "flag"),
     [
         (("--account", "12345"), "--account"),
-        (("--admin-principal", "arn:aws:iam::999999999999:role/x"), "--admin-principal"),
         (("--admin-principal", "platform-admin"), "--admin-principal"),
         (("--fleet-repo", "ftp://example.com/fleet"), "--fleet-repo"),
     ],
@@ -124,3 +123,31 @@ def test_fleet_bootstrap_without_repo_or_stack_names_the_flag(project: Path) -> 
     result = CliRunner().invoke(app, ["fleet", "bootstrap", "--stack", "nosuch"])
     assert result.exit_code == 2
     assert "--stack nosuch: no stack file stacks/Pulumi.nosuch.yaml" in result.stderr
+
+
+def test_init_takes_the_newest_offered_version_and_plans(project: Path) -> None:
+    from eksgitops.components.spec.data import offered_kubernetes_versions
+
+    result = CliRunner().invoke(app, ["init", "qa", *FLAGS])
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((project / "stacks" / "Pulumi.qa.yaml").read_text())["config"]
+    newest = offered_kubernetes_versions()[-1]
+    assert config["eksgitops:kubernetesVersion"] == newest
+    assert newest == max(offered_kubernetes_versions(), key=lambda v: tuple(map(int, v.split("."))))
+    assert CliRunner().invoke(app, ["plan", "qa", "-q"]).exit_code == 0
+
+
+def test_an_admin_principal_of_another_account_is_accepted_with_a_note(project: Path) -> None:
+    flags = list(FLAGS)
+    flags[flags.index("--admin-principal") + 1] = "arn:aws:iam::999999999999:role/central-admin"
+    result = CliRunner().invoke(app, ["init", "qa", *flags])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "Wrote stacks/Pulumi.qa.yaml. Next: eksgitops plan qa"
+    assert lines[1].startswith(
+        "Note: --admin-principal is in account 999999999999, not --account 123456789012"
+    )
+    config = yaml.safe_load((project / "stacks" / "Pulumi.qa.yaml").read_text())["config"]
+    entries = config["eksgitops:access"]["entries"]
+    assert entries[0]["principalArn"] == "arn:aws:iam::999999999999:role/central-admin"
+    assert CliRunner().invoke(app, ["plan", "qa", "-q"]).exit_code == 0
