@@ -12,6 +12,7 @@ $(BIN)/python:
 
 # Runtime only: enough for `eksgitops plan` and `pulumi up`.
 $(VENV)/.runtime: $(BIN)/python requirements.txt constraints.txt pyproject.toml
+	@echo "Installing eksgitops and its pinned dependencies into $(VENV) (first run only: a few minutes)..."
 	$(PIP) install -r requirements.txt -c constraints.txt
 	$(PIP) install --no-deps -e .
 	touch $@
@@ -19,6 +20,7 @@ $(VENV)/.runtime: $(BIN)/python requirements.txt constraints.txt pyproject.toml
 # Runtime plus tests and linters; and, for the graph test, the real Mermaid parser (npm, pinned
 # by tests/plan/mermaid/package-lock.json).
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt tests/plan/mermaid/package-lock.json
+	@echo "Installing the test tools into $(VENV) and the Mermaid parser (first run only)..."
 	$(PIP) install -r requirements-dev.txt -c constraints.txt
 	npm ci --prefix tests/plan/mermaid --no-audit --no-fund --silent
 	touch $@

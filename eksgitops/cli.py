@@ -13,11 +13,15 @@ from __future__ import annotations
 import gc
 import importlib
 import importlib.util
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click import exceptions as click_exceptions
 from typer.core import TyperGroup
+
+from eksgitops.cli_help import HELP_OPTION_NAMES, conventions
 
 # name -> (module, attribute): a Typer app, or a function that becomes a single command.
 SUBCOMMANDS = {
@@ -62,7 +66,19 @@ class LazySubcommands(TyperGroup):
         if not command.short_help and command.help:
             command.short_help = command.help.strip().split("\n\n", 1)[0].replace("\n", " ")
         _plain(command)
+        conventions(command, cmd_name)
         return command
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Typer suggests only among commands already loaded; these load on first use.
+        try:
+            return super().resolve_command(ctx, args)
+        except click_exceptions.UsageError as err:
+            if "No such command" in err.message and "Did you mean" not in err.message and args:
+                matches = get_close_matches(args[0], self.list_commands(ctx))
+                if matches:
+                    err.message = err.message.rstrip(".") + f". Did you mean {', '.join(map(repr, matches))}?"
+            raise
 
 
 def _plain(command: Any) -> None:
@@ -84,6 +100,7 @@ app = typer.Typer(
     cls=LazySubcommands,
     # --install-completion / --show-completion for bash, zsh, fish and PowerShell, as typer
     # offers them; subcommand names and choices complete too.
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
     **{**_settings(), "add_completion": True},
 )
 

@@ -9,7 +9,10 @@ as Python escapes (`\\x1b`, `\\n`, `\\u202e`), so what is printed is what is the
 
 from __future__ import annotations
 
+import os
+import sys
 import unicodedata
+from typing import TextIO
 
 # Cc: C0 and C1 controls (ESC, CSI, BEL, CR, LF, DEL…); Cf: format characters (bidirectional
 # overrides, zero-width joiners); Zl/Zp: line and paragraph separators; Cs: lone surrogates
@@ -46,3 +49,23 @@ def shown(text: object, *, keep_newlines: bool = False) -> str:
         else _escape(char)
         for char in value
     )
+
+
+# Piped into a file or a CI log there is no terminal to ask: wide enough for a resource line,
+# narrow enough to read in a log viewer.
+PIPED_WIDTH = 100
+
+
+def output_width(stream: TextIO | None = None) -> int | None:
+    """The width to lay output out in. On a terminal None: rich asks the terminal (and honours
+    COLUMNS). Piped: COLUMNS when it is a sensible number, else PIPED_WIDTH."""
+    stream = stream or sys.stdout
+    try:
+        if stream is not None and stream.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed or unusual stream is no terminal
+        pass
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and 20 <= int(columns) <= 1000:
+        return int(columns)
+    return PIPED_WIDTH

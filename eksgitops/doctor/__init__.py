@@ -129,12 +129,6 @@ def doctor(
     """Check this machine for what `pulumi up`, `dr` and `upgrade` need: pass, FAIL or skipped.
 
     Nothing reaches the network unless --online is given. Exit 1 when something needed is missing.
-
-    Examples:
-
-        eksgitops doctor
-
-        eksgitops doctor prod --online
     """
     from eksgitops.terminal_text import shown
 

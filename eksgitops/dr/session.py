@@ -8,7 +8,6 @@ writes the report whatever happens and turns a failure into one line with its ph
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from eksgitops.dr.report import CheckRow, DrReport
 from eksgitops.dr.teardown import TeardownDeps
 from eksgitops.dr.world import World
 from eksgitops.fleet.credentials import Credentials
-from eksgitops.terminal_text import shown
+from eksgitops.terminal_text import output_width, shown
 
 # The commands that rebuild from a source: their reports say where (region, moves).
 RECOVERY_COMMANDS = ("preflight", "rebuild", "drill")
@@ -39,7 +38,7 @@ PREFLIGHT_SCHEMA = Path(__file__).parent / "schemas" / "preflight.json"
 
 
 def console(err: bool = False) -> Console:
-    return Console(stderr=err, highlight=False, width=None if sys.stdout.isatty() else 160, soft_wrap=not err)
+    return Console(stderr=err, highlight=False, width=output_width(), soft_wrap=not err)
 
 
 def usage(error: DrUsageError) -> typer.Exit:

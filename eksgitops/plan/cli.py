@@ -29,7 +29,7 @@ from eksgitops.plan.render import print_plan, write_resources_json
 from eksgitops.plan.summary import CREATE_FROM_NOTHING, document, final_line, markdown
 from eksgitops.program import main as default_main
 from eksgitops.progress import progress
-from eksgitops.terminal_text import shown
+from eksgitops.terminal_text import output_width, shown
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -149,10 +149,12 @@ def plan(
     except SpecError as err:
         raise _usage_error("\n".join(err.lines)) from None
 
-    # Piped into a file or CI log, rich would crop at 80 columns; wide enough that nothing is cut.
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    # The terminal's width, or COLUMNS, or 100 when piped; rich wraps at word boundaries.
+    console = Console(highlight=False, width=output_width())
     # -q and --json print through a console that swallows everything but what they ask for.
-    chatty = console if not (quiet or as_json) else Console(file=io.StringIO(), width=200)
+    chatty = console if not (quiet or as_json) else Console(file=io.StringIO(), width=output_width())
+    # On a terminal long lines wrap at word boundaries; in a log each record stays one line to grep.
+    whole = not console.is_terminal
     folder = out / stack
     target = folder / "resources.json"
     try:
@@ -165,10 +167,10 @@ def plan(
     chatty.print(f"Wrote {target} ({len(result.resources)} resources).")
     bridge = write_bridge(result, spec, folder / "bridge.json")
     manifests = write_manifests(result, folder / "manifests")
-    chatty.print(gitops_summary(bridge, spec), soft_wrap=True)
+    chatty.print(gitops_summary(bridge, spec), soft_wrap=whole)
     chatty.print(
         f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
-        soft_wrap=True,
+        soft_wrap=whole,
     )
     # The guardrails and the rebuild model end the plan; a mandatory violation fails it.
     insight = analyse(result, spec.policy.waivers, folder)
@@ -176,16 +178,16 @@ def plan(
     if quiet:
         for violation in (f for r in insight.report.results for f in r.violations):
             console.print(
-                f"{violation.rule} {violation.resource}: {violation.message}", markup=False, soft_wrap=True
+                f"{violation.rule} {violation.resource}: {violation.message}", markup=False, soft_wrap=whole
             )
 
     changes = diff(result, state, str(against)) if state is not None else None
     if changes is not None:
         write_diff(changes, folder / "diff.json")
         for line in diff_lines(changes):
-            chatty.print(line, markup=False, highlight=False, soft_wrap=True)
+            chatty.print(line, markup=False, highlight=False, soft_wrap=whole)
     else:
-        chatty.print(CREATE_FROM_NOTHING, markup=False, soft_wrap=True)
+        chatty.print(CREATE_FROM_NOTHING, markup=False, soft_wrap=whole)
     line = final_line(stack, result, insight, folder, changes)
     (folder / "plan.md").write_text(markdown(stack, line, insight, changes))
     if as_json:
@@ -193,6 +195,6 @@ def plan(
         doc = document(stack, PROJECT, result, insight, folder, files, changes)
         typer.echo(json.dumps(doc, indent=2))
     else:
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(line, markup=False, highlight=False, soft_wrap=whole)
     if insight.report.failed:
         raise typer.Exit(code=1)

@@ -114,10 +114,14 @@ def policy_table(report: PolicyReport) -> Table:
 def print_insight(insight: Insight, console: Console) -> None:
     report = insight.report
     for line in report_lines(report):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(line, markup=False, highlight=False, soft_wrap=not console.is_terminal)
     for waiver in report.waivers:
         scope = waiver.resource or "every resource"
-        console.print(shown(f"Waiver {waiver.rule} ({scope}): {waiver.reason}"), markup=False, soft_wrap=True)
+        console.print(
+            shown(f"Waiver {waiver.rule} ({scope}): {waiver.reason}"),
+            markup=False,
+            soft_wrap=not console.is_terminal,
+        )
     for waiver in report.unused_waivers:
         scope = waiver.resource or "every resource"
         console.print(shown(f"Waiver {waiver.rule} ({scope}) matched nothing"), markup=False)
@@ -128,6 +132,6 @@ def print_insight(insight: Insight, console: Console) -> None:
     else:
         console.print("Policy: no mandatory violation.", markup=False)
     for line in describe(insight.path):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(line, markup=False, highlight=False, soft_wrap=not console.is_terminal)
     for line in insight.support:
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.print(line, markup=False, highlight=False, soft_wrap=not console.is_terminal)

@@ -102,8 +102,9 @@ def _lookup(inputs: Mapping[str, Any], dotted: str) -> Any:
 
 
 def _short(value: Any) -> str:
-    # Never cut: a reviewer must see the whole value (a CIDR list, a policy ARN); rich wraps it.
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    # Never cut: a reviewer must see the whole value (a CIDR list, a policy ARN). The spaces after
+    # `,` and `:` let rich wrap a long value between JSON tokens, never inside one.
+    return value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
 
 
 def key_inputs(resource: RecordedResource) -> list[tuple[str, str]]:

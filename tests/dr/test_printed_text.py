@@ -8,7 +8,10 @@ from eksgitops.dr import session
 from eksgitops.dr.report import CheckRow
 
 
-def test_a_check_table_shows_escapes_and_markup_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_check_table_shows_escapes_and_markup_as_text(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that the cell holds the reason on one line
     reason = "fatal: \x1b]0;pwned\x07[link=https://evil.example]click[/link]\x1b[2J\u202e"
     session.table([CheckRow("fleet repository reachable", False, reason, "git")], "preflight dev")
     out = capsys.readouterr().out
