@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.components.spec import SpecError, load_spec
@@ -28,6 +27,7 @@ from eksgitops.dr.sync_status import workloads_probe
 from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts, run_teardown
 from eksgitops.dr.verify import verify_aws, verify_cluster
 from eksgitops.dr.waits import Probe, wait_until
+from eksgitops.upgrade.pins import at_target, config_overrides
 from eksgitops.upgrade.weights import BLUE, GREEN, WeightedName, delete_side, set_weights, targets
 
 GREEN_SUFFIX = "-green"
@@ -66,9 +66,9 @@ def green_context(blue: StackContext, target: str, aws: AwsClients) -> StackCont
         program="eksgitops upgrade",
         suffix=GREEN_SUFFIX,
     )
-    raw: dict[str, Any] = {**green.raw, "kubernetesVersion": target}
-    overrides = {**green.overrides, "eksgitops:kubernetesVersion": target}
-    notes = list(green.notes)
+    raw, moves = at_target(green.raw, target)
+    overrides = {**green.overrides, "eksgitops:kubernetesVersion": target, **config_overrides(moves)}
+    notes = list(green.notes) + [move.line(target) for move in moves]
     sops = blue.spec.gitops.sops
     if sops.enabled and not sops.kms_key_arn:
         alias = sops_alias_name(blue.spec.cluster_name)
