@@ -20,17 +20,16 @@ from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import GATEWAY, INGRESS, SERVICE, ClusterApi, Kind
-from eksgitops.dr.context import DrFailure, DrUsageError, StackContext, load_stack
+from eksgitops.dr.context import DrFailure, StackContext
 from eksgitops.dr.rebuild import RebuildDeps, Timeouts, run_rebuild
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.sync_status import workloads_probe
 from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts, run_teardown
 from eksgitops.dr.verify import verify_aws, verify_cluster
 from eksgitops.dr.waits import Probe, wait_until
-from eksgitops.upgrade.pins import at_target, config_overrides
+from eksgitops.upgrade.green import GREEN_SUFFIX, derive_green
 from eksgitops.upgrade.weights import BLUE, GREEN, WeightedName, delete_side, set_weights, targets
 
-GREEN_SUFFIX = "-green"
 ENTRY_KINDS: dict[str, Kind] = {"service": SERVICE, "ingress": INGRESS, "gateway": GATEWAY}
 
 
@@ -55,37 +54,32 @@ class BlueGreenDeps:
 
 
 def green_context(blue: StackContext, target: str, aws: AwsClients) -> StackContext:
-    """`<stack>-green` at `target`, sharing blue's durable resources (escrow, SOPS key)."""
-    green = load_stack(
-        blue.stack,
-        stacks_dir=blue.stack_file.parent,
-        project_dir=blue.project_dir,
-        build_dir=blue.build_dir,
-        command="apply",
-        drill=True,
-        program="eksgitops upgrade",
-        suffix=GREEN_SUFFIX,
-    )
-    raw, moves = at_target(green.raw, target)
-    overrides = {**green.overrides, "eksgitops:kubernetesVersion": target, **config_overrides(moves)}
-    notes = list(green.notes) + [move.line(target) for move in moves]
+    """`<stack>-green` at `target` (green.py), sharing blue's durable resources (escrow, SOPS key)."""
     sops = blue.spec.gitops.sops
+    arn, alias = None, sops_alias_name(blue.spec.cluster_name)
     if sops.enabled and not sops.kms_key_arn:
-        alias = sops_alias_name(blue.spec.cluster_name)
         try:
             arn = aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
         except Exception as exc:
             raise DrFailure(f"blue's SOPS key {alias}: {error_text(exc)}; green must reuse it") from None
-        gitops = dict(raw.get("gitops") or {})
-        gitops["sops"] = {**dict(gitops.get("sops") or {}), "kmsKeyArn": arn}
-        raw["gitops"] = gitops
-        overrides["eksgitops:gitops.sops.kmsKeyArn"] = arn
-        notes.append(f"green decrypts with blue's SOPS key {alias}")
+    derived = derive_green(blue.raw, blue.stack, target, arn)
+    if arn:
+        derived.notes.append(f"green decrypts with blue's SOPS key {alias}")
+    stack = blue.stack + GREEN_SUFFIX
     try:
-        spec = load_spec(raw, stack=green.stack, source=str(green.stack_file))
-    except SpecError as err:
-        raise DrUsageError(err.lines) from None
-    return replace(green, spec=spec, raw=raw, overrides=overrides, notes=notes)
+        spec = load_spec(derived.raw, stack=stack, source=str(blue.stack_file))
+    except SpecError as err:  # a bug of derive_green, never the user's: the stack validated as blue
+        raise DrFailure("green's derived stack: " + "; ".join(err.lines)) from None
+    return replace(
+        blue,
+        stack=stack,
+        spec=spec,
+        raw=derived.raw,
+        source_stack=blue.stack,
+        notes=[*blue.notes, *derived.notes],
+        overrides={**blue.overrides, **derived.set},
+        environment_escrow=blue.spec.escrow if blue.spec.escrow.enabled else None,
+    )
 
 
 def entry_hostname(api: ClusterApi, entry: str) -> Probe:

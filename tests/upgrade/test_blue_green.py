@@ -186,7 +186,7 @@ def test_blue_green_builds_green_shifts_step_by_step_and_retires_blue(blue_green
     config = select[1]["config"]
     assert config["eksgitops:clusterName"] == "eksgitops-dev-green"
     assert config["eksgitops:kubernetesVersion"] == "1.36"
-    assert config["eksgitops:escrow.enabled"] == "false"  # the environment's escrow, not a second one
+    assert "eksgitops:escrow.enabled" not in config  # the whole escrow key goes (green.py)
     kms_arn = client("kms").describe_key(KeyId="alias/eksgitops-dev-sops")["KeyMetadata"]["Arn"]
     assert config["eksgitops:gitops.sops.kmsKeyArn"] == kms_arn  # blue's SOPS key, not a new one
     assert ("select", {"stack": "dev", "copy_config_from": None, "config": {}}) in world.workspace.calls
