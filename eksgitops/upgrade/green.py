@@ -4,8 +4,9 @@ Green runs beside the live environment, so everything that would collide with bl
 to what blue owns is changed, and the result goes through the same spec as any stack (a
 refusal is a bug here, never the user's file):
 
-- its own names: the cluster `<cluster>-green`, from which the program derives every role,
-  log group and add-on name (the SOPS alias and the escrow are the environment's: not created);
+- its own names: the cluster `<cluster>-green` (or `-blue`, slots.py), from which the program
+  derives every role, log group and add-on name (the SOPS alias and the escrow are the
+  environment's: not created);
 - the target Kubernetes version, with the add-on pins the target does not offer moved (pins.py);
 - no escrow of its own: the whole `escrow` key goes (turning it off but keeping
   `region`/`bundleRetentionDays` is refused by the spec), the environment's stays blue's;
@@ -37,18 +38,21 @@ class GreenConfig:
     notes: list[str] = field(default_factory=list)
 
 
-def derive_green(raw: dict[str, Any], stack: str, target: str, sops_arn: str | None) -> GreenConfig:
-    """Green's config from blue's `raw` (its stack file over Pulumi.yaml's defaults)."""
+def derive_green(
+    raw: dict[str, Any], stack: str, target: str, sops_arn: str | None, suffix: str = GREEN_SUFFIX
+) -> GreenConfig:
+    """Green's config from the environment's `raw` (its stack file over Pulumi.yaml's defaults);
+    `suffix` is the slot (slots.py): `-green`, or `-blue` when a former green serves."""
     moved, moves = at_target(raw, target)
     out = GreenConfig(moved)
     out.set["eksgitops:kubernetesVersion"] = target
     out.set.update(config_overrides(moves))
     out.notes += [m.line(target) for m in moves]
 
-    cluster = f"{raw.get('clusterName') or f'eksgitops-{stack}'}{GREEN_SUFFIX}"
+    cluster = f"{raw.get('clusterName') or f'eksgitops-{stack}'}{suffix}"
     out.raw["clusterName"] = cluster
     out.set["eksgitops:clusterName"] = cluster
-    out.notes.append(f"green stack {stack}{GREEN_SUFFIX} builds cluster {cluster}")
+    out.notes.append(f"green stack {stack}{suffix} builds cluster {cluster}")
 
     if "escrow" in out.raw:
         del out.raw["escrow"]
