@@ -36,18 +36,46 @@ class WorkspaceError(Exception):
     """`up`/`destroy` failed: the engine's message, one line, without secrets."""
 
 
+class StackNotFound(WorkspaceError):
+    """`select(create=False)` of a stack the backend does not have."""
+
+
+class ConcurrentUpdate(WorkspaceError):
+    """Another update holds the stack (`pulumi.automation.ConcurrentUpdateError`, HTTP 409)."""
+
+
 class PulumiWorkspace(Protocol):
     """What dr needs from Pulumi."""
 
     def select(
-        self, stack: str, *, copy_config_from: str | None = None, config: Mapping[str, str] | None = None
+        self,
+        stack: str,
+        *,
+        create: bool = True,
+        copy_config_from: str | None = None,
+        config: Mapping[str, str] | None = None,
     ) -> None:
         """Create or select `stack`; copy another stack's config (secrets re-encrypted) and set
-        `config` keys (path syntax, e.g. `eksgitops:gitops.path`) before anything runs."""
+        `config` keys (path syntax, e.g. `eksgitops:gitops.path`) before anything runs.
+
+        `create=False` only selects: StackNotFound when the backend has no such stack."""
+        ...
+
+    def pending_operations(self) -> list[str]:
+        """`<type> <urn>` of each operation an interrupted update left in the state."""
+        ...
+
+    def refresh(self, on_event: OnEvent, *, clear_pending_creates: bool = False) -> None:
+        """`pulumi refresh`; `clear_pending_creates` drops pending creates from the state."""
+        ...
+
+    def cancel(self) -> None:
+        """`pulumi cancel`: end the stack's running update (one that crashed holds the lease)."""
         ...
 
     def up(self, on_event: OnEvent, *, targets: Sequence[str] | None = None) -> None:
-        """Run `pulumi up` on the selected stack; raise WorkspaceError on failure.
+        """Run `pulumi up` on the selected stack; raise WorkspaceError on failure
+        (ConcurrentUpdate when another update holds the stack).
 
         `targets`: only these URNs (`pulumi up --target`), for an upgrade in ordered phases."""
         ...
@@ -70,13 +98,21 @@ class AutomationWorkspace:
         self._stack: Any = None
 
     def select(
-        self, stack: str, *, copy_config_from: str | None = None, config: Mapping[str, str] | None = None
+        self,
+        stack: str,
+        *,
+        create: bool = True,
+        copy_config_from: str | None = None,
+        config: Mapping[str, str] | None = None,
     ) -> None:
         from pulumi import automation as auto
 
         opts = auto.LocalWorkspaceOptions(env_vars=self.extra_env) if self.extra_env else None
         try:
-            self._stack = auto.create_or_select_stack(stack, work_dir=str(self.project_dir), opts=opts)
+            if create:
+                self._stack = auto.create_or_select_stack(stack, work_dir=str(self.project_dir), opts=opts)
+            else:
+                self._stack = auto.select_stack(stack, work_dir=str(self.project_dir), opts=opts)
             if copy_config_from:
                 # `pulumi config cp` decrypts with the source stack's secrets provider and
                 # re-encrypts with the target's: secure: values cannot simply be copied.
@@ -85,6 +121,8 @@ class AutomationWorkspace:
                 self._stack.set_all_config(
                     {key: auto.ConfigValue(value=value) for key, value in config.items()}, path=True
                 )
+        except auto.StackNotFoundError:
+            raise StackNotFound(f"stack {stack} does not exist in the state backend") from None
         except auto.CommandError as exc:
             raise WorkspaceError(_first_error_line(exc)) from None
         except FileNotFoundError:
@@ -117,6 +155,37 @@ class AutomationWorkspace:
                 suppress_outputs=True,
                 target=list(targets) if targets else None,
             )
+        except auto.ConcurrentUpdateError as exc:
+            raise ConcurrentUpdate(_first_error_line(exc)) from None
+        except auto.CommandError as exc:
+            raise WorkspaceError(_first_error_line(exc)) from None
+
+    def pending_operations(self) -> list[str]:
+        state = self._selected().export_stack().deployment or {}
+        return [
+            f"{op.get('type', '?')} {(op.get('resource') or {}).get('urn', '?')}"
+            for op in state.get("pending_operations") or []
+        ]
+
+    def refresh(self, on_event: OnEvent, *, clear_pending_creates: bool = False) -> None:
+        from pulumi import automation as auto
+
+        try:
+            self._selected().refresh(
+                on_event=_translate(on_event),
+                color="never",
+                clear_pending_creates=clear_pending_creates or None,
+            )
+        except auto.ConcurrentUpdateError as exc:
+            raise ConcurrentUpdate(_first_error_line(exc)) from None
+        except auto.CommandError as exc:
+            raise WorkspaceError(_first_error_line(exc)) from None
+
+    def cancel(self) -> None:
+        from pulumi import automation as auto
+
+        try:
+            self._selected().cancel()
         except auto.CommandError as exc:
             raise WorkspaceError(_first_error_line(exc)) from None
 
@@ -130,6 +199,8 @@ class AutomationWorkspace:
                 exclude_protected=keep_protected,
                 suppress_outputs=True,
             )
+        except auto.ConcurrentUpdateError as exc:
+            raise ConcurrentUpdate(_first_error_line(exc)) from None
         except auto.CommandError as exc:
             raise WorkspaceError(_first_error_line(exc)) from None
 

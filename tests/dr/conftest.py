@@ -9,64 +9,28 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import subprocess
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-import requests
-from moto.server import ThreadedMotoServer
 
 from eksgitops.dr.cluster_api import FLUX_INSTANCE, KUSTOMIZATION, NODE, Kind, KindNotServed
 from eksgitops.dr.pulumi_workspace import ResourceEvent, WorkspaceError
+from tests.simworld.aws import REGION, free_port
+from tests.simworld.fixtures import aws_env, kube_server, moto_url, sim_world
 
-REGION = "eu-west-1"
+__all__ = ["REGION", "aws_env", "free_port", "kube_server", "moto_url", "sim_world"]
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author",
     "GIT_AUTHOR_EMAIL": "author@example.com",
     "GIT_COMMITTER_NAME": "Test Author",
     "GIT_COMMITTER_EMAIL": "author@example.com",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """One real moto server per test process, on 127.0.0.1 and a free port."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def aws_env(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """boto3 everywhere in the process points at a fresh moto state, with fake credentials."""
-    requests.post(f"{moto_url}/moto-api/reset", timeout=10)
-    for key in list(os.environ):
-        if key.startswith(("AWS_", "PULUMI_")):
-            monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
-    return moto_url
 
 
 def client(service: str, region: str = REGION) -> Any:
@@ -205,10 +169,23 @@ class FakeWorkspace:
     calls: list[tuple[str, Any]] = field(default_factory=list)
     on_calls: Callable[[str], None] | None = None
 
-    def select(self, stack: str, *, copy_config_from: str | None = None, config: Any = None) -> None:
+    def select(
+        self, stack: str, *, create: bool = True, copy_config_from: str | None = None, config: Any = None
+    ) -> None:
         self._log(
             "select", {"stack": stack, "copy_config_from": copy_config_from, "config": dict(config or {})}
         )
+
+    def pending_operations(self) -> list[str]:
+        return []
+
+    def refresh(
+        self, on_event: Callable[[ResourceEvent], None], *, clear_pending_creates: bool = False
+    ) -> None:
+        self._log("refresh", {"clear_pending_creates": clear_pending_creates})
+
+    def cancel(self) -> None:
+        self._log("cancel", None)
 
     def up(self, on_event: Callable[[ResourceEvent], None], *, targets: Any = None) -> None:
         self._log("up", {"targets": list(targets)} if targets else None)
