@@ -36,7 +36,7 @@ from eksgitops.dr.verify import verify_aws, verify_cluster
 from eksgitops.dr.waits import Clock, Probe, wait_until
 from eksgitops.upgrade import slots
 from eksgitops.upgrade.green import GREEN_SUFFIX, derive_green
-from eksgitops.upgrade.interrupts import deferred, interruptible
+from eksgitops.upgrade.interrupts import Interrupted, InterruptedShift, deferred, interruptible
 from eksgitops.upgrade.weights import (
     BLUE,
     GREEN,
@@ -234,11 +234,13 @@ def run_blue_green(
                 phase.detail = f"{record.fqdn}: blue is now {green.stack} (100); the marker names it"
     except WeightsChanged:
         raise  # someone else owns the weights now (a rollback): nothing of ours to undo
-    except Exception:
+    except (Exception, Interrupted) as exc:
         if shifted:  # Abort point 2: every weight back on blue, green kept for a look.
             with deferred(), report.phase("rollback") as phase:
                 force_blue(deps.aws, record, clock, poll)
                 phase.detail = f"{record.fqdn}: blue 100, green 0"
+        if isinstance(exc, Interrupted):
+            raise InterruptedShift(f"{exc}; {record.fqdn}: every weight back on blue") from None
         raise
     run_teardown(blue, deps.blue_teardown, report, teardown)
 

@@ -4,8 +4,9 @@ back to blue before the process ends.
 Python turns SIGINT into KeyboardInterrupt, which an `except Exception` does not see, and SIGTERM
 ends the process at once by default: either way a Ctrl-C, a CI job cancelled or a pod evicted
 mid-shift would leave users split between blue and green with nobody watching. Inside
-`interruptible()` both raise `Interrupted`; a second signal while the rollback runs is ignored
-(the rollback is one Route53 change), and the previous handlers come back afterwards.
+`interruptible()` both raise `Interrupted` (a BaseException); a second signal while the
+rollback runs is ignored (the rollback is one Route53 change), and the previous handlers come
+back afterwards.
 """
 
 from __future__ import annotations
@@ -21,12 +22,18 @@ from eksgitops.dr.context import DrFailure
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Interrupted(DrFailure):
-    """A signal arrived during the shift."""
+class Interrupted(BaseException):
+    """A signal arrived during the shift. A BaseException, as KeyboardInterrupt is: the broad
+    `except Exception` of a client library (the Kubernetes client turns any error into its own)
+    must not swallow it; the shift catches it, rolls back, and raises `InterruptedShift`."""
 
     def __init__(self, signum: int):
         self.signum = signum
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
+class InterruptedShift(DrFailure):
+    """What the command reports once the rollback after a signal is done (exit 1)."""
 
 
 @contextmanager
