@@ -14,7 +14,6 @@ from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import SERVICE
 from eksgitops.fleet.credentials import Credentials
 from eksgitops.upgrade import blue_green
-from eksgitops.upgrade.weights import WeightedName, read
 from tests.simworld.aws import REGION
 from tests.simworld.cluster import healthy
 from tests.simworld.kube_server import FakeKubeServer
@@ -106,9 +105,11 @@ class BlueGreenSim:
             server.stop()
 
     def weights(self) -> dict[str, tuple[str, int]]:
+        page = self.aws.client("route53").list_resource_record_sets(HostedZoneId=self.zone_id)
         return {
-            side: (rrs["ResourceRecords"][0]["Value"], rrs["Weight"])
-            for side, rrs in read(self.aws, WeightedName(self.zone_id, NAME)).items()
+            rrs["SetIdentifier"]: (rrs["ResourceRecords"][0]["Value"], rrs["Weight"])
+            for rrs in page["ResourceRecordSets"]
+            if rrs["Name"] == NAME + "." and "SetIdentifier" in rrs
         }
 
     def apply(self, scaffold: Path, to: str, *extra: str):
