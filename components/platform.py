@@ -137,6 +137,7 @@ class Platform(pulumi.ComponentResource):
                     vpc_id=self.network.vpc_id,
                     oidc_issuer_host=self.cluster.oidc_issuer_host,
                     identity_role_arns=self.identity_role_arns,
+                    cluster_role=spec.cluster_role,
                 ),
                 addons=list(spec.enabled_addons()),
                 cross_namespace_refs=spec.gitops.cross_namespace_refs,

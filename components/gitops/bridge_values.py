@@ -16,7 +16,15 @@ import pulumi_kubernetes as k8s
 
 BRIDGE_NAMESPACE = "flux-system"
 BRIDGE_CONFIGMAP = "cluster-vars"
-FIXED_KEYS = ("environment", "cluster_name", "region", "account_id", "vpc_id", "oidc_issuer_host")
+FIXED_KEYS = (
+    "environment",
+    "cluster_name",
+    "cluster_role",
+    "region",
+    "account_id",
+    "vpc_id",
+    "oidc_issuer_host",
+)
 """The keys every environment provides, beside `<identity>_role_arn` per workload identity."""
 
 
@@ -43,12 +51,15 @@ class BridgeValues:
     """The OIDC issuer without https:// (IRSA trust policies in Git name it)."""
     identity_role_arns: Mapping[str, pulumi.Input[str]]
     """Role ARN of each workload identity, by identity name."""
+    cluster_role: str = "primary"
+    """primary, drill or green (spec `clusterRole`): the fleet turns writers off outside primary."""
 
     def variables(self) -> pulumi.Output[dict[str, str]]:
         """The bridge as one flat map of strings, in the documented key order."""
         values: dict[str, pulumi.Input[str]] = {
             "environment": self.environment,
             "cluster_name": self.cluster_name,
+            "cluster_role": self.cluster_role,
             "region": self.region,
             "account_id": self.account_id,
             "vpc_id": self.vpc_id,

@@ -35,7 +35,7 @@ How it is used:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, ClassVar, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, Field
 from pydantic import model_validator as _model_validator
@@ -148,6 +148,11 @@ class EnvironmentSpec(SpecModel):
     """AWS region, e.g. eu-west-1 (required); a name of a known partition (data/aws_regions.json)."""
     cluster_name: Annotated[str, dns("cluster name")]
     """EKS cluster name (DNS-1123 label); defaults to eksgitops-<stack>."""
+    cluster_role: Literal["primary", "drill", "green"] = "primary"
+    """The part this cluster plays for its environment (bridge key `cluster_role`): the
+    environment's own, a disaster-recovery drill's, or an upgrade's green. `eksgitops dr drill`
+    and `eksgitops upgrade` set it on the stacks they derive; the fleet uses it to keep writers
+    such as external-dns off in a drill (docs/runbooks/disaster-recovery.md)."""
     kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)]
     """Kubernetes minor version EKS offers (components/data/kubernetes_versions.json); EKS-VERSION
     fails one outside standard support."""
@@ -344,7 +349,7 @@ class EnvironmentSpec(SpecModel):
 
 # --- reading config -------------------------------------------------------------------
 
-SCALAR_KEYS = frozenset({"region", "clusterName", "kubernetesVersion", "secretsKmsKeyArn"})
+SCALAR_KEYS = frozenset({"region", "clusterName", "clusterRole", "kubernetesVersion", "secretsKmsKeyArn"})
 """Top-level keys whose values are plain strings in Pulumi config."""
 TOP_LEVEL_KEYS = frozenset(
     f.alias or n for n, f in EnvironmentSpec.model_fields.items() if n != "environment"

@@ -17,6 +17,7 @@ from eksgitops.components.spec.base import DNS_LABEL
 from eksgitops.components.spec.data import region_partition
 from eksgitops.components.spec.escrow import EscrowSpec
 from eksgitops.components.spec.read import stack_config
+from eksgitops.dr.derive import derive_parallel
 from eksgitops.dr.report import Model
 
 DRILL_SUFFIX = "-drill"
@@ -51,8 +52,9 @@ class StackContext:
     """The stack whose file the config came from (differs from `stack` for a drill)."""
     notes: list[str] = field(default_factory=list)
     """What the command changed on the way (a region move), for the report."""
-    overrides: dict[str, str] = field(default_factory=dict)
-    """Pulumi config to set on the stack before `up` ({"eksgitops:region": ...}, path syntax)."""
+    overrides: dict[str, str | None] = field(default_factory=dict)
+    """Pulumi config to set on the stack before `up` ({"eksgitops:region": ...}, path syntax);
+    None removes the key (one the copied environment config has and the derived stack must not)."""
     environment_escrow: EscrowSpec | None = None
     """The environment's escrow when it differs from `spec.escrow` (a drill creates none)."""
 
@@ -127,7 +129,7 @@ def load_stack(
         raise DrUsageError(err.lines) from None
 
     notes: list[str] = []
-    overrides: dict[str, str] = {}
+    overrides: dict[str, str | None] = {}
     target_stack = stack + suffix if drill else stack
     if region is not None and region != raw.get("region"):
         before = raw
@@ -139,32 +141,23 @@ def load_stack(
             overrides[f"eksgitops:network.availabilityZones[{i}]"] = str(zone)
         if raw.get("escrow") is not before.get("escrow"):  # _move_region pinned the escrow
             overrides["eksgitops:escrow.region"] = str(raw["escrow"]["region"])
-    escrow = raw.get("escrow")
-    drill_escrow = False
-    if drill and isinstance(escrow, dict) and escrow.get("enabled") is True:
-        # The escrow is the environment's, named after it: the drill (or green) reads it
-        # (preflight, a rebuild from escrow) but must not create a second, protected one.
-        raw = {**raw, "escrow": {**escrow, "enabled": False}}
-        overrides["eksgitops:escrow.enabled"] = "false"
-        drill_escrow = True
-        notes.append(f"the {suffix.strip('-')} uses the environment's escrow and creates none")
+    environment_escrow_raw: dict[str, Any] | None = None
     if drill:
-        # Its own cluster (and so its own role names), beside the real one.
-        base = raw.get("clusterName") or f"eksgitops-{stack}"
-        raw = {**raw, "clusterName": f"{base}{suffix}"}
-        overrides["eksgitops:clusterName"] = raw["clusterName"]
-        gitops = raw.get("gitops")
-        if isinstance(gitops, dict) and not gitops.get("path"):
-            # The drill rehearses the environment's own fleet path, not clusters/<stack>-drill.
-            raw["gitops"] = {**gitops, "path": f"clusters/{stack}"}
-            overrides["eksgitops:gitops.path"] = f"clusters/{stack}"
-        notes.append(f"{suffix.strip('-')} stack {target_stack} builds cluster {raw['clusterName']}")
+        derived = derive_parallel(raw, stack, suffix.strip("-"))
+        raw, environment_escrow_raw = derived.raw, derived.environment_escrow
+        overrides.update(derived.overrides)
+        notes += derived.notes
     try:
         # Validated under the name Pulumi will run it with, so what is checked is what runs.
         spec = load_spec(raw, stack=target_stack, source=str(stack_file))
     except SpecError as err:
+        # The stack file passed above: a derived stack the spec refuses is a bug in derive.py.
         raise DrUsageError(err.lines) from None
-    environment_escrow = spec.escrow.model_copy(update={"enabled": True}) if drill_escrow else None
+    environment_escrow = None
+    if environment_escrow_raw is not None:
+        environment_escrow = EscrowSpec.model_validate(
+            environment_escrow_raw, context={"region": spec.region}
+        )
     return StackContext(
         stack=target_stack,
         spec=spec,

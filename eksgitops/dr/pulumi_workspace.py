@@ -53,10 +53,11 @@ class PulumiWorkspace(Protocol):
         *,
         create: bool = True,
         copy_config_from: str | None = None,
-        config: Mapping[str, str] | None = None,
+        config: Mapping[str, str | None] | None = None,
     ) -> None:
         """Create or select `stack`; copy another stack's config (secrets re-encrypted) and set
-        `config` keys (path syntax, e.g. `eksgitops:gitops.path`) before anything runs.
+        `config` keys (path syntax, e.g. `eksgitops:gitops.path`; None removes the key)
+        before anything runs.
 
         `create=False` only selects: StackNotFound when the backend has no such stack."""
         ...
@@ -103,7 +104,7 @@ class AutomationWorkspace:
         *,
         create: bool = True,
         copy_config_from: str | None = None,
-        config: Mapping[str, str] | None = None,
+        config: Mapping[str, str | None] | None = None,
     ) -> None:
         from pulumi import automation as auto
 
@@ -117,9 +118,13 @@ class AutomationWorkspace:
                 # `pulumi config cp` decrypts with the source stack's secrets provider and
                 # re-encrypts with the target's: secure: values cannot simply be copied.
                 self._copy_config(copy_config_from, stack)
-            if config:
+            removed = [key for key, value in (config or {}).items() if value is None]
+            if removed:
+                self._stack.remove_all_config(removed, path=True)
+            values = {key: value for key, value in (config or {}).items() if value is not None}
+            if values:
                 self._stack.set_all_config(
-                    {key: auto.ConfigValue(value=value) for key, value in config.items()}, path=True
+                    {key: auto.ConfigValue(value=value) for key, value in values.items()}, path=True
                 )
         except auto.StackNotFoundError:
             raise StackNotFound(f"stack {stack} does not exist in the state backend") from None

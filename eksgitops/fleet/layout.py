@@ -18,7 +18,15 @@ DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 # The keys of the bridge ConfigMap flux-system/cluster-vars (annotations of the in-cluster
 # cluster Secret for Argo CD), plus `<identity>_role_arn` per workload identity.
-BRIDGE_KEYS = ("environment", "cluster_name", "region", "account_id", "vpc_id", "oidc_issuer_host")
+BRIDGE_KEYS = (
+    "environment",
+    "cluster_name",
+    "cluster_role",
+    "region",
+    "account_id",
+    "vpc_id",
+    "oidc_issuer_host",
+)
 # Workload identities the scaffold itself uses; the infrastructure stack must define them.
 SCAFFOLD_IDENTITIES = ("aws-load-balancer-controller",)
 IMAGE_MARKER = ' # {"$imagepolicy": "flux-system:podinfo:tag"}'

@@ -29,6 +29,8 @@ OnEvent = Callable[[ResourceEvent], None]
 class SimStack:
     name: str
     config: dict[str, str] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    """Keys removed from the copied config (path syntax)."""
     copied_from: str | None = None
     resources: dict[str, str] = field(default_factory=dict)
     """URN -> type, for each resource in the state."""
@@ -79,7 +81,7 @@ class SimWorkspace:
         *,
         create: bool = True,
         copy_config_from: str | None = None,
-        config: Mapping[str, str] | None = None,
+        config: Mapping[str, str | None] | None = None,
     ) -> None:
         b = self.backend
         b.calls.append(("select", stack, {"create": create, "copy_config_from": copy_config_from}))
@@ -90,7 +92,12 @@ class SimWorkspace:
         selected = b.stacks[stack]
         if copy_config_from:
             selected.copied_from = copy_config_from
-        selected.config.update(config or {})
+        for key, value in (config or {}).items():
+            if value is None:
+                selected.config.pop(key, None)
+                selected.removed.add(key)
+            else:
+                selected.config[key] = value
         self._stack = selected
 
     def up(self, on_event: OnEvent, *, targets: Sequence[str] | None = None) -> None:

@@ -1,0 +1,60 @@
+"""The shipped stacks (`stacks/Pulumi.{dev,staging,prod}.yaml`) as test inputs, with any agent.
+
+`shipped_stack(env, agent)` is the shipped file's text with `gitops.agent` set, and only
+what that agent requires changed: the Flux-only keys (sops, imageAutomation, …) removed for
+an Argo CD agent, an Identity Center instance added for eks-argocd. `agent=None` is the file
+exactly as shipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = ("dev", "staging", "prod")
+AGENTS = ("flux", "argocd", "eks-argocd")
+FLUX_ONLY = (
+    "webhookReceiver",
+    "webhookToken",
+    "imageAutomation",
+    "artifactGenerators",
+    "crossNamespaceRefs",
+    "sops",
+    "notifications",
+    "waitForSync",
+)
+IDENTITY_CENTER = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+
+
+def shipped_text(env: str) -> str:
+    return (REPO / "stacks" / f"Pulumi.{env}.yaml").read_text()
+
+
+def shipped_stack(env: str, agent: str | None = None) -> str:
+    text = shipped_text(env)
+    if agent is None:
+        return text
+    doc = yaml.safe_load(text)
+    gitops = dict(doc["config"]["eksgitops:gitops"])
+    gitops["agent"] = agent
+    if agent != "flux":
+        for key in FLUX_ONLY:
+            gitops.pop(key, None)
+        creds = gitops.get("credentials")
+        if isinstance(creds, dict) and creds.get("readOnly") is False:
+            gitops["credentials"] = {**creds, "readOnly": True}  # no image automation left
+    if agent == "eks-argocd":
+        gitops["eksArgocd"] = {"identityCenterInstanceArn": IDENTITY_CENTER}
+    doc["config"]["eksgitops:gitops"] = gitops
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def install(project: Path, env: str, agent: str | None = None) -> Path:
+    """Write the stack file into `project/stacks/` (and Pulumi.yaml beside it); return its path."""
+    (project / "stacks").mkdir(parents=True, exist_ok=True)
+    (project / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    path = project / "stacks" / f"Pulumi.{env}.yaml"
+    path.write_text(shipped_stack(env, agent))
+    return path
