@@ -1,36 +1,56 @@
 """`upgrade apply --strategy blue-green`: a green cluster at the new version beside blue, traffic
-moved by Route53 weights, then blue retired with the ordered teardown.
+moved by Route53 weights, then blue retired with the ordered teardown; green becomes the new blue.
 
-Green is the stack `<stack>-green`: its own cluster, roles and state, built from the same
-stack file and Git revision, at the target version. What outlives a cluster is shared, never
-duplicated: green uses the environment's escrow (it creates none) and blue's SOPS key (by
-ARN), and the DNS zone is not the program's. Abort points, each leaving blue serving:
+Green is built from the environment's stack file (green.py) in the slot slots.py picks, from the
+same Git revision, at the target version. What outlives a cluster is shared, never duplicated:
+green uses the environment's escrow (it creates none) and its SOPS key (by ARN), and the DNS
+zone is not the program's. The weights live in Route53 only (weights.py): apply moves them by
+conditional changes from the values it set last and re-reads them before every step, at every
+look of a hold and before blue is retired; `upgrade rollback` sets blue 100 unconditionally and
+so always wins, and apply stops when it sees it. Abort points, each leaving blue serving:
 
 - green never healthy: green is torn down, weights never moved;
-- green unhealthy during a hold, or a shift step failing: weights go back to blue 100%;
-- until blue is retired `upgrade rollback` puts every weight back on blue.
+- green unhealthy during a hold, a shift step failing, SIGINT or SIGTERM during the shift:
+  weights go back to blue 100% (signals are held off while that one change runs);
+- an operator's `upgrade rollback` before blue is retired: apply stops, changing nothing.
+
+Once green served every step it becomes blue: in one change batch its record takes the set
+identifier `blue` (fields carried over) and the marker names its stack; then the old blue goes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.dr.aws import AwsClients, error_text
-from eksgitops.dr.cluster_api import GATEWAY, INGRESS, SERVICE, ClusterApi, Kind
-from eksgitops.dr.context import DrFailure, DrUsageError, StackContext, load_stack
+from eksgitops.dr.cluster_api import GATEWAY, INGRESS, SERVICE, ClusterApi, ClusterApiError, Kind
+from eksgitops.dr.context import DrFailure, StackContext
 from eksgitops.dr.rebuild import RebuildDeps, Timeouts, run_rebuild
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.sync_status import workloads_probe
 from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts, run_teardown
 from eksgitops.dr.verify import verify_aws, verify_cluster
-from eksgitops.dr.waits import Probe, wait_until
-from eksgitops.upgrade.weights import BLUE, GREEN, WeightedName, delete_side, set_weights, targets
+from eksgitops.dr.waits import Clock, Probe, wait_until
+from eksgitops.upgrade import slots
+from eksgitops.upgrade.green import GREEN_SUFFIX, derive_green
+from eksgitops.upgrade.interrupts import Interrupted, InterruptedShift, deferred, interruptible
+from eksgitops.upgrade.weights import (
+    BLUE,
+    GREEN,
+    Rrset,
+    WeightedName,
+    WeightsChanged,
+    change,
+    expect,
+    force_blue,
+    green_record,
+    read,
+    with_weight,
+)
 
-GREEN_SUFFIX = "-green"
 ENTRY_KINDS: dict[str, Kind] = {"service": SERVICE, "ingress": INGRESS, "gateway": GATEWAY}
 
 
@@ -44,6 +64,9 @@ class Shift:
     """Seconds at 100% before blue is retired (the last point to roll back)."""
     endpoint_timeout: float = 15 * 60
     """Seconds for green's entry point to get its load balancer."""
+    unreadable: float = 5 * 60
+    """Seconds green's API may stay unreadable (throttled, connections dropped) during a hold
+    before that counts as unhealthy; each failed look is retried with backoff until then."""
 
 
 @dataclass
@@ -54,38 +77,43 @@ class BlueGreenDeps:
     aws: AwsClients
 
 
-def green_context(blue: StackContext, target: str, aws: AwsClients) -> StackContext:
-    """`<stack>-green` at `target`, sharing blue's durable resources (escrow, SOPS key)."""
-    green = load_stack(
-        blue.stack,
-        stacks_dir=blue.stack_file.parent,
-        project_dir=blue.project_dir,
-        build_dir=blue.build_dir,
-        command="apply",
-        drill=True,
-        program="eksgitops upgrade",
-        suffix=GREEN_SUFFIX,
-    )
-    raw: dict[str, Any] = {**green.raw, "kubernetesVersion": target}
-    overrides = {**green.overrides, "eksgitops:kubernetesVersion": target}
-    notes = list(green.notes)
-    sops = blue.spec.gitops.sops
-    if sops.enabled and not sops.kms_key_arn:
-        alias = sops_alias_name(blue.spec.cluster_name)
-        try:
-            arn = aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
-        except Exception as exc:
-            raise DrFailure(f"blue's SOPS key {alias}: {error_text(exc)}; green must reuse it") from None
-        gitops = dict(raw.get("gitops") or {})
-        gitops["sops"] = {**dict(gitops.get("sops") or {}), "kmsKeyArn": arn}
-        raw["gitops"] = gitops
-        overrides["eksgitops:gitops.sops.kmsKeyArn"] = arn
-        notes.append(f"green decrypts with blue's SOPS key {alias}")
+def _sops_arn(env: StackContext, aws: AwsClients) -> tuple[str | None, str]:
+    sops, alias = env.spec.gitops.sops, sops_alias_name(env.spec.cluster_name)
+    if not sops.enabled or sops.kms_key_arn:
+        return None, alias
     try:
-        spec = load_spec(raw, stack=green.stack, source=str(green.stack_file))
-    except SpecError as err:
-        raise DrUsageError(err.lines) from None
-    return replace(green, spec=spec, raw=raw, overrides=overrides, notes=notes)
+        return str(aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]), alias
+    except Exception as exc:
+        raise DrFailure(
+            f"the environment's SOPS key {alias}: {error_text(exc)}; green must reuse it"
+        ) from None
+
+
+def green_context(
+    env: StackContext, target: str, aws: AwsClients, suffix: str = GREEN_SUFFIX
+) -> StackContext:
+    """The stack `<stack><suffix>` at `target` (green.py), sharing the environment's escrow and SOPS
+    key. `env` is the stack file's own context; a former green that serves is derived the same way
+    at the version it runs (`target` = the file's version)."""
+    arn, alias = _sops_arn(env, aws)
+    derived = derive_green(env.raw, env.stack, target, arn, suffix)
+    if arn:
+        derived.notes.append(f"green decrypts with the environment's SOPS key {alias}")
+    stack = env.stack + suffix
+    try:
+        spec = load_spec(derived.raw, stack=stack, source=str(env.stack_file))
+    except SpecError as err:  # a bug of derive_green, never the user's: the stack validated as blue
+        raise DrFailure("green's derived stack: " + "; ".join(err.lines)) from None
+    return replace(
+        env,
+        stack=stack,
+        spec=spec,
+        raw=derived.raw,
+        source_stack=env.stack,
+        notes=[*env.notes, *derived.notes],
+        overrides={**env.overrides, **derived.set},
+        environment_escrow=env.spec.escrow if env.spec.escrow.enabled else None,
+    )
 
 
 def entry_hostname(api: ClusterApi, entry: str) -> Probe:
@@ -132,19 +160,26 @@ def run_blue_green(
     teardown: TeardownTimeouts,
     shift: Shift,
 ) -> None:
-    """Green up and proven, traffic shifted step by step, blue retired; raises at the first abort."""
-    blue_value = targets(deps.aws, record).get(BLUE, ("", 0))[0]
-    if not blue_value:
+    """Green up and proven, traffic shifted step by step, roles swapped, blue retired; raises at
+    the first abort."""
+    clock, poll = deps.green.clock, timeouts.poll
+    start = read(deps.aws, record)
+    if BLUE not in start:
         raise DrFailure(
             f"Route53 {record.fqdn}: no weighted record with set identifier blue; create it first"
         )
+    last = {BLUE: 100} | ({GREEN: 0} if GREEN in start else {})
+    expect(start, last, record)  # mid-shift already (another apply?): `upgrade rollback` first
     try:
         api = _green_up(green, sha, deps, report, timeouts)
         with report.phase("green endpoint") as phase:
             found: list[str] = []
 
             def probe() -> Probe:
-                result = entry_hostname(api, entry)
+                try:
+                    result = entry_hostname(api, entry)
+                except ClusterApiError as exc:  # throttled or dropped: not yet
+                    return Probe(False, str(exc), entry)
                 found[:] = [result.seen]
                 return result
 
@@ -153,45 +188,127 @@ def run_blue_green(
                 subject=entry,
                 condition="given a load balancer",
                 timeout=shift.endpoint_timeout,
-                clock=deps.green.clock,
-                interval=timeouts.poll,
+                clock=clock,
+                interval=poll,
             )
             phase.detail = found[0]
     except Exception:
         # Abort point 1: blue never saw a change; green goes, its durable resources were blue's.
         run_teardown(green, deps.green_teardown, report, teardown, selected=True)
         raise
-    values = {BLUE: blue_value, GREEN: found[0]}
+    green_rrs = green_record(start[BLUE], found[0], _lb_zone(deps.aws, found[0]))
     agent = green.spec.gitops.agent
     shifted = False
     try:
-        for i, percent in enumerate(shift.steps):
-            with report.phase(f"shift green {percent}%") as phase:
-                shifted = True
-                set_weights(deps.aws, record, values, percent)
-                phase.detail = f"{record.fqdn}: blue {100 - percent}, green {percent}"
-            last = i == len(shift.steps) - 1
-            with report.phase("final hold" if last else f"hold at {percent}%") as phase:
-                _hold(api, agent, sha, shift.final_hold if last else shift.hold, deps, timeouts.poll)
-                phase.detail = "green stayed Ready at " + sha[:12]
-    except Exception:
+        with interruptible():
+            for i, percent in enumerate(shift.steps):
+                with report.phase(f"shift green {percent}%") as phase:
+                    now = read(deps.aws, record)
+                    expect(now, last, record)
+                    shifted = True
+                    after = {
+                        BLUE: with_weight(now[BLUE], 100 - percent),
+                        GREEN: with_weight(green_rrs, percent),
+                    }
+                    change(deps.aws, record, now, after, f"eksgitops upgrade: green {percent}%", clock, poll)
+                    last = {BLUE: 100 - percent, GREEN: percent}
+                    phase.detail = f"{record.fqdn}: blue {100 - percent}, green {percent} (INSYNC)"
+                final = i == len(shift.steps) - 1
+                with report.phase("final hold" if final else f"hold at {percent}%") as phase:
+                    seconds = shift.final_hold if final else shift.hold
+                    _hold(
+                        api,
+                        agent,
+                        sha,
+                        seconds,
+                        deps,
+                        poll,
+                        shift.unreadable,
+                        lambda seen=dict(last): _still(deps, record, seen),
+                    )
+                    phase.detail = "green stayed Ready at " + sha[:12]
+            with report.phase("roles swapped") as phase:
+                now = read(deps.aws, record)
+                expect(now, last, record)  # the last point where a rollback wins
+                _swap(deps, record, now, green.stack, clock, poll)
+                phase.detail = f"{record.fqdn}: blue is now {green.stack} (100); the marker names it"
+    except WeightsChanged:
+        raise  # someone else owns the weights now (a rollback): nothing of ours to undo
+    except (Exception, Interrupted) as exc:
         if shifted:  # Abort point 2: every weight back on blue, green kept for a look.
-            with report.phase("rollback") as phase:
-                set_weights(deps.aws, record, values, 0)
+            with deferred(), report.phase("rollback") as phase:
+                force_blue(deps.aws, record, clock, poll)
                 phase.detail = f"{record.fqdn}: blue 100, green 0"
+        if isinstance(exc, Interrupted):
+            raise InterruptedShift(f"{exc}; {record.fqdn}: every weight back on blue") from None
         raise
     run_teardown(blue, deps.blue_teardown, report, teardown)
-    with report.phase("blue record removed") as phase:
-        delete_side(deps.aws, record, BLUE)
-        phase.detail = f"{record.fqdn}: only green answers; the zone stays"
 
 
-def _hold(api: ClusterApi, agent: str, sha: str, seconds: float, deps: BlueGreenDeps, poll: float) -> None:
-    """Watch green for `seconds`: every look must find its workloads Ready at `sha`."""
+def _still(deps: BlueGreenDeps, record: WeightedName, last: dict[str, int]) -> None:
+    expect(read(deps.aws, record), last, record)
+
+
+def _swap(
+    deps: BlueGreenDeps, record: WeightedName, now: dict[str, Rrset], live: str, clock: Clock, poll: float
+) -> None:
+    """Green's record becomes blue's (its fields kept) and the marker names green's stack: one batch."""
+    new_blue = {**now[GREEN], "SetIdentifier": BLUE, "Weight": 100}
+    before: dict[str, Rrset] = dict(now)
+    old = slots.read_marker(deps.aws, record)
+    if old is not None:
+        before["marker"] = old
+    after = {BLUE: new_blue, "marker": slots.marker(record, live)}
+    change(deps.aws, record, before, after, f"eksgitops upgrade: {live} serves as blue", clock, poll)
+
+
+def _lb_zone(aws: AwsClients, hostname: str) -> str | None:
+    """The canonical hosted zone of green's load balancer (an alias record needs it)."""
+    for service, key in (("elbv2", "LoadBalancers"), ("elb", "LoadBalancerDescriptions")):
+        try:
+            pages = aws.client(service).get_paginator("describe_load_balancers").paginate()
+            for page in pages:
+                for lb in page.get(key, []):
+                    if str(lb.get("DNSName", "")).lower() == hostname.lower():
+                        return lb.get("CanonicalHostedZoneId") or lb.get("CanonicalHostedZoneNameID")
+        except Exception:
+            continue
+    return None
+
+
+def _hold(
+    api: ClusterApi,
+    agent: str,
+    sha: str,
+    seconds: float,
+    deps: BlueGreenDeps,
+    poll: float,
+    unreadable: float,
+    still_ours: Callable[[], None],
+) -> None:
+    """Watch green for `seconds`: every look must find its workloads Ready at `sha`, and the weights
+    as this run set them. A look that cannot be made (throttled, connection dropped) is "not yet",
+    retried with backoff; green unreadable for longer than `unreadable` counts as unhealthy."""
     clock = deps.green.clock
     start = clock.monotonic()
+    failing_since: float | None = None
+    backoff = min(poll, 1.0)
     while True:
-        probe = workloads_probe(api, agent, sha)
+        still_ours()
+        try:
+            probe = workloads_probe(api, agent, sha)
+        except ClusterApiError as exc:
+            now = clock.monotonic()
+            failing_since = now if failing_since is None else failing_since
+            if now - failing_since >= unreadable:
+                raise DrFailure(
+                    f"green unreadable during the hold for {now - failing_since:.0f}s: {exc}"
+                ) from None
+            deps.green.echo(f"green not readable ({exc}); looking again in {backoff:.0f}s")
+            clock.sleep(backoff)
+            backoff = min(backoff * 2, max(poll, 1.0))
+            continue
+        failing_since, backoff = None, min(poll, 1.0)
         if not probe.done:
             raise DrFailure(f"green unhealthy during the hold: {probe.subject or 'workloads'}: {probe.seen}")
         if clock.monotonic() - start >= seconds:

@@ -15,6 +15,7 @@ from eksgitops.dr.context import StackContext
 from eksgitops.fleet.credentials import Credentials
 from eksgitops.upgrade import apis, versions
 from eksgitops.upgrade.fleet_objects import FleetObjects, FleetUnreadable, stack_objects
+from eksgitops.upgrade.pins import pin_moves
 from eksgitops.upgrade.target_plan import TargetPlan, plan_at
 
 BLOCKER, WARNING, INFO = "blocker", "warning", "info"
@@ -90,13 +91,16 @@ def _days(days: int) -> str:
 
 
 def addons(check: UpgradeCheck, ctx: StackContext) -> None:
+    moves = {m.addon: m for m in pin_moves(ctx.raw, check.target)}
     for name in sorted(ctx.spec.enabled_addons()):
         pin = ctx.spec.addons[name].version if name in ctx.spec.addons else None
         known = known_addon_versions(name, check.target)
         if pin is not None:
-            # A pin outside the target's known versions is refused by the spec: its line is a blocker
-            # under "stack" below, with the versions to choose from.
-            if known is None:
+            # A pin the target does not offer moves with the version (pins.py): the target stack
+            # below is judged with it moved, and `apply` writes both in one edit.
+            if name in moves:
+                check.add(INFO, "add-ons", moves[name].line(check.target))
+            elif known is None:
                 check.add(
                     WARNING,
                     "add-ons",

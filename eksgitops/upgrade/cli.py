@@ -250,30 +250,20 @@ def apply(
             f"{prefix} {stack}: blocked by {len(result.blockers)} finding(s); nothing changed", err=True
         )
         raise typer.Exit(code=1)
-    if strategy == "blue-green":
-        from eksgitops.upgrade.blue_green import Shift
-        from eksgitops.upgrade.weights import WeightedName
-
-        shift = Shift(shares, hold, final_hold)
-        _blue_green(
-            ctx,
-            to,
-            revision,
-            repo,
-            creds,
-            WeightedName(str(zone_id), str(record)),
-            where,
-            shift,
-            yes,
-            out,
-            poll,
-        )
-        return
     defaults = {k: v for k, v in ctx.raw.items() if k not in _stack_keys(ctx)}
     try:
         edit = version_edit(ctx.stack_file, to, defaults, ctx.stack)
     except StackEditError as exc:
         raise usage(f"{prefix}: {exc}") from None
+    if strategy == "blue-green":
+        from eksgitops.upgrade.blue_green import Shift
+        from eksgitops.upgrade.blue_green_apply import apply_blue_green
+        from eksgitops.upgrade.weights import WeightedName
+
+        shift = Shift(shares, hold, final_hold)
+        record_name = WeightedName(str(zone_id), str(record))
+        apply_blue_green(ctx, to, revision, repo, creds, record_name, where, shift, yes, out, poll, edit)
+        return
     typer.echo(edit.diff(), nl=False)
     if not yes:
         typer.echo(f"{prefix} {stack}: nothing applied; review the diff, then run again with --yes")
@@ -310,61 +300,6 @@ def _stack_keys(ctx: StackContext) -> set[str]:
     return set(raw_config_from_stack_file(ctx.stack_file))
 
 
-def _blue_green(ctx, to, revision, repo, creds, record, entry, shift, yes, out, poll) -> None:
-    from eksgitops.dr import world as dr_world
-    from eksgitops.dr.context import DrFailure
-    from eksgitops.dr.fleet_check import remote_head
-    from eksgitops.dr.options import RecoverySource
-    from eksgitops.dr.rebuild import RebuildDeps, Timeouts
-    from eksgitops.dr.report import DrReport
-    from eksgitops.dr.session import Session
-    from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts
-    from eksgitops.upgrade.blue_green import GREEN_SUFFIX, BlueGreenDeps, green_context, run_blue_green
-
-    prefix = "eksgitops upgrade apply"
-    if not yes:
-        typer.echo(
-            f"{prefix} {ctx.stack}: would build {ctx.stack}{GREEN_SUFFIX} at {to}, shift {record.fqdn} "
-            f"through {', '.join(f'{s}%' for s in shift.steps)}, then retire {ctx.stack}; nothing applied "
-            "without --yes"
-        )
-        return
-    world = dr_world.default_world()
-    aws = world.aws(ctx.spec.region)
-    report = DrReport("upgrade", ctx.stack, world.clock, ctx.model())
-    report.facts.update({"from": ctx.spec.kubernetes_version, "to": to, "strategy": "blue-green"})
-    session = Session(
-        "apply", ctx, world, report, RecoverySource(), out, creds, "eksgitops upgrade", "upgrade"
-    )
-    with session.reported():
-        with report.phase("revision") as phase:
-            url = repo or ctx.spec.gitops.repo_url
-            if not url:
-                raise DrFailure("the stack sets no gitops.repoUrl; give --repo")
-            sha = remote_head(url, revision or ctx.spec.gitops.branch, creds=creds)
-            phase.detail = f"green syncs {sha}, as blue"
-        try:
-            green = green_context(ctx, to, aws)
-        except DrUsageError as err:
-            raise DrFailure("; ".join(err.lines)) from None
-        report.facts.update({f"note {i}": n for i, n in enumerate(green.notes, 1)})
-        green_ws = world.workspace(ctx.project_dir, {})
-        rebuild = RebuildDeps(green_ws, world.cluster_api, world.clock, session.echo)
-        deps = BlueGreenDeps(
-            green=rebuild,
-            green_teardown=TeardownDeps(green_ws, world.cluster_api, aws, world.clock, session.echo),
-            blue_teardown=TeardownDeps(
-                world.workspace(ctx.project_dir, {}), world.cluster_api, aws, world.clock, session.echo
-            ),
-            aws=aws,
-        )
-        timeouts = Timeouts(poll=poll)
-        run_blue_green(
-            ctx, green, sha, record, entry, deps, report, timeouts, TeardownTimeouts(poll=poll), shift
-        )
-        typer.echo(f"{prefix} {ctx.stack}: {green.stack} at {to} serves {record.fqdn}; {ctx.stack} retired")
-
-
 @app.command()
 def rollback(
     stack: StackArg,
@@ -374,7 +309,9 @@ def rollback(
 ) -> None:
     """Put every weight of --record back on blue (any time before blue is retired)."""
     from eksgitops.dr.aws import AwsClients, error_text
-    from eksgitops.upgrade.weights import BLUE, GREEN, WeightedName, set_weights, targets
+    from eksgitops.dr.context import DrFailure
+    from eksgitops.dr.waits import SystemClock
+    from eksgitops.upgrade.weights import WeightedName, force_blue
 
     prefix = "eksgitops upgrade rollback"
     try:
@@ -391,18 +328,11 @@ def rollback(
     name = WeightedName(zone_id, record)
     aws = AwsClients(ctx.spec.region)
     try:
-        current = targets(aws, name)
-        if BLUE not in current:
-            typer.echo(
-                f"{prefix} {stack}: {name.fqdn} has no blue record: blue is retired, nothing to go back to",
-                err=True,
-            )
-            raise typer.Exit(code=1)
-        values = {BLUE: current[BLUE][0], GREEN: current.get(GREEN, current[BLUE])[0]}
-        set_weights(aws, name, values, 0)
-    except typer.Exit:
-        raise
+        force_blue(aws, name, SystemClock(), 5.0)
+    except DrFailure as exc:
+        typer.echo(f"{prefix} {stack}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
     except Exception as exc:
-        typer.echo(f"{prefix} {stack}: {error_text(exc) if not str(exc) else exc}", err=True)
+        typer.echo(f"{prefix} {stack}: {error_text(exc)}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"{prefix} {stack}: {name.fqdn}: blue 100, green 0")

@@ -1,6 +1,7 @@
 """The stack as it would be at the target version: validated, run offline, judged by the guardrails.
 
-The stack file's values with `kubernetesVersion` set to the target go through the same spec
+The stack file's values with `kubernetesVersion` set to the target (and add-on pins the target
+does not offer moved with it, see pins.py) go through the same spec
 and the same in-process program as `eksgitops plan`, so what `upgrade check` judges is what
 `pulumi up` would be asked to do after the edit.
 """
@@ -16,6 +17,7 @@ from eksgitops.plan.cli import run_config
 from eksgitops.plan.manifests import bridge_document
 from eksgitops.plan.offline_engine import PlanResult
 from eksgitops.policy.evaluate import PolicyReport, evaluate, from_recorded, report_lines
+from eksgitops.upgrade.pins import at_target
 
 
 @dataclass
@@ -36,8 +38,9 @@ class TargetPlan:
 
 
 def plan_at(raw: dict[str, Any], stack: str, source: str, target: str, project_dir: Path) -> TargetPlan:
-    """Validate and run the stack with kubernetesVersion = target; the guardrails judge the result."""
-    moved = {**raw, "kubernetesVersion": target}
+    """Validate and run the stack as the upgrade leaves it (kubernetesVersion = target, pins the target
+    does not offer moved); the guardrails judge the result."""
+    moved, _ = at_target(raw, target)
     try:
         spec, result = run_config(moved, stack=stack, source=source, project_dir=project_dir.resolve())
     except SpecError as err:

@@ -73,3 +73,29 @@ def set_version(project: Path, stack: str, version: str) -> None:
     text = path.read_text()
     current = next(line for line in text.splitlines() if "eksgitops:kubernetesVersion:" in line)
     path.write_text(text.replace(current, f'  eksgitops:kubernetesVersion: "{version}"'))
+
+
+AGENTS = ("flux", "argocd", "eks-argocd")
+IDC_INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+FLUX_ONLY = (
+    "sops",
+    "imageAutomation",
+    "webhookReceiver",
+    "webhookToken",
+    "artifactGenerators",
+    "crossNamespaceRefs",
+    "notifications",
+    "waitForSync",
+)
+
+
+def with_agent(raw: dict, agent: str) -> dict:
+    """A shipped stack's config with gitops.agent set; Flux-only settings go with another agent."""
+    gitops = dict(raw.get("gitops") or {})
+    gitops["agent"] = agent
+    if agent != "flux":
+        for key in FLUX_ONLY:
+            gitops.pop(key, None)
+    if agent == "eks-argocd":
+        gitops["eksArgocd"] = {"identityCenterInstanceArn": IDC_INSTANCE}
+    return {**raw, "gitops": gitops}

@@ -99,10 +99,11 @@ def test_without_yes_the_diff_is_shown_and_nothing_changes(upgrade_world, projec
     assert world.workspace.calls == [] and not (project / "build" / "upgrade").exists()
 
 
-def test_a_blocked_stack_is_not_touched(upgrade_world, project, scaffold):
+def test_a_blocked_stack_is_not_touched(upgrade_world, project, tmp_path):
     upgrade_world()
     before = (project / "stacks" / "Pulumi.staging.yaml").read_text()
-    result = run("upgrade", "apply", "staging", "--to", "1.36", "--repo", str(scaffold), "--yes")
+    nowhere = str(tmp_path / "nowhere")  # the fleet cannot be read: one blocker
+    result = run("upgrade", "apply", "staging", "--to", "1.36", "--repo", nowhere, "--yes")
     assert result.exit_code == 1
     assert "blocked by 1 finding(s); nothing changed" in result.stderr
     assert (project / "stacks" / "Pulumi.staging.yaml").read_text() == before

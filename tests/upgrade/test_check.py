@@ -101,15 +101,6 @@ def test_a_target_eks_does_not_offer_is_one_blocker(project, scaffold):
     ]
 
 
-def test_an_add_on_pin_the_target_does_not_offer_blocks(project, scaffold):
-    result = run("upgrade", "check", "staging", "--to", "1.36", "--repo", str(scaffold))
-    assert result.exit_code == 1
-    assert (
-        "eksgitops:addons.aws-ebs-csi-driver.version: v1.55.0-eksbuild.2 is not a aws-ebs-csi-driver "
-        "version known to be offered for Kubernetes 1.36; one of v1.63.1-eksbuild.1"
-    ) in result.stderr
-
-
 def test_a_guardrail_the_target_stack_violates_blocks(project, scaffold):
     # 1.33 left standard support on 2026-07-29: EKS-VERSION fails the target stack.
     set_version(project, "dev", "1.32")
