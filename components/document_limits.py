@@ -52,11 +52,15 @@ REPOSITORY = Limits()
 class DocumentLimit(yaml.YAMLError):
     """A document over one of its limits; `key` is the path of the value being read (a tuple)."""
 
-    def __init__(self, key: tuple[str | int, ...], problem: str, allowed: str) -> None:
-        super().__init__(f"{key_text(key)}: {problem}; {allowed}")
+    def __init__(
+        self, key: tuple[str | int, ...], problem: str, allowed: str, line: int | None = None
+    ) -> None:
+        where = f" (line {line})" if line is not None else ""
+        super().__init__(f"{key_text(key)}: {problem}{where}; {allowed}")
         self.key = key
         self.problem = problem
         self.allowed = allowed
+        self.line = line
 
 
 def key_text(key: tuple[str | int, ...]) -> str:
@@ -84,8 +88,9 @@ class _Frame:
 class _Count:
     """The running totals of one document stream and the checks against `limits`."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, expand: bool, count_keys: bool) -> None:
         self.limits = limits
+        self.expand, self.count_keys = expand, count_keys
         self.values = self.chars = self.aliases = 0
         self.anchors: dict[str, tuple[int, int]] = {}
         self.frames: list[_Frame] = []
@@ -105,7 +110,7 @@ class _Count:
             else:
                 parent.index += 1
         if isinstance(event, yaml.AliasEvent):
-            values, chars = self.anchors.get(event.anchor or "", (1, 0))
+            values, chars = self.anchors.get(event.anchor or "", (1, 0)) if self.expand else (1, 0)
             self.aliases += 1
             if self.aliases > self.limits.aliases:
                 raise DocumentLimit(
@@ -113,13 +118,13 @@ class _Count:
                     f"uses more than {self.limits.aliases:,} YAML aliases",
                     "write the values out",
                 )
-            self.add(0 if is_key else values, chars)
+            self.add(0 if is_key and not self.count_keys else values, chars)
         elif isinstance(event, yaml.ScalarEvent):
-            self.add(0 if is_key else 1, len(event.value))
+            self.add(0 if is_key and not self.count_keys else 1, len(event.value))
             if event.anchor:
                 self.anchors[event.anchor] = (1, len(event.value))
         else:
-            self.add(0 if is_key else 1, 0)
+            self.add(0 if is_key and not self.count_keys else 1, 0)
             frame = _Frame(isinstance(event, yaml.MappingStartEvent), event.anchor, self.values, self.chars)
             self.frames.append(frame)
             if len(self.frames) > self.limits.depth:
@@ -127,6 +132,7 @@ class _Count:
                     self.path()[:-1],
                     f"nests more than {self.limits.depth} lists or mappings deep",
                     "a flatter value",
+                    event.start_mark.line + 1 if event.start_mark is not None else None,
                 )
 
     def end(self) -> None:
@@ -159,11 +165,18 @@ class _Count:
             )
 
 
-def check_yaml(text: str, limits: Limits = REPOSITORY) -> None:
-    """Raise DocumentLimit when building `text` would cross `limits` (YAMLError when it is not YAML)."""
+def check_yaml(
+    text: str, limits: Limits = REPOSITORY, *, expand_aliases: bool = True, count_keys: bool = False
+) -> None:
+    """Raise DocumentLimit when building `text` would cross `limits` (YAMLError when it is not YAML).
+
+    A reader that expands aliases itself, and counts as it goes (the stack file reader), passes
+    `expand_aliases=False`: an alias then counts as one value. With `count_keys`, mapping keys
+    count as values too (a file of 100,000 keys is refused after the first `limits.values`).
+    """
     if len(text) > limits.chars:
         raise DocumentLimit((), f"is {len(text):,} characters long", f"at most {limits.chars:,}")
-    count = _Count(limits)
+    count = _Count(limits, expand_aliases, count_keys)
     for event in yaml.parse(text, Loader=_Parser):
         if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
             count.node(event)

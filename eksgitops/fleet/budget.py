@@ -48,9 +48,10 @@ class Budget:
 
     deadline: float | None = None
     """Seconds from `start`; None: no deadline."""
-    max_builds: int = MAX_BUILDS
-    max_files: int = MAX_FILES
-    max_bytes: int = MAX_BYTES
+    # Read when a budget is made, so a test (or a caller) can lower the module's caps.
+    max_builds: int = field(default_factory=lambda: MAX_BUILDS)
+    max_files: int = field(default_factory=lambda: MAX_FILES)
+    max_bytes: int = field(default_factory=lambda: MAX_BYTES)
     start: float = field(default_factory=time.monotonic)
     builds: int = 0
     files: int = 0
