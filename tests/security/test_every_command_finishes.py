@@ -14,7 +14,7 @@ import pytest
 
 from eksgitops.fleet import budget
 from eksgitops.git_transport import git_environment, run_git
-from tests.fleet.hostile.harness import evil_kustomization, make_remote
+from tests.fleet.hostile.harness import Files, evil_kustomization, make_remote
 from tests.security.helpers import assert_one_error, run_cli
 
 FAST = {"EKSGITOPS_GIT_TIMEOUT": "3", "EKSGITOPS_BUILD_CACHE": "off"}
@@ -139,7 +139,7 @@ def test_a_layout_over_the_build_cap_ends_in_one_line(
     from eksgitops.cli import app
     from tests.fleet.hostile.harness import flux_ks
 
-    files = {f"clusters/dev/app{i}.yaml": flux_ks(f"app{i}", f"./apps/app{i}") for i in range(6)}
+    files: Files = {f"clusters/dev/app{i}.yaml": flux_ks(f"app{i}", f"./apps/app{i}") for i in range(6)}
     for i in range(6):
         files[f"apps/app{i}/kustomization.yaml"] = "resources:\n  - cm.yaml\n"
         files[f"apps/app{i}/cm.yaml"] = CM.format(i=i)
