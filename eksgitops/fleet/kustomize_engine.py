@@ -143,10 +143,13 @@ class Engine:
                 f"kustomize wrote more than {OUTPUT_BYTES >> 20} MiB; a build may write at most that"
             )
         if proc.returncode != 0:
-            if "out of memory" in stderr or "cannot allocate memory" in stderr.lower():
+            fatal = [line for line in stderr.splitlines() if line.startswith("fatal error:")]
+            if any("memory" in line for line in fatal) or "cannot allocate memory" in stderr.lower():
                 raise BuildFailed(
                     f"kustomize ran out of memory (a build may use {memory} MiB, {MEMORY_ENV} sets it)"
                 )
+            if fatal:  # the Go runtime gave up: its stack trace says nothing to the user
+                raise BuildFailed(f"kustomize crashed: {fatal[0].removeprefix('fatal error: ')}")
             raise BuildFailed(_last_error(stderr, str(directory)))
         try:
             docs = yamlio.load_engine_output(output.decode("utf-8", errors="replace"))

@@ -55,6 +55,8 @@ def translate(pattern: str, domain: str) -> str | None:
     body = body.removesuffix("/")
     if not body:
         return None
+    if _malformed(body):
+        return None  # go-git: filepath.Match refuses it, so it matches nothing
     prefix = f"{domain}/" if domain else ""
     if "/" in body:
         segments = body.split("/")
@@ -64,6 +66,24 @@ def translate(pattern: str, domain: str) -> str | None:
     else:
         scoped = f"{prefix}**/{body}"
     return ("!" if negate else "") + scoped + ("/" if dir_only else "")
+
+
+def _malformed(body: str) -> bool:
+    """A `[` never closed, or a trailing `\\`: Go's filepath.Match calls that ErrBadPattern."""
+    i, n = 0, len(body)
+    while i < n:
+        if body[i] == "\\":
+            if i + 1 >= n:
+                return True
+            i += 2
+            continue
+        if body[i] == "[":
+            close = body.find("]", i + 2)
+            if close == -1 or "/" in body[i:close]:
+                return True
+            i = close
+        i += 1
+    return False
 
 
 class Matcher:
