@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import signal
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,6 +54,11 @@ KEPT_GIT_VARIABLES = frozenset(
         "GIT_HTTP_USER_AGENT",
     }
 )
+LOW_SPEED_LIMIT = 1000
+"""Bytes a second below which an http(s) transfer counts as stalled."""
+LOW_SPEED_TIME = 60
+"""Seconds a transfer may stay stalled before git gives up on it."""
+
 # Not GIT_*, but git or ssh would run them as programs.
 DROPPED_OTHER_VARIABLES = ("SSH_ASKPASS", "GIT_PYTHON_GIT_EXECUTABLE")
 
@@ -305,7 +311,13 @@ def git_environment(
             "GIT_PROTOCOL_FROM_USER": "0",
         }
     )
-    entries = [("http.followRedirects", "false")]
+    # A server that accepts and then stalls ends the transfer after LOW_SPEED_TIME seconds below
+    # LOW_SPEED_LIMIT bytes a second (curl's own check; ssh and git:// rely on the callers' timeout).
+    entries = [
+        ("http.followRedirects", "false"),
+        ("http.lowSpeedLimit", str(LOW_SPEED_LIMIT)),
+        ("http.lowSpeedTime", str(LOW_SPEED_TIME)),
+    ]
     scheme = (url_scheme(url) or "").lower() if url else ""
     if header and scheme in ("http", "https") and url:
         entries.append((f"http.{header_url(url)}.extraHeader", header))
@@ -340,14 +352,36 @@ def scrubbed_process_environment() -> Iterator[None]:
 def run_git(
     args: Sequence[str], *, env: Mapping[str, str], timeout: float, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`git ARGS` with exactly `env`, no stdin, output captured; callers put `--` before URLs."""
-    return subprocess.run(
+    """`git ARGS` with exactly `env`, no stdin, output captured; callers put `--` before URLs.
+
+    git runs in a process group of its own: at `timeout` the whole group is killed (git leaves
+    the network to children such as git-remote-https, which killing git alone would orphan) and
+    TimeoutExpired is raised.
+    """
+    with subprocess.Popen(
         ["git", *args],
         cwd=cwd,
         env=dict(env),
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
-    )
+        start_new_session=os.name == "posix",
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - no process groups
+            proc.kill()
+    except OSError:
+        pass  # already gone
+    proc.communicate()

@@ -168,7 +168,7 @@ def test_the_users_own_git_config_entries_are_kept_and_ours_come_after(tmp_path:
         "GIT_CONFIG_VALUE_0": "Config Env",
     }
     env = git_environment(ssh_command=SSH, url="https://git.example.com/f.git", header=HEADER, base=base)
-    assert env["GIT_CONFIG_COUNT"] == "3"
+    assert env["GIT_CONFIG_COUNT"] == "5"
     name = run_git(["config", "--get", "user.name"], env=env, timeout=30, cwd=tmp_path)
     assert name.stdout.strip() == "Config Env"
 

@@ -10,6 +10,7 @@ Messages are one line, never a traceback.
 from __future__ import annotations
 
 import json
+import math
 import posixpath
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,7 @@ from typing import Annotated
 import typer
 
 from eksgitops.fleet import bootstrap as ops
-from eksgitops.fleet import layout
+from eksgitops.fleet import budget, layout
 from eksgitops.fleet.credentials import CredentialError, Credentials
 from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
@@ -36,6 +37,8 @@ AGENT_CHOICES = {
     "metavar": "[" + "|".join(layout.AGENTS) + "]",
     "autocompletion": lambda: list(layout.AGENTS),
 }
+
+MAX_DEADLINE = 86_400.0
 
 app = typer.Typer(
     name="fleet",
@@ -174,6 +177,8 @@ def bootstrap(
         ops.bootstrap(repo, opts, creds, echo=echo, dry_run=dry_run, force=force)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
+    except budget.LimitReached as exc:
+        raise _fail(creds.scrub(str(exc)), 1) from None
     except ops.VerifyRefused as exc:
         for finding in exc.report.findings:
             typer.echo(shown(creds.scrub(str(finding))))
@@ -244,6 +249,13 @@ def verify(
     ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            "--deadline",
+            help="Seconds the whole run may take, clone included; then it stops with exit 4.",
+        ),
+    ] = budget.DEFAULT_DEADLINE,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -256,6 +268,10 @@ def verify(
     """Tell whether a revision will reconcile: real kustomize builds, strict schemas, references, pins."""
     _check_git_environment()
     _check_env(env)
+    if not (math.isfinite(deadline) and 0 < deadline <= MAX_DEADLINE):
+        raise _usage(
+            "--deadline", f"{deadline!r} is not a number of seconds above 0 and at most {MAX_DEADLINE:g}"
+        )
     if revision is not None and (
         not revision.strip() or revision.startswith("-") or not revision.isprintable()
     ):
@@ -310,9 +326,14 @@ def verify(
             since=since,
         )
     try:
-        report, sha = ops.verify(repo, revision, creds, request)
+        with budget.running(budget.Budget(deadline=deadline)):
+            report, sha = ops.verify(repo, revision, creds, request)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
+    except budget.LimitReached as exc:
+        if as_json:
+            typer.echo(json.dumps(failure_document(env_path, creds.scrub(str(exc)), exc.exit_code), indent=2))
+        raise _fail(creds.scrub(str(exc)), exc.exit_code) from None
     except FleetError as exc:
         if as_json and not isinstance(exc, RepoArgumentError):
             document = failure_document(env_path, creds.scrub(str(exc)), UNVERIFIED)

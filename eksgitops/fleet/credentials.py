@@ -69,10 +69,12 @@ class Credentials:
     def git_env(self, url: str | None = None) -> dict[str, str]:
         """The whole environment of a git subprocess talking to `url`: non-interactive, git's own
         redirecting variables dropped, and the credentials (the token only for `url` itself)."""
-        ssh = "ssh -o BatchMode=yes -o ConnectTimeout=15"
+        # A server that stops answering is dropped after a minute of silence, not waited on forever.
+        opts = "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
+        ssh = f"ssh {opts}"
         if self.ssh_key is not None:
             key = shlex.quote(str(self.ssh_key))
-            ssh = f"ssh -i {key} -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15"
+            ssh = f"ssh -i {key} -o IdentitiesOnly=yes {opts}"
         header = f"Authorization: Basic {self._basic()}" if self.token else None
         return git_environment(ssh_command=ssh, url=url, header=header)
 

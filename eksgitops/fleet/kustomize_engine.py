@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eksgitops.fleet import yamlio
+from eksgitops.fleet import budget, yamlio
 
 ENGINE_ENV = "EKSGITOPS_KUSTOMIZE"
 """Path of a `kubectl` or `kustomize` binary to use instead of the search below."""
@@ -34,6 +35,12 @@ HOW_TO_GET = (
     "or put kubectl or kustomize on PATH, or set EKSGITOPS_KUSTOMIZE to one"
 )
 TIMEOUT = 120
+"""Seconds one build may take (less when the run's deadline is nearer)."""
+MEMORY_MB = 2048
+"""Address space one build may use, in MiB (RLIMIT_AS; kubectl itself needs about 700)."""
+MEMORY_ENV = "EKSGITOPS_KUSTOMIZE_MEMORY_MB"
+OUTPUT_BYTES = yamlio.ENGINE_OUTPUT.chars
+"""What one build may write (RLIMIT_FSIZE on the file its output goes to)."""
 
 
 class EngineMissing(Exception):
@@ -98,33 +105,81 @@ class Engine:
         return [self.binary, *sub, str(directory), "--load-restrictor", restrictor, *off]
 
     def build(self, directory: Path, load_restrictor_none: bool = True) -> list[dict[str, Any]]:
-        """Objects kustomize renders for `directory`; raises BuildFailed with kustomize's message."""
+        """Objects kustomize renders for `directory`; raises BuildFailed with kustomize's message.
+
+        The engine runs with a memory limit, an output limit and a time limit (`TIMEOUT`, or
+        what is left of the run's deadline); crossing one is a BuildFailed naming it.
+        """
+        run = budget.current()
+        run.count_build()
+        seconds = run.timeout(TIMEOUT)
+        memory = memory_limit()
         home = Path(tempfile.mkdtemp(prefix="eksgitops-kustomize-"))
         try:
-            with closed_port() as refused:
+            with closed_port() as refused, open(home / "out.yaml", "w+b") as out:
                 proc = subprocess.run(
                     self.argv(directory, load_restrictor_none),
-                    capture_output=True,
-                    text=True,
-                    timeout=TIMEOUT,
+                    stdout=out,
+                    stderr=subprocess.PIPE,
+                    timeout=seconds,
                     check=False,
                     env=sandbox_env(home, self.proxy or refused),
                     cwd=directory,
                     stdin=subprocess.DEVNULL,
+                    preexec_fn=_limits(memory) if _CAN_LIMIT else None,
                 )
+                out.seek(0)
+                output = out.read(OUTPUT_BYTES + 1)
         except subprocess.TimeoutExpired:
-            raise BuildFailed(f"kustomize did not finish within {TIMEOUT}s") from None
+            run.check_time("building")  # the run's deadline, rather than this build's
+            raise BuildFailed(f"kustomize did not finish within {seconds:.0f}s") from None
         except OSError as exc:
             raise EngineMissing(f"cannot run {self.binary}: {exc.strerror}; {HOW_TO_GET}") from None
         finally:
             shutil.rmtree(home, ignore_errors=True)
+        stderr = proc.stderr.decode("utf-8", errors="replace")
+        if (_CAN_LIMIT and proc.returncode == -signal.SIGXFSZ) or len(output) > OUTPUT_BYTES:
+            raise BuildFailed(
+                f"kustomize wrote more than {OUTPUT_BYTES >> 20} MiB; a build may write at most that"
+            )
         if proc.returncode != 0:
-            raise BuildFailed(_last_error(proc.stderr, str(directory)))
+            fatal = [line for line in stderr.splitlines() if line.startswith("fatal error:")]
+            if any("memory" in line for line in fatal) or "cannot allocate memory" in stderr.lower():
+                raise BuildFailed(
+                    f"kustomize ran out of memory (a build may use {memory} MiB, {MEMORY_ENV} sets it)"
+                )
+            if fatal:  # the Go runtime gave up: its stack trace says nothing to the user
+                raise BuildFailed(f"kustomize crashed: {fatal[0].removeprefix('fatal error: ')}")
+            raise BuildFailed(_last_error(stderr, str(directory)))
         try:
-            docs = yamlio.load_engine_output(proc.stdout)
+            docs = yamlio.load_engine_output(output.decode("utf-8", errors="replace"))
         except yamlio.yaml.YAMLError as exc:  # kustomize emits clean YAML; kept as a finding all the same
             raise BuildFailed(f"unreadable kustomize output: {exc}") from None
         return [d for d in docs if isinstance(d, dict)]
+
+
+_CAN_LIMIT = sys.platform != "win32"
+
+
+def memory_limit() -> int:
+    """MiB of address space a build may use: $EKSGITOPS_KUSTOMIZE_MEMORY_MB, else `MEMORY_MB`."""
+    raw = os.environ.get(MEMORY_ENV, "")
+    return int(raw) if raw.isdigit() and 256 <= int(raw) <= 1 << 20 else MEMORY_MB
+
+
+def _limits(memory_mb: int) -> Callable[[], None]:
+    """What the engine's process sets on itself before it starts: only setrlimit calls, which are
+    safe between fork and exec even when other threads run builds."""
+
+    def apply() -> None:
+        import resource
+
+        memory = memory_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_BYTES + 1, OUTPUT_BYTES + 1))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
 
 
 def _last_error(stderr: str, directory: str) -> str:

@@ -66,6 +66,8 @@ _REMOTE_PREFIXES = ("git::", "gh:", "github.com/", "gitlab.com/", "bitbucket.org
 
 MAX_NODES = 200_000
 """More YAML nodes than this (aliases expanded) is refused rather than walked."""
+KUSTOMIZATION = yamlio.Limits(values=MAX_NODES)
+"""A kustomization or generator configuration: held to these before it is composed."""
 
 
 class Pairs(list):  # type: ignore[type-arg]
@@ -204,6 +206,7 @@ def dropped_link(rel: str, links: Collection[str]) -> str | None:
 
 def parse(text: str) -> list[Any]:
     """Every document of `text` as Pairs/lists/strings; raises YAMLError or OverflowError."""
+    yamlio.check_yaml(text, KUSTOMIZATION)
     budget = [MAX_NODES]
     return [_plain(doc, budget) for doc in yamlio.yaml.compose_all(text, Loader=yamlio.yaml.SafeLoader)]
 
@@ -212,6 +215,8 @@ def _parse_or_refuse(text: str, where: str, what: str) -> list[Any]:
     # What cannot be read here cannot be checked, so it is not handed to the engine either.
     try:
         return parse(text)
+    except yamlio.DocumentLimit as exc:
+        raise PrecheckError(where, f"{what}{exc}; not built") from None
     except yamlio.yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""

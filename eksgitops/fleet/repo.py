@@ -8,9 +8,11 @@ single ref is atomic on the server, so giving up leaves nothing half-pushed.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import git
 
+from eksgitops.fleet import budget
 from eksgitops.fleet.credentials import Credentials, url_scheme
 from eksgitops.git_transport import (
     TransportError,
@@ -29,6 +32,10 @@ from eksgitops.git_transport import (
 )
 from eksgitops.progress import progress
 
+GIT_TIMEOUT = 300.0
+"""Seconds one clone, fetch or push may take (git's own low-speed limit ends a stalled http(s)
+transfer sooner; ssh and git:// rely on this one)."""
+GIT_TIMEOUT_ENV = "EKSGITOPS_GIT_TIMEOUT"
 DEFAULT_NAME = "eksgitops"
 DEFAULT_EMAIL = "eksgitops@localhost"
 NAME_ENV, EMAIL_ENV = "EKSGITOPS_GIT_AUTHOR_NAME", "EKSGITOPS_GIT_AUTHOR_EMAIL"
@@ -155,12 +162,9 @@ def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[
         env = creds.git_env(url)
         tmp = Path(tempfile.mkdtemp(prefix="eksgitops-fleet-"))
         try:
-            try:
-                # A spinner on a terminal only (see eksgitops.progress); the URL shown is scrubbed.
-                with progress(f"Cloning {creds.scrub(url)}"):
-                    repo = git.Repo.clone_from(url, tmp / "repo", env=env, no_checkout=True)
-            except git.GitCommandError as exc:
-                raise FleetError(describe_error(exc, creds, url)) from None
+            # A spinner on a terminal only (see eksgitops.progress); the URL shown is scrubbed.
+            with progress(f"Cloning {creds.scrub(url)}"):
+                repo = _clone(url, tmp / "repo", env, creds)
             repo.git.update_environment(**env)
             co = Checkout(repo, url, branch or "", creds, notes=[])
             if branch is not None:
@@ -172,6 +176,39 @@ def checkout(repo_arg: str, branch: str | None, creds: Credentials) -> Iterator[
                 repo.close()  # GitPython keeps cat-file processes open until closed
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def network_timeout() -> float:
+    """Seconds one clone, fetch or push may take: $EKSGITOPS_GIT_TIMEOUT, else `GIT_TIMEOUT`,
+    and never past the run's deadline."""
+    raw = os.environ.get(GIT_TIMEOUT_ENV, "")
+    try:
+        value = float(raw) if raw else GIT_TIMEOUT
+    except ValueError:
+        value = GIT_TIMEOUT
+    if not math.isfinite(value) or value <= 0:
+        value = GIT_TIMEOUT
+    return budget.current().timeout(value)
+
+
+def _timed_out(what: str, seconds: float, creds: Credentials, url: str) -> FleetError:
+    return FleetError(
+        f"{what} {creds.scrub(url)} did not finish within {seconds:.0f}s (the remote accepted the "
+        f"connection but stalled, or is too large); nothing was changed ({GIT_TIMEOUT_ENV} sets the limit)"
+    )
+
+
+def _clone(url: str, dest: Path, env: dict[str, str], creds: Credentials) -> git.Repo:
+    """`git clone --no-checkout` with a wall-clock limit (GitPython's clone has none)."""
+    seconds = network_timeout()
+    try:
+        proc = run_git(["clone", "--no-checkout", "--quiet", "--", url, str(dest)], env=env, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        raise _timed_out("cloning", seconds, creds, url) from None
+    if proc.returncode != 0:
+        error = git.GitCommandError(["git", "clone"], proc.returncode, proc.stderr, proc.stdout)
+        raise FleetError(describe_error(error, creds, url))
+    return git.Repo(dest)
 
 
 def _remote_branches(repo: git.Repo) -> dict[str, str]:
@@ -260,11 +297,16 @@ def push_with_retries(
             return PushResult(co.head_sha(), attempt, pushed=False)
         if before_push is not None:
             before_push(attempt)
+        seconds = network_timeout()
         try:
-            co.repo.git.push("--porcelain", "origin", f"HEAD:refs/heads/{co.branch}")
+            co.repo.git.push(
+                "--porcelain", "origin", f"HEAD:refs/heads/{co.branch}", kill_after_timeout=seconds
+            )
             return PushResult(sha, attempt, pushed=True)
         except git.GitCommandError as exc:
             text = f"{exc.stdout}\n{exc.stderr}"
+            if _killed(exc):
+                raise _timed_out("pushing to", seconds, co.creds, co.url) from None
             _refused(text, co)
             if not _is_rejection(text):
                 raise FleetError(describe_error(exc, co.creds, co.url)) from None
@@ -275,6 +317,11 @@ def push_with_retries(
                 ) from None
             _reset_to_remote(co)
     raise AssertionError("unreachable")
+
+
+def _killed(exc: git.GitCommandError) -> bool:
+    """GitPython killed the command at `kill_after_timeout` (its own message says so)."""
+    return "did not complete in" in str(exc.stderr or "") or "timed out" in str(exc.stderr or "").lower()
 
 
 def _is_rejection(text: str) -> bool:
@@ -302,9 +349,12 @@ def _refused(text: str, co: Checkout) -> None:
 
 def _reset_to_remote(co: Checkout) -> None:
     """Drop our local commit and start again from the remote's tip (or from nothing)."""
+    seconds = network_timeout()
     try:
-        co.repo.git.fetch("--prune", "origin")
+        co.repo.git.fetch("--prune", "origin", kill_after_timeout=seconds)
     except git.GitCommandError as exc:
+        if _killed(exc):
+            raise _timed_out("fetching", seconds, co.creds, co.url) from None
         raise FleetError(describe_error(exc, co.creds, co.url)) from None
     if co.branch in _remote_branches(co.repo):
         co.repo.git.reset("--hard", f"origin/{co.branch}")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import yaml
 
+from eksgitops.fleet import yamlio
+from eksgitops.fleet.budget import REPOSITORY_AT_FAULT, LimitReached
 from eksgitops.fleet.layout import SCAFFOLD_IDENTITIES, LayoutFile, Options
 
 STATE_DIR = ".eksgitops"
@@ -69,8 +71,13 @@ def symlinked(root: Path, rel: str) -> str | None:
     return None
 
 
+STATE_LIMITS = yamlio.Limits(chars=1 << 20, values=100_000, expanded_chars=1 << 20)
+"""A state file lists the files bootstrap wrote and their digests: a few KiB."""
+
+
 def load_states(root: Path) -> dict[str, dict]:
-    """Every environment's state file, keyed by environment name; unreadable ones are skipped.
+    """Every environment's state file, keyed by environment name; unreadable ones are skipped, one
+    over `STATE_LIMITS` is refused (LimitReached).
 
     A symlinked state directory or file is never followed (bootstrap refuses such a repository).
     """
@@ -82,9 +89,13 @@ def load_states(root: Path) -> dict[str, dict]:
         if path.is_symlink():
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            docs = yamlio.load_all(path.read_text(encoding="utf-8", errors="replace"), STATE_LIMITS)
+        except yamlio.DocumentLimit as exc:
+            # Not "unreadable": a file built to exhaust memory is refused in one line.
+            raise LimitReached(f"{STATE_DIR}/{path.name}: {exc}", REPOSITORY_AT_FAULT) from None
         except (yaml.YAMLError, OSError):
             continue
+        data = docs[0] if len(docs) == 1 else None
         if isinstance(data, dict) and isinstance(data.get("files"), dict):
             states[path.stem] = data
     return states

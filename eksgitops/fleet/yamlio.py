@@ -8,6 +8,10 @@
   scalars as sigs.k8s.io/yaml (go-yaml v2) reads them, but timestamps stay strings (it keeps
   `2012-10-17` a string when decoding into untyped JSON) and `=` stays a string (go-yaml has no
   "value" tag).
+
+Every text is first held to `document_limits` (size, values with aliases expanded, characters
+with aliases expanded, aliases, depth): a limit crossed raises `DocumentLimit`, a YAMLError
+naming the key, so the callers' one-line handling of unreadable YAML covers it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import re
 from typing import Any
 
 import yaml
+
+from eksgitops.components.document_limits import REPOSITORY, DocumentLimit, Limits, check_yaml
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -93,18 +99,25 @@ _StrictLoader.yaml_implicit_resolvers = KubeLoader.yaml_implicit_resolvers
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
-def load_all(text: str) -> list[Any]:
+ENGINE_OUTPUT = Limits(chars=64 << 20, values=2_000_000, expanded_chars=64 << 20)
+"""What one kustomize build may render (kustomize writes no aliases; its size is the limit)."""
+
+
+def load_all(text: str, limits: Limits = REPOSITORY) -> list[Any]:
     """Every document of a YAML 1.1 text (a substituted object, a kustomization file)."""
+    check_yaml(text, limits)
     return list(yaml.load_all(text, Loader=KubeLoader))
 
 
 def load_engine_output(text: str) -> list[Any]:
     """Every document kustomize rendered, read with YAML 1.2's core schema as kustomize wrote it."""
+    check_yaml(text, ENGINE_OUTPUT)
     return list(yaml.load_all(text, Loader=CoreLoader))
 
 
-def load_all_strict(text: str) -> list[Any]:
+def load_all_strict(text: str, limits: Limits = REPOSITORY) -> list[Any]:
     """Every document of a file in the repository; duplicate keys are an error."""
+    check_yaml(text, limits)
     return list(yaml.load_all(text, Loader=_StrictLoader))
 
 
@@ -115,3 +128,15 @@ def dump(obj: Any) -> str:
     return yaml.dump(
         obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 16
     )
+
+
+__all__ = [
+    "REPOSITORY",
+    "DocumentLimit",
+    "Limits",
+    "check_yaml",
+    "dump",
+    "load_all",
+    "load_all_strict",
+    "load_engine_output",
+]

@@ -26,9 +26,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from eksgitops.components.document_limits import DocumentLimit, Limits, load_json
 from eksgitops.plan.offline_engine import PLAN_ACCOUNT_ID, PlanResult, RecordedResource, plain
 
 STATE_VERSION = 3
+STATE_FILE_LIMITS = Limits(chars=512 << 20, depth=100)
+"""A stack export: large for a large stack, but never nested deeper than a few dozen levels."""
 STACK_TYPE = "pulumi:pulumi:Stack"
 UNKNOWN_MARK = "(known after apply"
 ACTIONS = ("create", "replace", "update", "delete")
@@ -130,9 +133,12 @@ def forces_replacement(type_: str, path: str) -> bool:
 def load_state(path: Path) -> dict[str, StateResource]:
     """The resources of a `pulumi stack export` file, by URN; StateFileError if it is not one."""
     try:
-        document = json.loads(path.read_text())
+        document = load_json(path.read_text(), STATE_FILE_LIMITS)
     except OSError as exc:
         raise StateFileError(f"cannot read {path} ({exc.strerror})") from None
+    except DocumentLimit as exc:
+        # 100,000 nested lists would end in a RecursionError: refused before json reads them.
+        raise StateFileError(f"{path}: {exc.problem}") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise StateFileError(f"{path} is not JSON") from None
     if not isinstance(document, dict) or "deployment" not in document:

@@ -34,6 +34,7 @@ from eksgitops.components.spec.read.yaml_nodes import (
     BOOL,
     FLOAT,
     INT,
+    MAX_CHARS,
     NULL,
     SPECIAL_FLOAT,
     STR,
@@ -61,6 +62,9 @@ class _Reader:
         self.source = source
         self.lines: list[str] = []
         self.count = 0
+        self.chars = 0
+        self.seen: set[int] = set()  # nodes built once: meeting one again means an alias
+        self.aliased = False
         self.open: set[int] = set()  # nodes being built: an alias to one of them is a cycle
 
     def problem(self, key: str, what: str, allowed: str, node: yaml.Node | None = None) -> None:
@@ -69,7 +73,12 @@ class _Reader:
 
     def value(self, node: yaml.Node, key: str) -> Any:
         self.count += 1
-        if self.count > MAX_VALUES:
+        if id(node) in self.seen:
+            self.aliased = True
+        self.seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            self.chars += len(node.value)
+        if self.count > MAX_VALUES or self.chars > MAX_CHARS:
             raise _TooBig(key)
         tag = explicit_tag(node)
         if tag is not None:
@@ -183,12 +192,14 @@ def _build(reader: _Reader, node: yaml.Node, key: str) -> Any:
     try:
         return reader.value(node, key)
     except _TooBig:
-        raise SpecError(
-            [
-                f"{reader.source}: {key or 'the file'}: expands to more than {MAX_VALUES} values "
-                "through YAML aliases; write the values out, or use fewer aliases"
-            ]
-        ) from None
+        # Aliases are named only when the value used one: a large value written out is just large.
+        what = f"{MAX_VALUES} values" if reader.count > MAX_VALUES else f"{MAX_CHARS:,} characters"
+        text = (
+            f"expands to more than {what} through YAML aliases; write the values out, or use fewer aliases"
+            if reader.aliased
+            else f"holds more than {what}; a stack file holds a few hundred short values"
+        )
+        raise SpecError([f"{reader.source}: {key or 'the file'}: {text}"]) from None
     except RecursionError:
         raise SpecError([f"{reader.source}: {key}: nests too deeply; a flatter value"]) from None
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from eksgitops.components.document_limits import DocumentLimit, Limits, check_yaml
 from eksgitops.components.spec.base import SecretValue
 from eksgitops.components.spec.errors import SpecError
 
@@ -35,6 +36,14 @@ class _TooDeep(Exception):
 
 MAX_DEPTH = 32
 """Lists and mappings a value may nest (the deepest shipped value, an IAM Condition, has 8)."""
+MAX_CHARS = 4 << 20
+"""Characters of all values together (the shipped stacks hold ~10 KiB), aliases expanded."""
+STACK_LIMITS = Limits(
+    chars=16 << 20, values=20_000, expanded_chars=MAX_CHARS, aliases=10_000, depth=MAX_DEPTH
+)
+"""What a stack file may hold as written (aliases not expanded; keys count as values): the
+stack reader counts expanded values itself (stack_file.MAX_VALUES) and names the key."""
+_STACK_ALLOWED = "a stack file holds a few hundred short values"
 
 # YAML reads NEXT LINE, LINE SEPARATOR and PARAGRAPH SEPARATOR as line breaks, so one inside
 # a quoted value ends in "could not find expected ':'" lines away. The reader swaps them for
@@ -133,7 +142,8 @@ def short_tag(tag: str) -> str:
 def compose(path: Path, what: str) -> yaml.Node | None:
     """The file's YAML node tree (aliases not expanded), or SpecError naming the file."""
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            data = handle.read(STACK_LIMITS.chars + 1)  # never more than the limit, whatever the file
     except OSError as exc:
         raise SpecError(
             [f"{path}: cannot read the {what} ({exc.strerror}); create it or check the path"]
@@ -147,6 +157,20 @@ def compose(path: Path, what: str) -> yaml.Node | None:
         raise SpecError(
             [f"{path}:{line}: is not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8"]
         ) from None
+    if len(data) > STACK_LIMITS.chars:
+        raise SpecError([f"{path}: is larger than {STACK_LIMITS.chars >> 20} MiB; a {what} holds a few KiB"])
+    try:
+        # Before anything is composed: size, depth and keys, each refused naming the key.
+        check_yaml(text, STACK_LIMITS, expand_aliases=False, count_keys=True)
+    except DocumentLimit as exc:
+        named: list[str | int | None] = list(exc.key)
+        while named and not isinstance(named[-1], str):
+            named.pop()
+        where = f" (line {exc.line})" if exc.line is not None else ""
+        allowed = exc.allowed if "nests" in exc.problem else _STACK_ALLOWED
+        raise SpecError([f"{path}: {_format_key(named)}: {exc.problem}{where}; {allowed}"]) from None
+    except yaml.YAMLError:
+        pass  # composing below says where the syntax is wrong, in the reader's own words
     loader: _Loader | None = None
     try:
         loader = _Loader(text.translate(_HIDE))  # reads the first characters already
