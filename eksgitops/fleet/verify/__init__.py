@@ -11,6 +11,7 @@ Public entry::
     report = verify(request, checkout, schemas=SchemaSet(kubernetes_version="1.35"))
     # Or only what would be applied, to check it yourself:
     objects = applied_objects(request, checkout)            # -> list[Applied]
+    by_owner = objects_by_owner(request, checkout)          # -> {owner: list[Applied]}
 
 `VerifyRequest` is built once, from the CLI flags (`from_flags`) or from `build/<stack>/bridge.json`
 (`from_stack`), and passed unchanged. The run:
@@ -37,6 +38,7 @@ from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdic
 from eksgitops.fleet.kustomize_engine import Engine, find_engine
 from eksgitops.fleet.schema import SchemaSet
 from eksgitops.fleet.scratch_copy import Workspace
+from eksgitops.fleet.verify.agents import AGENTS
 from eksgitops.fleet.verify.checks import CHECKS, Applying
 from eksgitops.fleet.verify.checks.lockdown import cross_namespace_refs
 from eksgitops.fleet.verify.flux_operator import with_operator_crds
@@ -77,6 +79,18 @@ def applied_objects(
     return applied
 
 
+def objects_by_owner(
+    request: VerifyRequest, root: Path, *, engine: Engine | None = None, disposable: bool = False
+) -> dict[str, list[Applied]]:
+    """What each Flux Kustomization and Argo CD Application of `request` applies, in walk order,
+    keyed by its owner (`Kind namespace/name`), for the checkout at `root` (check out the revision
+    you want there first). The same walk and rules as `verify`; nothing is judged."""
+    by_owner: dict[str, list[Applied]] = {}
+    for item in applied_objects(request, root, engine=engine, disposable=disposable):
+        by_owner.setdefault(item.owner, []).append(item)
+    return by_owner
+
+
 def verify_and_apply(
     request: VerifyRequest,
     root: Path,
@@ -109,7 +123,7 @@ def _run(
     ws = Workspace(root, disposable)
     walk: Walk | None = None
     try:
-        walk = Walk(ws, request, resolved, engine, changed)
+        walk = Walk(ws, request, resolved, engine, changed, rules=AGENTS)
         applied, report = walk.run()
         crds = [
             a.obj
@@ -188,6 +202,7 @@ __all__ = [
     "VerifyRequest",
     "applied_objects",
     "cross_namespace_refs",
+    "objects_by_owner",
     "verify",
     "verify_and_apply",
 ]
