@@ -11,6 +11,7 @@ Public entry::
     report = verify(request, checkout, schemas=SchemaSet(kubernetes_version="1.35"))
     # Or only what would be applied, to check it yourself:
     objects = applied_objects(request, checkout)            # -> list[Applied]
+    by_owner = objects_by_owner(request, checkout)          # -> {owner: list[Applied]}
 
 `VerifyRequest` is built once, from the CLI flags (`from_flags`) or from `build/<stack>/bridge.json`
 (`from_stack`), and passed unchanged. The run:
@@ -35,8 +36,9 @@ from pathlib import Path
 
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdict
 from eksgitops.fleet.kustomize_engine import Engine, find_engine
-from eksgitops.fleet.schema import SchemaSet
+from eksgitops.fleet.schema import SchemaSet, kubernetes_versions
 from eksgitops.fleet.scratch_copy import Workspace
+from eksgitops.fleet.verify.agents import AGENTS
 from eksgitops.fleet.verify.checks import CHECKS, Applying
 from eksgitops.fleet.verify.checks.lockdown import cross_namespace_refs
 from eksgitops.fleet.verify.flux_operator import with_operator_crds
@@ -57,10 +59,11 @@ def verify(
 ) -> Report:
     """Check the checkout at `root` for `request`.
 
-    `schemas`: the schemas objects are checked against (default: the shipped CRDs and the newest
-    Kubernetes version); CRDs the layout applies are added to it. With `disposable` (a throw-away
-    clone) verify works in `root` itself instead of a copy: symlinks and ignored files are deleted
-    there, kustomization files restored after each build. `clone_urls`: URLs of this checkout
+    `schemas`: the schemas objects are checked against (default: the shipped CRDs and the
+    built-in schemas of `request.kubernetes_version`, else the newest shipped); CRDs the layout
+    applies are added to it. With `disposable` (a throw-away clone) verify works in `root` itself
+    instead of a copy: symlinks and ignored files are deleted there, kustomization files restored
+    after each build. `clone_urls`: URLs of this checkout
     learnt when cloning it, which name this repository too. `changed`: the repository paths that
     changed since `request.since`; builds that read one are rebuilt, the others may come from
     the build cache.
@@ -75,6 +78,18 @@ def applied_objects(
     """Everything the agent would apply for `request`, after Flux's (or Argo CD's) own steps."""
     _, applied = _run(request, root, engine, None, disposable, ())
     return applied
+
+
+def objects_by_owner(
+    request: VerifyRequest, root: Path, *, engine: Engine | None = None, disposable: bool = False
+) -> dict[str, list[Applied]]:
+    """What each Flux Kustomization and Argo CD Application of `request` applies, in walk order,
+    keyed by its owner (`Kind namespace/name`), for the checkout at `root` (check out the revision
+    you want there first). The same walk and rules as `verify`; nothing is judged."""
+    by_owner: dict[str, list[Applied]] = {}
+    for item in applied_objects(request, root, engine=engine, disposable=disposable):
+        by_owner.setdefault(item.owner, []).append(item)
+    return by_owner
 
 
 def verify_and_apply(
@@ -109,7 +124,7 @@ def _run(
     ws = Workspace(root, disposable)
     walk: Walk | None = None
     try:
-        walk = Walk(ws, request, resolved, engine, changed)
+        walk = Walk(ws, request, resolved, engine, changed, rules=AGENTS)
         applied, report = walk.run()
         crds = [
             a.obj
@@ -117,7 +132,7 @@ def _run(
             if a.obj.get("kind") == "CustomResourceDefinition"
             and str(a.obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/")
         ]
-        base = schemas or SchemaSet()
+        base = schemas or _schemas_of(request, report)
         if walk.agent == "flux":
             base = with_operator_crds(base)
         ctx = Applying(
@@ -155,6 +170,19 @@ def _run(
     return report, applied
 
 
+def _schemas_of(request: VerifyRequest, report: Report) -> SchemaSet:
+    """The built-in schemas of the request's Kubernetes version; a version this release ships no
+    schemas for (a stack newer than eksgitops) is checked against the newest, and says so."""
+    version = request.kubernetes_version
+    if version is None or version in kubernetes_versions():
+        return SchemaSet(kubernetes_version=version)
+    newest = kubernetes_versions()[-1]
+    report.printed_notes.append(
+        f"no built-in schemas shipped for Kubernetes {version}; checked against {newest}'s"
+    )
+    return SchemaSet(kubernetes_version=newest)
+
+
 def _wiring(obj: dict) -> bool:
     """The agent's own graph: what tells it what to build, not what it builds."""
     kind, api = obj.get("kind"), str(obj.get("apiVersion") or "")
@@ -188,6 +216,7 @@ __all__ = [
     "VerifyRequest",
     "applied_objects",
     "cross_namespace_refs",
+    "objects_by_owner",
     "verify",
     "verify_and_apply",
 ]

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eksgitops.fleet import flux_build, yamlio
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Report
 from eksgitops.fleet.schema import CLUSTER_SCOPED_BUILTIN, ident
 from eksgitops.fleet.scratch_copy import inside, kustomization_file
+from eksgitops.fleet.verify.agent import Planned, WalkState
 from eksgitops.fleet.verify.model import (
+    ARGO_APP,
     IN_CLUSTER,
     LOCAL,
     THIS_REPO,
@@ -24,11 +26,8 @@ from eksgitops.fleet.verify.model import (
     normalize_url,
 )
 
-if TYPE_CHECKING:
-    from eksgitops.fleet.verify.walk import Walk
 
-
-def apply_application(walk: Walk, app: dict[str, Any], file: str, report: Report) -> list[Applied]:
+def apply_application(walk: WalkState, app: dict[str, Any], file: str, report: Report) -> list[Applied]:
     spec = as_dict(app.get("spec"))
     who = ident(app)
     dest = as_dict(spec.get("destination"))
@@ -53,8 +52,40 @@ def apply_application(walk: Walk, app: dict[str, Any], file: str, report: Report
     return out
 
 
+class ArgoApplications:
+    """`AgentRules` of Argo CD: Applications of argoproj.io/v1alpha1."""
+
+    name = "argocd"
+
+    def handles(self, obj: dict[str, Any]) -> bool:
+        return obj.get("kind") == "Application" and obj.get("apiVersion") == ARGO_APP
+
+    def root(self, env_path: str) -> dict[str, Any]:
+        """The root Application (app of apps) that bootstrap installs."""
+        return {
+            "apiVersion": ARGO_APP,
+            "kind": "Application",
+            "metadata": {"name": "root", "namespace": "argocd"},
+            "spec": {
+                "source": {"repoURL": THIS_REPO, "path": env_path},
+                "destination": {"server": "https://kubernetes.default.svc"},
+            },
+        }
+
+    def planned(self, walk: WalkState, obj: dict[str, Any]) -> Planned | None:
+        return None  # built in its turn: a directory source is read, not built
+
+    def apply(
+        self, walk: WalkState, obj: dict[str, Any], file: str, cluster: str, report: Report
+    ) -> list[Applied]:
+        return apply_application(walk, obj, file, report)
+
+
+RULES = ArgoApplications()
+
+
 def _source_objects(
-    walk: Walk, src: dict[str, Any], who: str, file: str, report: Report
+    walk: WalkState, src: dict[str, Any], who: str, file: str, report: Report
 ) -> list[tuple[dict[str, Any], str]]:
     url = src.get("repoURL")
     if url != THIS_REPO and (not isinstance(url, str) or normalize_url(url) not in walk.urls):
@@ -87,7 +118,7 @@ def _source_objects(
 
 
 def _directory(
-    walk: Walk, directory: Path, path: str, recurse: bool, who: str, report: Report
+    walk: WalkState, directory: Path, path: str, recurse: bool, who: str, report: Report
 ) -> list[tuple[dict[str, Any], str]]:
     pattern = "**/*" if recurse else "*"
     walk.builds.setdefault(build_key("argo-dir", path, recurse), flux_build.Built())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eksgitops.fleet import flux_build
 from eksgitops.fleet.artifacts import compose
@@ -14,9 +14,11 @@ from eksgitops.fleet.findings import ERROR, NOT_CHECKED, POLICY, Report
 from eksgitops.fleet.precheck import dropped_link
 from eksgitops.fleet.schema import PLACEHOLDER, ident
 from eksgitops.fleet.substitute import VAR_NAME, substitute
+from eksgitops.fleet.verify.agent import Planned, WalkState
 from eksgitops.fleet.verify.model import (
     AGENT_SOURCES,
     BRIDGE_REF,
+    FLUX_KS_SERVED,
     Applied,
     Tree,
     as_dict,
@@ -27,15 +29,12 @@ from eksgitops.fleet.verify.model import (
     normalize_url,
 )
 
-if TYPE_CHECKING:
-    from eksgitops.fleet.verify.walk import Walk
-
 BUILD_FIELDS = ("targetNamespace", "patches", "images", "components", "namePrefix", "nameSuffix")
 """The Kustomization fields merged into the build; two Kustomizations equal in these build alike."""
 
 
 def apply_kustomization(
-    walk: Walk, ks: dict[str, Any], file: str, cluster: str, report: Report
+    walk: WalkState, ks: dict[str, Any], file: str, cluster: str, report: Report
 ) -> list[Applied]:
     """The objects `ks` applies (empty when Flux would stop it), each with its repository file."""
     spec = as_dict(ks.get("spec"))
@@ -98,7 +97,7 @@ def apply_kustomization(
     return out
 
 
-def planned_build(walk: Walk, ks: dict[str, Any]) -> tuple[str, Path, dict[str, Any]] | None:
+def planned_build(walk: WalkState, ks: dict[str, Any]) -> Planned | None:
     """(walk build key, folder, spec) of the build `apply_kustomization` will ask for, when its
     source is the repository itself; None otherwise (it is then built when applied)."""
     spec = as_dict(ks.get("spec"))
@@ -116,6 +115,35 @@ def planned_build(walk: Walk, ks: dict[str, Any]) -> tuple[str, Path, dict[str, 
     if not directory.is_dir():
         return None
     return build_key(tree.label, path, {k: spec.get(k) for k in BUILD_FIELDS}), directory, spec
+
+
+class FluxKustomizations:
+    """`AgentRules` of Flux: Kustomizations of kustomize.toolkit.fluxcd.io/v1."""
+
+    name = "flux"
+
+    def handles(self, obj: dict[str, Any]) -> bool:
+        return obj.get("kind") == "Kustomization" and obj.get("apiVersion") == FLUX_KS_SERVED
+
+    def root(self, env_path: str) -> dict[str, Any]:
+        """The Kustomization that flux bootstrap (or the FluxInstance's sync) creates."""
+        return {
+            "apiVersion": FLUX_KS_SERVED,
+            "kind": "Kustomization",
+            "metadata": {"name": "flux-system", "namespace": "flux-system"},
+            "spec": {"path": env_path, "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+        }
+
+    def planned(self, walk: WalkState, obj: dict[str, Any]) -> Planned | None:
+        return planned_build(walk, obj)
+
+    def apply(
+        self, walk: WalkState, obj: dict[str, Any], file: str, cluster: str, report: Report
+    ) -> list[Applied]:
+        return apply_kustomization(walk, obj, file, cluster, report)
+
+
+RULES = FluxKustomizations()
 
 
 def secure_join(path: str) -> tuple[str, bool]:
@@ -138,7 +166,7 @@ def secure_join(path: str) -> tuple[str, bool]:
 
 
 def _empty_variable(
-    walk: Walk,
+    walk: WalkState,
     name: str,
     obj: dict[str, Any],
     where: str,
@@ -170,7 +198,7 @@ def _empty_variable(
 
 
 def variables(
-    walk: Walk, spec: dict[str, Any], ns: str, who: str, file: str, report: Report
+    walk: WalkState, spec: dict[str, Any], ns: str, who: str, file: str, report: Report
 ) -> tuple[dict[str, str], bool]:
     """The Kustomization's own postBuild variables, and whether they include the bridge's."""
     post = spec.get("postBuild")
@@ -233,7 +261,7 @@ def data_of(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def source_tree(
-    walk: Walk, ref: dict[str, Any], ns: str, who: str, file: str, path: str, report: Report
+    walk: WalkState, ref: dict[str, Any], ns: str, who: str, file: str, path: str, report: Report
 ) -> Tree | None:
     kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
     rns = str(ref.get("namespace") or ns)
@@ -263,7 +291,7 @@ def source_tree(
     return None
 
 
-def this_repository(walk: Walk, kind: str, ns: str, name: str) -> Tree | None:
+def this_repository(walk: WalkState, kind: str, ns: str, name: str) -> Tree | None:
     """The content of a source when it is this repository (or composed from it)."""
     if (kind, ns, name) in AGENT_SOURCES or walk.fluxinstance_sync(kind, ns, name):
         return walk.repo
@@ -277,7 +305,7 @@ def this_repository(walk: Walk, kind: str, ns: str, name: str) -> Tree | None:
     return None
 
 
-def _artifact(walk: Walk, ns: str, name: str) -> Tree | None:
+def _artifact(walk: WalkState, ns: str, name: str) -> Tree | None:
     if (ns, name) in walk.artifacts:
         return walk.artifacts[(ns, name)]
     found = walk.generator_of(ns, name)

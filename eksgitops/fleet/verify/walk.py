@@ -1,28 +1,28 @@
 """What gets applied, in order: from the environment's root, every Flux Kustomization and Argo CD
 Application whose source is this repository, breadth first, as the agent would reach them.
 
+The walk does not know how an agent builds an object: it is handed the agents' rules
+(`agent.AgentRules`, listed in `agents.AGENTS`) and asks the one that handles each object.
+
 The walk runs twice: the first pass learns every object, so that a lookup (a source, a
 substituteFrom ConfigMap) never depends on the order in which Kustomizations were reached.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import eksgitops.fleet.verify.argo as argo
-import eksgitops.fleet.verify.flux as flux
 from eksgitops.fleet import flux_build
 from eksgitops.fleet.findings import ERROR, Report
 from eksgitops.fleet.kustomize_engine import Engine
 from eksgitops.fleet.schema import ident
 from eksgitops.fleet.scratch_copy import Workspace
+from eksgitops.fleet.verify.agent import AgentRules, Planned
 from eksgitops.fleet.verify.builds import Builder
 from eksgitops.fleet.verify.model import (
-    ARGO_APP,
-    FLUX_KS_SERVED,
     LOCAL,
-    THIS_REPO,
     Applied,
     Key,
     Tree,
@@ -35,7 +35,7 @@ from eksgitops.fleet.verify.request import Resolved, VerifyRequest
 
 
 class Walk:
-    """One traversal of a scratch copy of the checkout."""
+    """One traversal of a scratch copy of the checkout, with the agents' `rules` (a `WalkState`)."""
 
     def __init__(
         self,
@@ -44,7 +44,12 @@ class Walk:
         resolved: Resolved,
         engine: Engine,
         changed: frozenset[str] | None = None,
+        *,
+        rules: Sequence[AgentRules],
     ) -> None:
+        if not rules:
+            raise ValueError("rules: the walk needs at least one agent's rules")
+        self.rules = tuple(rules)
         self.request = request
         self.agent = resolved.agent
         self.variables = resolved.variables
@@ -77,9 +82,8 @@ class Walk:
         in order: none of them changes what another one builds."""
         jobs: dict[str, tuple[Path, dict[str, Any]]] = {}
         for obj, _, _ in wave:
-            if obj.get("kind") != "Kustomization":
-                continue
-            planned = flux.planned_build(self, obj)
+            rules = self.rules_for(obj)
+            planned: Planned | None = rules.planned(self, obj) if rules is not None else None
             if planned is not None and planned[0] not in self.builds:
                 jobs.setdefault(planned[0], (planned[1], planned[2]))
         if len(jobs) > 1:
@@ -101,25 +105,14 @@ class Walk:
     def objects(self) -> dict[Key, dict[str, Any]]:
         return {**self.previous, **self.current}
 
+    def rules_for(self, obj: dict[str, Any]) -> AgentRules | None:
+        """The rules of the agent that builds `obj`, or None when it is not wiring."""
+        return next((r for r in self.rules if r.handles(obj)), None)
+
     def root_object(self) -> dict[str, Any]:
         """What the agent itself syncs: the FluxInstance's Kustomization, or the root Application."""
-        path = self.request.env_path
-        if self.agent == "argocd":
-            return {
-                "apiVersion": ARGO_APP,
-                "kind": "Application",
-                "metadata": {"name": "root", "namespace": "argocd"},
-                "spec": {
-                    "source": {"repoURL": THIS_REPO, "path": path},
-                    "destination": {"server": "https://kubernetes.default.svc"},
-                },
-            }
-        return {
-            "apiVersion": FLUX_KS_SERVED,
-            "kind": "Kustomization",
-            "metadata": {"name": "flux-system", "namespace": "flux-system"},
-            "spec": {"path": path, "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
-        }
+        own = next((r for r in self.rules if r.name == self.agent), self.rules[0])
+        return own.root(self.request.env_path)
 
     def _pass(self, report: Report) -> list[Applied]:
         queue: list[tuple[dict[str, Any], str, str]] = [(self.root_object(), self.request.env_path, LOCAL)]
@@ -147,11 +140,11 @@ class Walk:
         if k in seen:
             return
         seen.add(k)
+        rules = self.rules_for(obj)
+        if rules is None:
+            return
         try:
-            if obj.get("kind") == "Kustomization":
-                produced = flux.apply_kustomization(self, obj, file, cluster, report)
-            else:
-                produced = argo.apply_application(self, obj, file, report)
+            produced = rules.apply(self, obj, file, cluster, report)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             # One object verify cannot follow must not hide what the others apply.
             report.add(file, f"{ident(obj)}: verify could not build it: {exc}", ERROR)
@@ -162,10 +155,7 @@ class Walk:
                 continue
             self.current.setdefault(key(item.obj), item.obj)
             self.files.setdefault(key(item.obj), item.file)
-            api, kind = item.obj.get("apiVersion"), item.obj.get("kind")
-            if (kind == "Kustomization" and api == FLUX_KS_SERVED) or (
-                kind == "Application" and api == ARGO_APP
-            ):
+            if self.rules_for(item.obj) is not None:
                 queue.append((item.obj, item.file, item.cluster))
 
     # -- what the checks ask about sources ---------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from eksgitops.fleet.schema import SchemaSet, split_api_version
+from eksgitops.fleet.verify.agent import WalkState
 from eksgitops.fleet.verify.model import (
     EVERY_CLUSTER_NAMESPACES,
     WELL_KNOWN_CLUSTER_SCOPED,
@@ -19,9 +19,6 @@ from eksgitops.fleet.verify.model import (
 )
 from eksgitops.fleet.verify.request import VerifyRequest
 
-if TYPE_CHECKING:
-    from eksgitops.fleet.verify.walk import Walk
-
 
 @dataclass
 class Applying:
@@ -30,7 +27,7 @@ class Applying:
     applied: list[Applied]
     request: VerifyRequest
     schemas: SchemaSet
-    walk: Walk
+    walk: WalkState
     unsure: set[str] = field(default_factory=set)
     """Clusters whose object set is incomplete (something was not built)."""
     index: dict[str, dict[Key, Applied]] = field(default_factory=lambda: defaultdict(dict))
