@@ -94,10 +94,10 @@ def compare(
             if crd is not None:
                 changes.append(_custom_resource(old, crd))
             continue
-        pruned = _pruned(old, base, head)
-        if crd is not None and not pruned:
+        if crd is not None:
             changes.append(_custom_resource(old, crd))
             continue
+        pruned = _pruned(old, base, head)
         change = _change("delete", old, pruned=pruned)
         if pruned:
             change.destructive = destructive.on_delete(old.obj, base_objects)
@@ -121,7 +121,8 @@ def _change(action: str, item: Applied, **extra: Any) -> Change:
 
 def _pruned(old: Applied, base: Side, head: Side) -> bool:
     """Whether the agent deletes `old`, which left Git."""
-    if old.owner in head.applying:
+    if old.owner in head.applying or old.owner not in base.owners:
+        # Still there (the agent's own root, which applies nothing else, always is).
         owner = head.owners.get(old.owner)
         return prune.prunes(owner) and not prune.kept_on_prune(old.obj, owner)
     # Its owner is gone too: the object goes only when the owner is deleted, and takes it along.
@@ -143,7 +144,7 @@ def _owner_deleted(name: str, base: Side, head: Side, depth: int = 0) -> bool:
     obj = base.owners.get(name)
     if parent is None or obj is None or depth > 64:
         return False
-    if parent in head.applying:
+    if parent in head.applying or parent not in base.owners:
         parent_obj = head.owners.get(parent)
         return prune.prunes(parent_obj) and not prune.kept_on_prune(obj, parent_obj)
     parent_obj = base.owners.get(parent)

@@ -4,6 +4,7 @@ remote as `main` (the base); each test commits its head on a branch of its own."
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from tests.fleet.conftest import git
@@ -207,7 +208,9 @@ spec:
 
 KEEP = {
     "keep/kustomization.yaml": "resources:\n  - cm.yaml\n",
-    "keep/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: web\ndata:\n  a: b\n",
+    "keep/cm.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: default\ndata:\n  a: b\n"
+    ),
 }
 
 FILES = {
@@ -221,7 +224,7 @@ FILES = {
 }
 
 
-def push_base(work: Path, bare: Path, files: dict[str, str] | None = None) -> str:
+def push_base(work: Path, bare: Path, files: Mapping[str, str] | None = None) -> str:
     """Write `files` (default FILES) into a fresh clone `work`, push it as main; returns the sha."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -232,7 +235,7 @@ def push_base(work: Path, bare: Path, files: dict[str, str] | None = None) -> st
 
 def commit(
     work: Path,
-    files: dict[str, str | None],
+    files: Mapping[str, str | None],
     message: str,
     push: str,
     start: str = "main",
