@@ -8,7 +8,6 @@ from typing import Any
 
 import jsonschema
 import referencing
-
 from typer.testing import CliRunner, Result
 
 from eksgitops.fleet.diff.model import DIFF_SCHEMA
