@@ -23,6 +23,7 @@ from eksgitops.fleet.diff.command import diff as diff_command
 from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
+from eksgitops.fleet.schema import kubernetes_versions
 from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
 from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
@@ -243,6 +244,14 @@ def verify(
             "cross-namespace references (default: from --stack, else not assumed and listed).",
         ),
     ] = None,
+    kubernetes_version: Annotated[
+        str | None,
+        typer.Option(
+            "--kubernetes-version",
+            help="Check against this Kubernetes version's built-in schemas, e.g. 1.36 (default: the "
+            "stack's kubernetesVersion with --stack, else the newest shipped).",
+        ),
+    ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
     as_json: Annotated[
@@ -273,6 +282,11 @@ def verify(
             raise _usage("--identity", f"{name!r} is not an identity name (a DNS-1123 label)")
     if agent is not None and agent not in layout.AGENTS:
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
+    if kubernetes_version is not None and kubernetes_version not in kubernetes_versions():
+        raise _usage(
+            "--kubernetes-version",
+            f"{kubernetes_version!r} has no shipped schemas (allowed: {', '.join(kubernetes_versions())})",
+        )
     if stack is not None and (var or identity):
         raise _usage("--stack", "takes variables and identities from bridge.json; drop --var/--identity")
     if stack is not None and lockdown is not None:
@@ -297,7 +311,13 @@ def verify(
     urls = list(repo_url or [])
     if bridge is not None:
         request = VerifyRequest.from_stack(
-            bridge, env_path, env=env, agent=agent, repo_urls=urls, since=since
+            bridge,
+            env_path,
+            env=env,
+            agent=agent,
+            repo_urls=urls,
+            since=since,
+            kubernetes_version=kubernetes_version,
         )
     else:
         request = VerifyRequest.from_flags(
@@ -309,6 +329,7 @@ def verify(
             variables=var or [],
             cross_namespace_refs="unknown" if lockdown is None else "refused" if lockdown else "allowed",
             since=since,
+            kubernetes_version=kubernetes_version,
         )
     try:
         report, sha = ops.verify(repo, revision, creds, request)

@@ -3,15 +3,18 @@
 Format (one JSON object):
 `{"stack": "dev", "agent": "flux", "repoUrl": "...", "branch": "main", "path": "clusters/dev",
   "variables": {"environment": "dev", ..., "<identity>_role_arn": "..."}, "identities": [...],
-  "crossNamespaceRefs": false}`.
+  "crossNamespaceRefs": false, "kubernetesVersion": "1.36"}`.
 Values may be plan placeholders such as `(known after apply: x.y)`; only names matter here.
 `crossNamespaceRefs` is the stack's `gitops.crossNamespaceRefs`: false (also when absent, as in
 files written before it existed) means the Flux controllers run with `--no-cross-namespace-refs`.
+`kubernetesVersion` is the stack's cluster version, whose built-in schemas verify checks against
+(absent in files written before it existed: the newest shipped schemas).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +38,8 @@ class StackBridge:
     file: str
     cross_namespace_refs: bool = False
     """True when the stack relaxes FLUX-LOCKDOWN (`gitops.crossNamespaceRefs: true`)."""
+    kubernetes_version: str | None = None
+    """The stack's `kubernetesVersion` (`1.36`), None in bridge files written before it was kept."""
 
 
 def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
@@ -73,6 +78,11 @@ def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
     cross_namespace_refs = data.get("crossNamespaceRefs", False)
     if not isinstance(cross_namespace_refs, bool):
         raise BridgeError(f"--stack {stack}: {shown}: crossNamespaceRefs must be true or false")
+    kubernetes_version = data.get("kubernetesVersion")
+    if kubernetes_version is not None and not (
+        isinstance(kubernetes_version, str) and re.fullmatch(r"1\.\d{1,3}", kubernetes_version)
+    ):
+        raise BridgeError(f'--stack {stack}: {shown}: kubernetesVersion must be a version such as "1.36"')
     return StackBridge(
         stack=text("stack", stack),
         agent=text("agent", "flux"),
@@ -83,4 +93,5 @@ def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
         identities=tuple(identities),
         file=shown,
         cross_namespace_refs=cross_namespace_refs,
+        kubernetes_version=kubernetes_version,
     )

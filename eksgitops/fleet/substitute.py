@@ -1,8 +1,9 @@
 """Flux's post-build variable substitution (kustomize-controller `postBuild`), on each object's YAML.
 
-As the controller does: the object is serialised to YAML, `${var}` references are replaced
-(`${var:=default}` / `${var:-default}` fall back to the default, `$${var}` is an escape), and
-the text is parsed again, so a value can change a field's type. Objects labelled or annotated
+As the controller does: the object is serialised to YAML, `${...}` references are replaced with
+the grammar of Flux's envsubst (envsubst.py: defaults with nested references, `${v/x/y}`,
+`${v^^}`, `${#v}`, `$${escaped}`...), and the text is parsed again, so a value can change a
+field's type (kustomize's output has already dropped the quotes of `"${v}"`). Objects labelled or annotated
 `kustomize.toolkit.fluxcd.io/substitute: disabled` are left alone, and nothing is substituted
 when the Kustomization defines no variables at all. A variable with no value and no default
 becomes an empty string (Flux's default, non-strict mode).
@@ -14,12 +15,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from eksgitops.fleet import yamlio
+from eksgitops.fleet import envsubst, yamlio
 
 DISABLE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 VAR_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
-_TOKEN = re.compile(r"\$\$|\$\{([^}]*)\}")
-_EXPR = re.compile(r"(?P<name>[_a-zA-Z][_a-zA-Z0-9]*)(?:(?P<op>:?[-=+?])(?P<arg>.*))?", re.DOTALL)
 
 
 @dataclass
@@ -44,35 +43,10 @@ def disabled(obj: dict[str, Any]) -> bool:
 
 
 def substitute_text(text: str, values: dict[str, str]) -> tuple[str, set[str], set[str]]:
-    """Replace references in `text`; returns (text, used names, names that became '')."""
-    used: set[str] = set()
-    empty: set[str] = set()
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        expr = _EXPR.fullmatch(match.group(1))
-        if expr is None:
-            raise ValueError(f"bad substitution ${{{match.group(1)}}}")
-        name, op, arg = expr.group("name"), expr.group("op"), expr.group("arg") or ""
-        used.add(name)
-        value = values.get(name)
-        if op in (":-", ":="):
-            return value if value else arg
-        if op in ("-", "="):
-            return value if value is not None else arg
-        if op in (":+", "+"):
-            return arg if value else ""
-        if op is not None:  # ${var?msg}: fail when unset
-            if value is None:
-                raise ValueError(f"variable {name} is not set: {arg}")
-            return value
-        if value is None:
-            empty.add(name)
-            return ""
-        return value
-
-    return _TOKEN.sub(replace, text), used, empty
+    """Replace references in `text` with Flux's grammar (envsubst.py); returns (text, used names,
+    names without a value that became ''). Raises ValueError with Flux's message."""
+    result = envsubst.evaluate(text, values)
+    return result.text, result.used, result.missing
 
 
 def _mentions_dollar(value: Any) -> bool:

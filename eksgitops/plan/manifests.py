@@ -114,6 +114,8 @@ def bridge_document(result: PlanResult, spec: EnvironmentSpec) -> dict[str, Any]
         "identities": [identity.name for identity in spec.identities],
         # FLUX-LOCKDOWN as the FluxAgent applies it: false = --no-cross-namespace-refs.
         "crossNamespaceRefs": spec.gitops.cross_namespace_refs,
+        # The cluster's version: fleet verify --stack checks against its built-in schemas.
+        "kubernetesVersion": spec.kubernetes_version,
     }
 
 

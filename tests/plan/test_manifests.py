@@ -104,7 +104,9 @@ def test_plan_dev_shows_flux_and_writes_valid_manifests_and_the_bridge(
         "variables",
         "identities",
         "crossNamespaceRefs",
+        "kubernetesVersion",
     ]
+    assert bridge["kubernetesVersion"] == "1.36"  # the stack's, for fleet verify --stack
     assert bridge["crossNamespaceRefs"] is False  # FLUX-LOCKDOWN on, as the FluxAgent runs it
     assert (bridge["stack"], bridge["agent"], bridge["branch"], bridge["path"]) == (
         "dev",

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdict
 from eksgitops.fleet.kustomize_engine import Engine, find_engine
-from eksgitops.fleet.schema import SchemaSet
+from eksgitops.fleet.schema import SchemaSet, kubernetes_versions
 from eksgitops.fleet.scratch_copy import Workspace
 from eksgitops.fleet.verify.agents import AGENTS
 from eksgitops.fleet.verify.checks import CHECKS, Applying
@@ -59,10 +59,11 @@ def verify(
 ) -> Report:
     """Check the checkout at `root` for `request`.
 
-    `schemas`: the schemas objects are checked against (default: the shipped CRDs and the newest
-    Kubernetes version); CRDs the layout applies are added to it. With `disposable` (a throw-away
-    clone) verify works in `root` itself instead of a copy: symlinks and ignored files are deleted
-    there, kustomization files restored after each build. `clone_urls`: URLs of this checkout
+    `schemas`: the schemas objects are checked against (default: the shipped CRDs and the
+    built-in schemas of `request.kubernetes_version`, else the newest shipped); CRDs the layout
+    applies are added to it. With `disposable` (a throw-away clone) verify works in `root` itself
+    instead of a copy: symlinks and ignored files are deleted there, kustomization files restored
+    after each build. `clone_urls`: URLs of this checkout
     learnt when cloning it, which name this repository too. `changed`: the repository paths that
     changed since `request.since`; builds that read one are rebuilt, the others may come from
     the build cache.
@@ -131,7 +132,7 @@ def _run(
             if a.obj.get("kind") == "CustomResourceDefinition"
             and str(a.obj.get("apiVersion", "")).startswith("apiextensions.k8s.io/")
         ]
-        base = schemas or SchemaSet()
+        base = schemas or _schemas_of(request, report)
         if walk.agent == "flux":
             base = with_operator_crds(base)
         ctx = Applying(
@@ -167,6 +168,19 @@ def _run(
     report.seconds = time.monotonic() - started
     report.finish()
     return report, applied
+
+
+def _schemas_of(request: VerifyRequest, report: Report) -> SchemaSet:
+    """The built-in schemas of the request's Kubernetes version; a version this release ships no
+    schemas for (a stack newer than eksgitops) is checked against the newest, and says so."""
+    version = request.kubernetes_version
+    if version is None or version in kubernetes_versions():
+        return SchemaSet(kubernetes_version=version)
+    newest = kubernetes_versions()[-1]
+    report.printed_notes.append(
+        f"no built-in schemas shipped for Kubernetes {version}; checked against {newest}'s"
+    )
+    return SchemaSet(kubernetes_version=newest)
 
 
 def _wiring(obj: dict) -> bool:

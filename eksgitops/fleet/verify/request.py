@@ -48,6 +48,9 @@ class VerifyRequest:
     """A revision: only builds whose files changed since it (and what depends on them) are rebuilt."""
     use_cache: bool = True
     """Take builds from the build cache (build_cache.py) and keep new ones there."""
+    kubernetes_version: str | None = None
+    """The cluster's Kubernetes minor version (`1.36`): objects are checked against its built-in
+    schemas (`schema.kubernetes_versions()`); None: the newest shipped."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env_path", self.env_path.strip("/") or ".")
@@ -65,6 +68,7 @@ class VerifyRequest:
         variables: Iterable[str] = (),
         cross_namespace_refs: CrossNamespaceRefs = "unknown",
         since: str | None = None,
+        kubernetes_version: str | None = None,
     ) -> VerifyRequest:
         """Without a stack: the bridge's documented keys, `<identity>_role_arn` per identity (and per
         identity the layout recorded), and `--var`s."""
@@ -77,6 +81,7 @@ class VerifyRequest:
             variables=dict.fromkeys(sorted(names), PLACEHOLDER),
             cross_namespace_refs=cross_namespace_refs,
             since=since,
+            kubernetes_version=kubernetes_version,
         )
 
     @classmethod
@@ -89,8 +94,10 @@ class VerifyRequest:
         agent: str | None = None,
         repo_urls: Iterable[str] = (),
         since: str | None = None,
+        kubernetes_version: str | None = None,
     ) -> VerifyRequest:
-        """Exactly what `build/<stack>/bridge.json` lists, values included."""
+        """Exactly what `build/<stack>/bridge.json` lists, values included (a `kubernetes_version`
+        given here wins over the bridge's)."""
         return cls(
             env_path,
             env=env,
@@ -103,6 +110,7 @@ class VerifyRequest:
             stack_identities=tuple(bridge.identities),
             cross_namespace_refs="allowed" if bridge.cross_namespace_refs else "refused",
             since=since,
+            kubernetes_version=kubernetes_version or bridge.kubernetes_version,
         )
 
 

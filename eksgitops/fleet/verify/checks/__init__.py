@@ -12,6 +12,7 @@ from eksgitops.fleet.findings import Finding
 from eksgitops.fleet.verify.checks import (
     argo,
     crd_order,
+    depends,
     lockdown,
     namespaces,
     ownership,
@@ -30,6 +31,7 @@ CHECKS: dict[str, Check] = {
     "schema": schema.check,
     "namespaces": namespaces.check,
     "references": references.check,
+    "depends": depends.check,
     "lockdown": lockdown.check,
     "ownership": ownership.check,
     "pins": pins.check,
