@@ -61,10 +61,34 @@ def _agent(owner: dict[str, Any] | None, default: str) -> str:
     return "Flux" if prune.is_flux(owner) else "Argo CD"
 
 
+def stalled_owners(
+    base_applied: Sequence[Applied], head_applied: Sequence[Applied], head_lines: Sequence[str]
+) -> set[str]:
+    """Owners that applied objects at base and apply none at head because they fail there (or are
+    suspended, or their source is not built): the agent then applies nothing and prunes nothing
+    for them. Told by the head's errors and not-checked lines, which name the owner."""
+    before = {a.owner for a in base_applied}
+    after = {a.owner for a in head_applied}
+    present = after | {ident(a.obj) for a in head_applied if _is_owner(a.obj)}
+    if not head_applied and head_lines:
+        return before  # nothing at all builds at head (its path is gone, the root fails)
+    return {
+        owner
+        for owner in before - after
+        if (owner in present or owner not in Side.of(base_applied).owners)
+        and any(f"{owner}:" in line or f"{owner} " in line for line in head_lines)
+    }
+
+
 def compare(
-    base_applied: Sequence[Applied], head_applied: Sequence[Applied], agent: str
+    base_applied: Sequence[Applied],
+    head_applied: Sequence[Applied],
+    agent: str,
+    stalled: frozenset[str] = frozenset(),
 ) -> tuple[list[Change], list[Owner]]:
-    """The changes from base to head and the owners at either; `agent` names the root's agent."""
+    """The changes from base to head and the owners at either; `agent` names the root's agent.
+    `stalled`: owners that apply nothing at head because they fail there (`stalled_owners`):
+    what they applied stays as it is."""
     base, head = Side.of(base_applied), Side.of(head_applied)
     root_agent = "Argo CD" if agent == "argocd" else "Flux"
     changes: list[Change] = []
@@ -87,8 +111,10 @@ def compare(
         )
         changes.append(change)
     base_objects = [a.obj for a in base.items.values()]
-    gone = _deleted_crds(base, head)
+    gone = _deleted_crds(base, head, stalled)
     for k, old in base.items.items():
+        if old.owner in stalled and k not in head.items:
+            continue
         crd = gone.get(k[1:3])
         if k in head.items:
             if crd is not None:
@@ -156,11 +182,13 @@ def _owner_deleted(name: str, base: Side, head: Side, depth: int = 0) -> bool:
     )
 
 
-def _deleted_crds(base: Side, head: Side) -> dict[tuple[str, str], str]:
+def _deleted_crds(base: Side, head: Side, stalled: frozenset[str]) -> dict[tuple[str, str], str]:
     """(group, kind) -> name of every CustomResourceDefinition the agent deletes."""
     out: dict[tuple[str, str], str] = {}
     for k, item in base.items.items():
         if k[1:3] != ("apiextensions.k8s.io", "CustomResourceDefinition") or k in head.items:
+            continue
+        if item.owner in stalled:
             continue
         if _pruned(item, base, head):
             spec = as_dict(item.obj.get("spec"))

@@ -12,7 +12,7 @@ import git
 
 from eksgitops.fleet.credentials import Credentials, strip_userinfo
 from eksgitops.fleet.diff import walked
-from eksgitops.fleet.diff.compare import compare
+from eksgitops.fleet.diff.compare import compare, stalled_owners
 from eksgitops.fleet.diff.model import DiffResult
 from eksgitops.fleet.kustomize_engine import Engine, find_engine
 from eksgitops.fleet.repo import Checkout, FleetError, checkout, checkout_revision
@@ -74,7 +74,9 @@ def diff_checkout(
         # The head of today is the base of tomorrow's pull requests once it is merged.
         errors = len(head_report.errors)
         walked.store(key, walked.Walked(head_applied, errors, list(head_report.not_checked)))
-    changes, owners = compare(base_walk.applied, head_applied, agent)
+    lines = [f.message for f in head_report.errors] + list(head_report.not_checked)
+    stalled = stalled_owners(base_walk.applied, head_applied, lines)
+    changes, owners = compare(base_walk.applied, head_applied, agent, frozenset(stalled))
     result = DiffResult(
         request.env_path,
         base_sha,
@@ -88,6 +90,11 @@ def diff_checkout(
         result.notes.append(
             f"verify met {base_walk.errors} error(s) at base: the cluster may not hold everything base "
             "lists, so some creates or updates may already be failing today"
+        )
+    for owner in sorted(stalled):
+        result.notes.append(
+            f"{owner} applies nothing at head (it fails there, or is suspended or not built: see the "
+            "head's findings); until it does, what it applied stays in the cluster as it is"
         )
     for line in sorted(set(base_walk.not_checked) - set(head_report.not_checked)):
         result.notes.append(f"not compared (not built at base): {line}")

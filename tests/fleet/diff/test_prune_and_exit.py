@@ -242,3 +242,28 @@ def test_a_removed_application_deletes_its_objects_only_with_the_finalizer(
     doc = _argo(tmp_path, bare_remote, argo_app(prune=True), gone)
     assert one(doc, kind="Application")["pruned"] is True  # the root Application prunes it
     assert one(doc, kind="Namespace")["pruned"] is False and doc["exitCode"] == 5
+
+
+def test_a_kustomization_that_fails_at_head_deletes_nothing(
+    tmp_path: Path, bare_remote: Path, cli: CliRunner
+) -> None:
+    # Flux stops a Kustomization whose build fails before it applies or prunes anything.
+    work = tmp_path / "work"
+    push_base(work, bare_remote)
+    broken = FILES["apps/kustomization.yaml"] + "patches:\n  - path: missing-patch.yaml\n"
+    commit(work, {"apps/kustomization.yaml": broken}, "break apps", push="pr")
+    result, doc = diff_json(cli, bare_remote, "pr")
+    assert result.exit_code == 1
+    assert changes(doc, owner="Kustomization flux-system/apps") == []
+    assert any(n.startswith("Kustomization flux-system/apps applies nothing at head") for n in doc["notes"])
+
+
+def test_a_suspended_kustomization_deletes_nothing(tmp_path: Path, bare_remote: Path, cli: CliRunner) -> None:
+    work = tmp_path / "work"
+    push_base(work, bare_remote)
+    commit(
+        work, {"clusters/dev/data.yaml": ks("data", "data", extra="  suspend: true\n")}, "pause", push="pr"
+    )
+    result, doc = diff_json(cli, bare_remote, "pr")
+    assert [(c["action"], c["kind"]) for c in doc["changes"]] == [("update", "Kustomization")]
+    assert result.exit_code == 5
