@@ -20,6 +20,7 @@ import typer
 from eksgitops.fleet import bootstrap as ops
 from eksgitops.fleet import budget, layout
 from eksgitops.fleet.credentials import CredentialError, Credentials
+from eksgitops.fleet.diff.command import diff as diff_command
 from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
@@ -366,6 +367,9 @@ def verify(
         typer.echo(json.dumps(document, indent=2))
         raise typer.Exit(code=document["exitCode"])
     raise typer.Exit(code=print_report(report, f"{shown(env_path)} at {sha[:7]}", creds))
+
+
+app.command(name="diff")(diff_command)  # eksgitops/fleet/diff/command.py: its flags are verify's
 
 
 def print_report(report: Report, where: str, creds: Credentials | None = None) -> int:
