@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from eksgitops.cli import app
-from eksgitops.plan.against import diff, engine_urns, forces_replacement, load_state, replace_paths
+from eksgitops.plan.against import diff, engine_urns, forces_replacement, replace_paths
+from eksgitops.plan.state_file import load_state
 from eksgitops.plan.cli import run_plan
 from eksgitops.plan.offline_engine import PlanResult
 
