@@ -165,11 +165,18 @@ def _compare(before: Any, after: Any, path: str, renewed: Renewed) -> Iterator[t
         for key in sorted(set(before) | set(after)):
             sub = f"{path}.{key}" if path else str(key)
             if key not in after:
-                if not _is_zero(before[key]):
+                if isinstance(before[key], Mapping):
+                    # Path by path, so that a forcing path inside (kubernetesNetworkConfig.
+                    # serviceIpv4Cidr) is seen when the whole object comes or goes.
+                    yield from _compare(before[key], {}, sub, renewed)
+                elif not _is_zero(before[key]):
                     yield sub, before[key], None
             elif key not in before:
-                # A new input is a change even when only the cloud knows its value: not dropped.
-                yield sub, None, KNOWN_AFTER_APPLY if _unknowable(after[key]) else after[key]
+                if isinstance(after[key], Mapping):
+                    yield from _compare({}, after[key], sub, renewed)
+                else:
+                    # A new input is a change even when only the cloud knows its value: not dropped.
+                    yield sub, None, KNOWN_AFTER_APPLY if _unknowable(after[key]) else after[key]
             else:
                 yield from _compare(before[key], after[key], sub, renewed)
         return
@@ -344,11 +351,13 @@ SYMBOLS = {"create": "+", "replace": "+-", "update": "~", "delete": "-", "ignore
 
 def banner_lines(result: Diff) -> list[str]:
     """The warning that leads the diff when the EKS cluster itself is replaced or deleted."""
+    found = result.cluster_changes()
+    if not found:
+        return []
+    what = ", ".join(f"{c.action}s {shown(c.type)} {shown(c.name)}" for c in found)
     return [
-        f"WARNING: this {change.action}s the EKS cluster {shown(change.name)} itself: every workload, "
-        "volume attachment and in-cluster object goes with it (docs/configuration.md lists the keys "
-        "that do this)"
-        for change in result.cluster_changes()
+        f"WARNING: this change {what}: the EKS cluster itself goes, with every workload, volume "
+        "attachment and object in it (docs/configuration.md lists the keys that do this)"
     ]
 
 

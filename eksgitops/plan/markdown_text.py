@@ -43,8 +43,8 @@ def code_block(lines: Iterable[object], info: str = "") -> list[str]:
     return [f"{fence}{info}", *body, fence]
 
 
-def public_path(path: str | Path) -> str:
-    """A path as a comment may show it: relative as given; an absolute one by its name only,
-    so no runner's or user's local folder (home, user name, workspace) is published."""
+def public_path(path: str | Path, keep: int = 1) -> str:
+    """A path as a comment may show it: relative as given; an absolute one by its last `keep`
+    parts only, so no runner's or user's local folder (home, user name, workspace) is published."""
     path = Path(path)
-    return str(path) if not path.is_absolute() else path.name
+    return str(path) if not path.is_absolute() else str(Path(*path.parts[-keep:]))

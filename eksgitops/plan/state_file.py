@@ -46,7 +46,7 @@ def _check_owner(urn: str, path: Path, stack: str, project: str) -> None:
         raise StateFileError(f"{path}: {shown(repr(urn[:200]))} is not a Pulumi URN")
     if owner != (stack, project):
         raise StateFileError(
-            f"{path} is the state of stack {shown(repr(owner[0][:100]))} of project "
+            f"the state of stack {shown(repr(owner[0][:100]))} of project "
             f"{shown(repr(owner[1][:100]))}, not of stack {stack!r} of project {project!r}; "
             f"the export of this very stack (`pulumi stack export --stack {stack}`)"
         )

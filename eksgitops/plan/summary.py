@@ -106,7 +106,8 @@ def document(
 
 
 def _md_quote(path: str) -> str:
-    return code_span(public_path(path))
+    # The folder (with its trailing /) keeps its last two parts: `build/dev/`, not `dev/`.
+    return code_span(public_path(path, keep=2) + "/" if path.endswith("/") else public_path(path))
 
 
 MAX_DIFF_LINES = 400

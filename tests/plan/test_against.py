@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from eksgitops.cli import app
 from eksgitops.plan.against import diff, engine_urns, forces_replacement, replace_paths
-from eksgitops.plan.state_file import load_state
 from eksgitops.plan.cli import run_plan
 from eksgitops.plan.offline_engine import PlanResult
+from eksgitops.plan.state_file import load_state
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
