@@ -26,6 +26,10 @@ CREATE_FROM_NOTHING = (
     "This is a create-from-nothing view: everything is shown as if the stack were empty. "
     "To see what changes against a deployed stack, pass --against <file from `pulumi stack export`>."
 )
+# The same for plan.md, where `<file …>` would read as an HTML tag.
+CREATE_FROM_NOTHING_MD = CREATE_FROM_NOTHING.replace(
+    "--against <file from `pulumi stack export`>", "`--against <file from pulumi stack export>`"
+)
 
 
 def schema() -> dict[str, Any]:
@@ -128,7 +132,7 @@ def markdown(stack: str, result: PlanResult, insight: Insight, folder: Path, aga
         out += [""] if banner_lines(against) else []
     out += [line, ""]
     if against is None:
-        out += [f"> {CREATE_FROM_NOTHING}", ""]
+        out += [f"> {CREATE_FROM_NOTHING_MD}", ""]
     else:
         lines = diff_lines(against, source=public_path(against.source))
         cut = len(lines) - MAX_DIFF_LINES
