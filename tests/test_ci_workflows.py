@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -369,3 +370,166 @@ def test_zizmor_fails_on_a_template_with_an_injected_expression(tmp_path: Path) 
     result = subprocess.run([*ZIZMOR, str(path)], capture_output=True, text=True)
     assert result.returncode != 0
     assert "template-injection" in result.stdout, result.stdout + result.stderr
+
+
+# --- The pull request's one comment (issue 25.5) -------------------------------------------------
+
+PR_WORKFLOW = ROOT / ".github" / "workflows" / "pull-request.yml"
+# What the comment job may run: gh and coreutils on text, nothing of the repository.
+COMMENT_COMMANDS = {"gh", "head", "wc", "tr", "echo", "part", "if", "then", "else", "fi", "for", "do", "done"}
+FAKE_GH = """#!/bin/bash
+# gh as the comment job uses it, on files: every call logged, one line each.
+echo "$*" >> "$FAKE/calls"
+case "$1 $2" in
+  "run download") cp -R "$FAKE/artifacts/." "${@: -1}/" ;;
+  "pr comment") cp "${@: -1}" "$FAKE/created.md" ;;
+  "api repos/"*) if [ -f "$FAKE/existing" ]; then cat "$FAKE/existing"; fi ;;
+  "api --method") last="${@: -1}"; cp "${last#body=@}" "$FAKE/patched.md" ;;
+esac
+"""
+
+
+def _comment_step() -> dict[str, Any]:
+    [step] = _jobs(PR_WORKFLOW)["pr-comment"]["steps"]
+    return step
+
+
+def test_one_comment_job_posts_both_changes_and_never_meets_the_pull_requests_code() -> None:
+    jobs = _jobs(PR_WORKFLOW)
+    comment = jobs["pr-comment"]
+    assert "plan-comment" not in jobs  # no longer one comment per environment
+    assert comment["needs"] == "offline-plan" and comment["if"] == "always()"
+    assert "strategy" not in comment  # one job, so one comment for every environment
+    assert comment["permissions"] == {"actions": "read", "pull-requests": "write"}
+    [step] = comment["steps"]
+    # Every environment the plan runs for has its part in the comment.
+    assert step["env"]["ENVIRONMENTS"].split() == jobs["offline-plan"]["strategy"]["matrix"]["stack"]
+    assert "uses" not in step  # no checkout, no action: nothing of the pull request runs
+    words = {
+        line.split()[0].rstrip(";")
+        for line in step["run"].splitlines()
+        if line.strip()
+        and not line.strip().startswith(("#", "--", "}", "{", "code=", "id=", "dir=", "size="))
+    }
+    assert {w for w in words if not w.startswith(("part()", "_"))} <= COMMENT_COMMANDS, words
+    for forbidden in (".venv", "eksgitops ", "make ", "python", "pip ", "bash ", "source ", "./", "sh -c"):
+        assert forbidden not in step["run"], forbidden
+    # The job that runs the pull request's code may not comment.
+    assert "pull-requests" not in jobs["offline-plan"]["permissions"]
+
+
+def test_the_offline_plan_diffs_the_fleet_at_head_against_base() -> None:
+    offline = _jobs(PR_WORKFLOW)["offline-plan"]
+    checkout = offline["steps"][0]
+    assert checkout["with"] == {"persist-credentials": False, "fetch-depth": 0}
+    [step] = [s for s in offline["steps"] if "fleet diff" in s.get("run", "")]
+    assert step["if"] == "vars.FLEET_IN_THIS_REPO == 'true'"
+    assert step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert step["env"]["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
+    command = " ".join(step["run"].replace("\\\n", " ").split())
+    assert (
+        '.venv/bin/eksgitops fleet diff --repo "$GITHUB_WORKSPACE" --env "$STACK" --stack "$STACK" '
+        '--base "$BASE_SHA" --revision "$HEAD_SHA" --markdown > "build/$STACK/fleet-diff.md"'
+    ) in command
+    # The plan the comment shows: --against when the repository keeps a state export.
+    runs = [s.get("run", "") for s in offline["steps"]]
+    against = next(i for i, r in enumerate(runs) if "--against" in r)
+    diff = next(i for i, r in enumerate(runs) if "fleet diff" in r)
+    assert runs.index('.venv/bin/eksgitops plan "$STACK" --quiet') < against < diff
+
+
+def _run_comment_job(fake: Path, artifacts: dict[str, dict[str, str | bytes]]) -> dict[str, Any]:
+    """The comment step's script, run as GitHub runs it (bash -eo pipefail) with gh faked."""
+    (fake / "bin").mkdir(parents=True, exist_ok=True)
+    gh = fake / "bin" / "gh"
+    gh.write_text(FAKE_GH)
+    gh.chmod(0o755)
+    shutil.rmtree(fake / "artifacts", ignore_errors=True)
+    for name, files in artifacts.items():
+        folder = fake / "artifacts" / name
+        folder.mkdir(parents=True)
+        for file, content in files.items():
+            if file.endswith("@link"):
+                (folder / file.removesuffix("@link")).symlink_to(str(content))
+            elif isinstance(content, bytes):
+                (folder / file).write_bytes(content)
+            else:
+                (folder / file).write_text(content)
+    work = fake / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    step = _comment_step()
+    env = {
+        **{k: str(v) for k, v in step["env"].items() if "${{" not in str(v)},
+        "GH_REPO": "org/repo",
+        "PR_NUMBER": "7",
+        "GITHUB_RUN_ID": "1",
+        "FAKE": str(fake),
+        "PATH": f"{fake / 'bin'}:/usr/bin:/bin",
+    }
+    script = fake / "step.sh"
+    script.write_text(step["run"])
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    calls = (fake / "calls").read_text().splitlines() if (fake / "calls").exists() else []
+    return {"result": result, "calls": calls, "body": (work / "comment.md").read_text()}
+
+
+FLEET_DIFF = "### fleet diff `dev`\n\n1 Kustomization changed: apps/podinfo\n"
+
+
+def test_the_comment_holds_plan_and_fleet_diff_of_every_environment_and_is_edited_on_the_next_push(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from eksgitops.cli import app
+
+    monkeypatch.chdir(ROOT)
+    build = tmp_path / "build"
+    assert CliRunner().invoke(app, ["plan", "dev", "--quiet", "--out", str(build)]).exit_code == 0
+    plan_md = (build / "dev" / "plan.md").read_text()
+    artifacts: dict[str, dict[str, str | bytes]] = {
+        "plan-dev": {"plan.md": plan_md, "fleet-diff.md": FLEET_DIFF, "fleet-diff.exit": "1\n"},
+        # staging's job failed before writing anything; prod's files are the pull request's worst.
+        "plan-prod": {
+            "plan.md": "x" * 200_000,
+            "fleet-diff.md@link": "/etc/passwd",
+            "fleet-diff.exit": "3$(reboot)",
+        },
+    }
+    fake = tmp_path / "fake"
+    first = _run_comment_job(fake, artifacts)
+    assert first["result"].returncode == 0, first["result"].stderr
+    body = first["body"]
+    assert body.startswith("<!-- eksgitops: what merging does -->\n## What merging this pull request does")
+    assert len(body) < 65_536  # GitHub's limit for a comment
+    dev, staging, prod = body.split("## Environment ")[1:]
+    assert plan_md.strip() in dev and FLEET_DIFF.strip() in dev and "fleet diff exit code: 1 " in dev
+    assert "_No plan of staging in this run's artifacts._" in staging
+    assert "_No fleet diff of staging in this run's artifacts._" in staging
+    assert "_Cut at 9,000 of 200000 bytes: the whole plan of prod is in the run's artifacts._" in prod
+    assert "root:" not in prod and "_No fleet diff of prod in this run's artifacts._" in prod
+    assert "reboot" not in body and "fleet diff exit code: 3 " in prod  # digits only
+    assert [c.split()[:2] for c in first["calls"]] == [
+        ["run", "download"],
+        ["api", "repos/org/repo/issues/7/comments"],
+        ["pr", "comment"],
+    ]
+    assert (fake / "created.md").read_text() == body
+
+    # The next push edits that comment instead of adding one.
+    (fake / "calls").unlink()
+    (fake / "existing").write_text("4242\n")
+    second = _run_comment_job(fake, artifacts)
+    assert second["result"].returncode == 0, second["result"].stderr
+    assert [c.split()[:3] for c in second["calls"]][-1] == ["api", "--method", "PATCH"]
+    assert "repos/org/repo/issues/comments/4242" in second["calls"][-1]
+    assert (fake / "patched.md").read_text() == second["body"]
+    assert not any(c.startswith("pr comment") for c in second["calls"])

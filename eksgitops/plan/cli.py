@@ -21,11 +21,12 @@ from rich.console import Console
 from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
 from eksgitops.components.spec.base import DNS_LABEL, PROJECT
 from eksgitops.components.spec.read import config_for_pulumi, stack_config
-from eksgitops.plan.against import StateFileError, StateResource, diff, diff_lines, load_state, write_diff
+from eksgitops.plan.against import diff, diff_lines, write_diff
 from eksgitops.plan.insight import analyse, print_insight
 from eksgitops.plan.manifests import gitops_summary, write_bridge, write_manifests
 from eksgitops.plan.offline_engine import PlanResult, run_program
 from eksgitops.plan.render import print_plan, write_resources_json
+from eksgitops.plan.state_file import StateFileError, StateResource, load_state
 from eksgitops.plan.summary import CREATE_FROM_NOTHING, document, final_line, markdown
 from eksgitops.program import main as default_main
 from eksgitops.progress import progress
@@ -85,9 +86,9 @@ def run_config(
         sys.path.remove(str(project_dir))
 
 
-def _load_against(against: Path) -> dict[str, StateResource]:
+def _load_against(against: Path, stack: str) -> dict[str, StateResource]:
     try:
-        return load_state(against)
+        return load_state(against, stack=stack, project=PROJECT)
     except StateFileError as err:
         raise _usage_error(
             f"eksgitops plan: --against {against}: {err}; the JSON `pulumi stack export` writes"
@@ -142,7 +143,7 @@ def plan(
         raise _usage_error(
             f"eksgitops plan: --out {out}: is a file, not a folder; a folder (created if missing)"
         )
-    state = _load_against(against) if against is not None else None
+    state = _load_against(against, stack) if against is not None else None
     try:
         with progress(f"Planning {stack} offline", enabled=not (quiet or as_json)):
             spec, result = run_plan_with_spec(stack, stacks_dir=stacks_dir, project_dir=Path("."))
@@ -187,9 +188,11 @@ def plan(
         for line in diff_lines(changes):
             chatty.print(line, markup=False, highlight=False, soft_wrap=whole)
     else:
+        # A diff.json of an earlier --against run would read as this plan's.
+        (folder / "diff.json").unlink(missing_ok=True)
         chatty.print(CREATE_FROM_NOTHING, markup=False, soft_wrap=whole)
     line = final_line(stack, result, insight, folder, changes)
-    (folder / "plan.md").write_text(markdown(stack, line, insight, changes))
+    (folder / "plan.md").write_text(markdown(stack, result, insight, folder, changes))
     if as_json:
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         doc = document(stack, PROJECT, result, insight, folder, files, changes)

@@ -142,7 +142,7 @@ def test_a_100000_deep_against_file_is_one_line(tmp_path: Path) -> None:
 
 
 def test_a_well_formed_against_file_is_still_read(tmp_path: Path) -> None:
-    from eksgitops.plan.against import load_state
+    from eksgitops.plan.state_file import load_state
 
     path = tmp_path / "state.json"
     path.write_text(json.dumps({"version": 3, "deployment": {"resources": []}}))
