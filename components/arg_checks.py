@@ -69,9 +69,13 @@ def instance(kind: type | tuple[type, ...], what: str) -> Check:
 def choice(options: Sequence[object], what: str) -> Check:
     """One of `options` (a Literal's values)."""
 
+    allowed = "one of " + ", ".join(map(str, options))
+
     def run(value: Any) -> None:
-        if value not in options or type(value) not in {type(o) for o in options}:
-            raise SpecValueError(f"{fmt(value)} is not {what}", "one of " + ", ".join(map(str, options)))
+        if type(value) not in {type(o) for o in options}:
+            raise WrongType(f"is {describe(value)}, not {what}", allowed)
+        if value not in options:
+            raise SpecValueError(f"{fmt(value)} is not {what}", allowed)
 
     return run
 
