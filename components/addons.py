@@ -21,11 +21,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import check_args
+from eksgitops.components.cluster_checks import addons_checks
 from eksgitops.components.iam_documents import EBS_CSI_ROLE, role_name_for
 from eksgitops.components.kubernetes_version import NewerThanDataWarning
 from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
@@ -67,6 +69,9 @@ class ClusterAddonsArgs:
     """What must exist first: the cluster (before compute), or the node groups (after compute)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the add-ons and their roles, beside the provider's default tags."""
+
+    def __post_init__(self) -> None:
+        check_args(self, addons_checks(get_args(AddonPhase)))
 
 
 def addon_version(addon: str, spec: AddonSpec, args: ClusterAddonsArgs) -> pulumi.Input[str] | None:

@@ -22,9 +22,10 @@ import pulumi_aws as aws
 
 from eksgitops.components import type_tokens as tokens
 from eksgitops.components.addons import CORE_ADDONS, ClusterAddons, ClusterAddonsArgs
+from eksgitops.components.arg_checks import check_args
+from eksgitops.components.cluster_checks import CLUSTER_CHECKS
 from eksgitops.components.cluster_role import ClusterRole, ClusterRoleArgs
 from eksgitops.components.iam_documents import AUTO_MODE_NODE_ROLE, NODE_ROLE, role_name_for
-from eksgitops.components.kubernetes_version import check_kubernetes_version
 from eksgitops.components.node_group import NodeGroup, NodeGroupArgs
 from eksgitops.components.node_role import NodeRole, NodeRoleArgs
 from eksgitops.components.oidc_provider import OidcProvider, OidcProviderArgs
@@ -86,7 +87,7 @@ class EksClusterArgs:
     def __post_init__(self) -> None:
         # Checked here, so a mistake is one ValueError where the args are made, not a failure
         # in the middle of an apply.
-        check_kubernetes_version(self.kubernetes_version, field="EksClusterArgs.kubernetes_version")
+        check_args(self, CLUSTER_CHECKS)
         if self.addons is None:
             # Auto Mode alone runs networking, DNS and the rest on its own nodes (see
             # EnvironmentSpec.enabled_addons); managed node groups need the core add-ons.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, TAGS, check_args, flag
 from eksgitops.components.iam_documents import CLUSTER_ROLE, role_name_for
 from eksgitops.components.role_policies import attach_policies
 
@@ -49,6 +50,9 @@ class ClusterRoleArgs:
     """Attach the four policies EKS Auto Mode requires on the cluster role; default False."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the role, beside the provider's default tags; default none."""
+
+    def __post_init__(self) -> None:
+        check_args(self, {"cluster_name": CLUSTER_NAME, "auto_mode": flag, "tags": TAGS})
 
 
 class ClusterRole(pulumi.ComponentResource):

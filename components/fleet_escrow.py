@@ -35,7 +35,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import REGION, TAGS, Items, Optional, check_args, text, whole
 from eksgitops.components.secrets_key import key_with_alias
+from eksgitops.components.spec.escrow import MAX_BUNDLE_RETENTION_DAYS, escrow_environment
+from eksgitops.components.spec.rules import principal_arn
 
 BUCKET_PREFIX = "eksgitops-escrow"
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -163,6 +166,19 @@ class FleetEscrowArgs:
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on both resources, beside the provider's default tags; default none."""
 
+    def __post_init__(self) -> None:
+        check_args(
+            self,
+            {
+                "environment": text(escrow_environment),
+                "principal_arns": Items(text(principal_arn), at_least=1, what="principal ARNs"),
+                "region": Optional(REGION),
+                "secret_replica_regions": Items(REGION, what="regions"),
+                "noncurrent_version_days": whole(1, MAX_BUNDLE_RETENTION_DAYS),
+                "tags": TAGS,
+            },
+        )
+
 
 class FleetEscrow(pulumi.ComponentResource):
     """A versioned S3 bucket for fleet `git bundle`s and a secret for the Git credentials, both durable."""
@@ -176,13 +192,6 @@ class FleetEscrow(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FleetEscrowArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eksgitops:dr:FleetEscrow", name, None, opts)
-        if args.noncurrent_version_days < 1:
-            raise ValueError(f"{name}: noncurrent_version_days must be at least 1")
-        if not args.principal_arns:
-            raise ValueError(
-                f"{name}: principal_arns is empty, so no one could write or restore the bundles; "
-                "name the roles that run eksgitops dr"
-            )
         invoke = pulumi.InvokeOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
         # Durable, the bucket's settings too: never deleted by Pulumi, reused by every rebuild.

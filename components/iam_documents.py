@@ -13,6 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from eksgitops.components.spec.rules import service_account_name
+from eksgitops.components.spec.syntax import dns_label
+
 POLICY_VERSION = "2012-10-17"
 STS_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
@@ -40,8 +43,6 @@ RESERVED_ROLE_NAMES = (
     ARGOCD_CAPABILITY_ROLE,
 )
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _ROLE_NAME_CHARS = re.compile(r"^[\w+=,.@-]+$")
 
 
@@ -130,21 +131,13 @@ def role_name_for(cluster_name: str, identity: str) -> str:
 
 
 def validate_namespace(namespace: str) -> None:
-    """Raise ValueError unless `namespace` is a Kubernetes namespace name (DNS-1123 label)."""
-    if len(namespace) > 63 or not _DNS1123_LABEL.match(namespace):
-        raise ValueError(
-            f"namespace {namespace!r} is not a DNS-1123 label "
-            "(lower-case letters, digits and '-', at most 63, starting and ending alphanumeric)"
-        )
+    """Raise ValueError unless `namespace` is a Kubernetes namespace name (the spec's rule)."""
+    dns_label(namespace, "namespace")
 
 
 def validate_service_account(service_account: str) -> None:
     """Raise ValueError unless `service_account` is a ServiceAccount name (DNS-1123 subdomain)."""
-    if len(service_account) > 253 or not _DNS1123_SUBDOMAIN.match(service_account):
-        raise ValueError(
-            f"service account {service_account!r} is not a DNS-1123 subdomain "
-            "(lower-case letters, digits, '-' and '.', at most 253, starting and ending alphanumeric)"
-        )
+    service_account_name(service_account)
 
 
 def validate_policy_document(document: Any, what: str = "inline policy") -> None:

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import ISSUER, OIDC_PROVIDER_ARN, SERVICE_ACCOUNT_ROLE, check_args
 from eksgitops.components.iam_documents import (
     irsa_trust_policy,
     issuer_host_of,
-    validate_namespace,
     validate_policy_document,
-    validate_service_account,
 )
 from eksgitops.components.role_policies import attach_policies
 
@@ -45,6 +44,10 @@ class IrsaRoleArgs:
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the role, beside the provider's default tags; default none."""
 
+    def __post_init__(self) -> None:
+        checks = {**SERVICE_ACCOUNT_ROLE, "oidc_provider_arn": OIDC_PROVIDER_ARN, "oidc_issuer": ISSUER}
+        check_args(self, checks)
+
 
 class IrsaRole(pulumi.ComponentResource):
     """An IAM role for one service account through IRSA, with its policies attached."""
@@ -56,8 +59,6 @@ class IrsaRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None):
         # Fail before registering anything: a bad name would only surface as a role no pod can assume.
-        validate_namespace(args.namespace)
-        validate_service_account(args.service_account)
         if args.inline_policy is not None:
             validate_policy_document(args.inline_policy, f"{name}: inline policy")
         super().__init__("eksgitops:identity:IrsaRole", name, None, opts)

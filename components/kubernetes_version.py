@@ -19,6 +19,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from eksgitops.components.spec.errors import SpecValueError
+
 MINOR = re.compile(r"^1\.(0|[1-9][0-9]*)$")
 MONTHS_PER_MINOR = 4
 
@@ -49,7 +51,8 @@ def newest_possible(today: date) -> int:
 
 
 def check_kubernetes_version(version: str, *, field: str, today: date | None = None) -> None:
-    """Raise ValueError for a version EKS cannot offer; warn for one newer than the data."""
+    """Raise SpecValueError (a ValueError) for a version EKS cannot offer; warn for one newer than
+    the data (the warning names `field`)."""
     today = today or date.today()
     data = _data()
     offered = [
@@ -60,8 +63,8 @@ def check_kubernetes_version(version: str, *, field: str, today: date | None = N
         "one of " + ", ".join(f'"{v}"' for v in offered) + " (components/data/kubernetes_versions.json), "
         f'or a newer minor EKS can have released since {data["_checked"]} (up to "1.{limit}")'
     )
-    if not isinstance(version, str) or not MINOR.fullmatch(version):
-        raise ValueError(f"{field}: {version!r} is not a Kubernetes minor version; {allowed}")
+    if not MINOR.fullmatch(version):
+        raise SpecValueError(f"{version!r} is not a Kubernetes minor version", allowed)
     if version in offered:
         return
     newest = max(_minor(v["version"]) for v in data["versions"])
@@ -74,4 +77,4 @@ def check_kubernetes_version(version: str, *, field: str, today: date | None = N
             stacklevel=3,
         )
         return
-    raise ValueError(f"{field}: {version!r} is not a Kubernetes version EKS offers; {allowed}")
+    raise SpecValueError(f"{version!r} is not a Kubernetes version EKS offers", allowed)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, check_args, instance
 from eksgitops.components.spec.network import NetworkSpec
 
 ELB_ROLE_TAG = "kubernetes.io/role/elb"
@@ -27,6 +28,9 @@ class NetworkArgs:
     """A validated network spec: a new VPC (vpc_cidr) or an existing one (vpc_id and subnet ids)."""
     cluster_name: str
     """The EKS cluster using the network: names resources and tags subnets `kubernetes.io/cluster/<name>`."""
+
+    def __post_init__(self) -> None:
+        check_args(self, {"spec": instance(NetworkSpec, "a NetworkSpec"), "cluster_name": CLUSTER_NAME})
 
 
 class Network(pulumi.ComponentResource):

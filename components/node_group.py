@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import check_args
+from eksgitops.components.cluster_checks import NODE_GROUP_CHECKS
 from eksgitops.components.pulumi_eks_sdk import eks
 from eksgitops.components.spec.compute import NodeGroupSpec
 
@@ -66,6 +68,9 @@ class NodeGroupArgs:
     the CNI) and the node role's policy attachments."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the group and, through the launch template, on its instances, volumes and ENIs."""
+
+    def __post_init__(self) -> None:
+        check_args(self, NODE_GROUP_CHECKS)
 
 
 class NodeGroup(pulumi.ComponentResource):

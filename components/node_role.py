@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import ROLE_NAME, TAGS, check_args, choice
 from eksgitops.components.cluster_role import AWS_MANAGED_POLICY
 from eksgitops.components.role_policies import attach_policies
 
@@ -57,6 +58,10 @@ class NodeRoleArgs:
     Auto Mode launches (the two minimal policies). Default `managed`."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the role, beside the provider's default tags; default none."""
+
+    def __post_init__(self) -> None:
+        kind = choice(get_args(NodeRoleKind), "a node role kind")
+        check_args(self, {"role_name": ROLE_NAME, "kind": kind, "tags": TAGS})
 
 
 class NodeRole(pulumi.ComponentResource):

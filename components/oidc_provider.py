@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import ISSUER, TAGS, check_args
 from eksgitops.components.iam_documents import STS_AUDIENCE, issuer_host_of
 
 
@@ -20,6 +21,9 @@ class OidcProviderArgs:
     is accepted too."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the provider, beside the provider's default tags; default none."""
+
+    def __post_init__(self) -> None:
+        check_args(self, {"issuer_url": ISSUER, "tags": TAGS})
 
 
 class OidcProvider(pulumi.ComponentResource):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import Optional, check_args, instance
 from eksgitops.components.cluster import EksCluster, EksClusterArgs
 from eksgitops.components.fleet_escrow import FleetEscrow, FleetEscrowArgs
 from eksgitops.components.gitops.agent import GitOpsAgent, GitOpsAgentArgs
@@ -32,6 +33,15 @@ class PlatformArgs:
     escrow: FleetEscrowArgs | None = None
     """Durable escrow of the fleet repository and its Git credentials (see `FleetEscrow`);
     default None follows the spec's `escrow` key (`escrow_args_from_spec`)."""
+
+    def __post_init__(self) -> None:
+        check_args(
+            self,
+            {
+                "spec": instance(EnvironmentSpec, "an EnvironmentSpec (components.spec.load_spec)"),
+                "escrow": Optional(instance(FleetEscrowArgs, "FleetEscrowArgs")),
+            },
+        )
 
 
 def escrow_args_from_spec(spec: EnvironmentSpec) -> FleetEscrowArgs | None:

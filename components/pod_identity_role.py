@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, SERVICE_ACCOUNT_ROLE, check_args, flag
 from eksgitops.components.iam_documents import (
     pod_identity_trust_policy,
-    validate_namespace,
     validate_policy_document,
-    validate_service_account,
 )
 from eksgitops.components.role_policies import attach_policies
 
@@ -46,6 +45,9 @@ class PodIdentityRoleArgs:
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the role and the association, beside the provider's default tags; default none."""
 
+    def __post_init__(self) -> None:
+        check_args(self, {**SERVICE_ACCOUNT_ROLE, "cluster_name": CLUSTER_NAME, "create_association": flag})
+
 
 class PodIdentityRole(pulumi.ComponentResource):
     """An IAM role for one service account through EKS Pod Identity, with its association."""
@@ -59,8 +61,6 @@ class PodIdentityRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None):
         # Fail before registering anything: EKS would accept the names and no pod would match.
-        validate_namespace(args.namespace)
-        validate_service_account(args.service_account)
         if args.inline_policy is not None:
             validate_policy_document(args.inline_policy, f"{name}: inline policy")
         super().__init__("eksgitops:identity:PodIdentityRole", name, None, opts)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, KMS_KEY, TAGS, check_args
+
 
 def secrets_key_policy(partition: str, account_id: str) -> dict:
     """The account's default key policy: the account root administers the key through IAM.
@@ -80,6 +82,9 @@ class SecretsKeyArgs:
     creates a key with rotation on."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the key, beside the provider's default tags; default none."""
+
+    def __post_init__(self) -> None:
+        check_args(self, {"cluster_name": CLUSTER_NAME, "existing_key_arn": KMS_KEY, "tags": TAGS})
 
 
 class SecretsKey(pulumi.ComponentResource):

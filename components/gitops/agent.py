@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, REGION, TAGS, check_args, flag, instance
 from eksgitops.components.cluster import EksCluster
 from eksgitops.components.gitops.argocd_agent import ArgoCdAgent, ArgoCdAgentArgs
 from eksgitops.components.gitops.bridge_values import BridgeValues
@@ -24,6 +25,7 @@ from eksgitops.components.gitops.kubernetes_provider import (
     ClusterKubernetesProviderArgs,
 )
 from eksgitops.components.gitops.sops_key import SopsKey, SopsKeyArgs
+from eksgitops.components.gitops_checks import AGENT
 from eksgitops.components.spec.gitops import ECR_OCI_URL, GitOpsSpec
 
 
@@ -59,6 +61,20 @@ class GitOpsAgentArgs:
     """Flux: relax FLUX-LOCKDOWN's no-cross-namespace-refs (default False)."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the AWS resources created here."""
+
+    def __post_init__(self) -> None:
+        check_args(
+            self,
+            {
+                **AGENT,
+                "cluster_name": CLUSTER_NAME,
+                "region": REGION,
+                "cluster": instance(EksCluster, "an EksCluster"),
+                "bridge": instance(BridgeValues, "BridgeValues"),
+                "cross_namespace_refs": flag,
+                "tags": TAGS,
+            },
+        )
 
 
 class GitOpsAgent(pulumi.ComponentResource):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from eksgitops.components.arg_checks import check_args
 from eksgitops.components.gitops.argocd_objects import (
     ARGOCD_NAMESPACE,
     IN_CLUSTER_SERVER,
@@ -24,6 +25,7 @@ from eksgitops.components.gitops.argocd_objects import (
     root_application,
 )
 from eksgitops.components.gitops.git_credentials import secret
+from eksgitops.components.gitops_checks import AGENT, string_map
 from eksgitops.components.spec.gitops import GitOpsSpec
 
 ARGOCD_CHART = "argo-cd"
@@ -70,6 +72,9 @@ class ArgoCdAgentArgs:
     """The bridge, as annotations of the in-cluster cluster Secret."""
     addons: Sequence[str] = field(default_factory=list)
     """Add-ons of the cluster, as `enable_<addon>` labels."""
+
+    def __post_init__(self) -> None:
+        check_args(self, {**AGENT, "bridge_variables": string_map("the bridge variables")})
 
 
 class ArgoCdAgent(pulumi.ComponentResource):

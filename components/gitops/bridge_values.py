@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from eksgitops.components.arg_checks import DEPENDS_ON, NAMESPACE, check_args, instance
+from eksgitops.components.gitops_checks import BRIDGE_VALUES
+
 BRIDGE_NAMESPACE = "flux-system"
 BRIDGE_CONFIGMAP = "cluster-vars"
 FIXED_KEYS = (
@@ -54,6 +57,9 @@ class BridgeValues:
     cluster_role: str = "primary"
     """primary, drill or green (spec `clusterRole`): the fleet turns writers off outside primary."""
 
+    def __post_init__(self) -> None:
+        check_args(self, BRIDGE_VALUES)
+
     def variables(self) -> pulumi.Output[dict[str, str]]:
         """The bridge as one flat map of strings, in the documented key order."""
         values: dict[str, pulumi.Input[str]] = {
@@ -81,6 +87,10 @@ class FluxBridgeArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     """What the ConfigMap waits for, e.g. its Namespace (a component's own dependencies do
     not reach its children)."""
+
+    def __post_init__(self) -> None:
+        values = instance(BridgeValues, "BridgeValues")
+        check_args(self, {"values": values, "namespace": NAMESPACE, "depends_on": DEPENDS_ON})
 
 
 class FluxBridge(pulumi.ComponentResource):

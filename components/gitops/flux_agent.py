@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from eksgitops.components.arg_checks import check_args, instance
 from eksgitops.components.gitops.bridge_values import (
     BRIDGE_NAMESPACE,
     BridgeValues,
@@ -35,6 +36,7 @@ from eksgitops.components.gitops.bridge_values import (
     FluxBridgeArgs,
 )
 from eksgitops.components.gitops.git_credentials import flux_secret_data, secret
+from eksgitops.components.gitops_checks import FLUX_AGENT
 from eksgitops.components.spec.gitops import GitOpsSpec, flux_git_url, url_host
 
 FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
@@ -172,6 +174,9 @@ class FluxAgentArgs:
     Each controller named gets the restart annotation."""
     identities: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What creates those associations: the FluxInstance waits for it."""
+
+    def __post_init__(self) -> None:
+        check_args(self, {**FLUX_AGENT, "bridge": instance(BridgeValues, "BridgeValues")})
 
 
 class FluxAgent(pulumi.ComponentResource):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, KMS_KEY, TAGS, Optional, check_args, flag, text
 from eksgitops.components.iam_documents import FLUX_CONTROLLER_ROLES, POLICY_VERSION, role_name_for
 from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 
@@ -60,6 +61,19 @@ class FluxControllerIdentitiesArgs:
     """The fleet's ECR repository (source oci): source-controller may pull it. None: no role."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on the roles and associations."""
+
+    def __post_init__(self) -> None:
+        check_args(
+            self,
+            {
+                "cluster_name": CLUSTER_NAME,
+                "cluster": CLUSTER_NAME,
+                "sops_key_arn": KMS_KEY,
+                "image_automation": flag,
+                "oci_repository_arn": Optional(text()),
+                "tags": TAGS,
+            },
+        )
 
 
 class FluxControllerIdentities(pulumi.ComponentResource):

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, DEPENDS_ON, REGION, check_args, text
+
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
 
@@ -73,6 +75,18 @@ class ClusterKubernetesProviderArgs:
     access_ready: Sequence[pulumi.Resource] = field(default_factory=list)
     """What grants the deploying role access: the cluster with its access entries (and any
     access policy association). The provider waits for all of it."""
+
+    def __post_init__(self) -> None:
+        check_args(
+            self,
+            {
+                "cluster_name": CLUSTER_NAME,
+                "endpoint": text(),
+                "certificate_authority": text(),
+                "region": REGION,
+                "access_ready": DEPENDS_ON,
+            },
+        )
 
 
 class ClusterKubernetesProvider(pulumi.ComponentResource):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from eksgitops.components.arg_checks import CLUSTER_NAME, KMS_KEY, TAGS, check_args
 from eksgitops.components.secrets_key import key_with_alias
 
 
@@ -31,6 +32,9 @@ class SopsKeyArgs:
     """An existing key ARN to reference (never managed); default None creates one."""
     tags: Mapping[str, pulumi.Input[str]] | None = None
     """Tags on a created key, beside the provider's default tags; default none."""
+
+    def __post_init__(self) -> None:
+        check_args(self, {"cluster_name": CLUSTER_NAME, "existing_key_arn": KMS_KEY, "tags": TAGS})
 
 
 class SopsKey(pulumi.ComponentResource):

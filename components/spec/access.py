@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
+from eksgitops.components.spec import rules
 from eksgitops.components.spec.base import (
     SpecModel,
 )
@@ -14,8 +15,6 @@ from eksgitops.components.spec.data import access_policies, access_policies_for_
 from eksgitops.components.spec.syntax import (
     ACCESS_POLICY_ARN,
     CLUSTER_ADMIN_POLICY,
-    IAM_NAME,
-    PRINCIPAL_ARN,
     Namespace,
     fail,
     fmt,
@@ -28,15 +27,7 @@ after = _model_validator(mode="after")
 
 
 def _principal_arn(value: str, info: ValidationInfo) -> str:
-    allowed = "arn:aws:iam::<12-digit account>:role/<name> (or :user/<name>)"
-    match = PRINCIPAL_ARN.fullmatch(value)
-    if not match or len(match["path"]) > 512:
-        raise fail(f"{fmt(value)} is not an IAM role or user ARN", allowed)
-    if not IAM_NAME.fullmatch(match["name"]):
-        raise fail(
-            f"the name {fmt(match['name'])} is not an IAM role or user name",
-            "1 to 64 ASCII letters, digits and +=,.@_-",
-        )
+    match = rules.principal_arn(value)
     same_partition(match["partition"], info)
     return value
 

@@ -7,14 +7,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
+from eksgitops.components.spec import rules
 from eksgitops.components.spec.base import (
     SpecModel,
 )
 from eksgitops.components.spec.syntax import (
-    KMS_KEY_ARN,
     context_value,
     fail,
-    fmt,
     ipv4,
     unique,
 )
@@ -75,12 +74,7 @@ class ControlPlaneSpec(SpecModel):
 def kms_key_arn(value: str | None, info: ValidationInfo) -> str | None:
     if value is None:
         return value
-    allowed = "a KMS key ARN arn:aws:kms:<region>:<account>:key/<key id> (not an alias)"
-    if ":alias/" in value:
-        raise fail(f"{fmt(value)} is a KMS alias; EKS encryption needs the key itself", allowed)
-    match = KMS_KEY_ARN.fullmatch(value)
-    if not match:
-        raise fail(f"{fmt(value)} is not a KMS key ARN", allowed)
+    match = rules.kms_key_arn(value)
     region = context_value(info, "region")
     if region and match["region"] != region:
         raise fail(f"key is in {match['region']}, the cluster in {region}", "a key in the cluster's region")

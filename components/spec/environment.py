@@ -40,6 +40,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import AfterValidator, Field
 from pydantic import model_validator as _model_validator
 
+from eksgitops.components.spec import rules
 from eksgitops.components.spec.access import AccessSpec
 from eksgitops.components.spec.addons import AddonName, AddonSpec
 from eksgitops.components.spec.base import DNS_LABEL, DNS_LABEL_ALLOWED, PROJECT, SpecModel
@@ -59,7 +60,7 @@ from eksgitops.components.spec.errors import (
     raise_all,
     validate,
 )
-from eksgitops.components.spec.escrow import ESCROW_BUCKET_PREFIX_LENGTH, EscrowSpec
+from eksgitops.components.spec.escrow import EscrowSpec, escrow_environment
 from eksgitops.components.spec.gitops import GitOpsSpec
 from eksgitops.components.spec.identities import IdentitySpec, bound_service_accounts
 from eksgitops.components.spec.network import NetworkSpec
@@ -69,7 +70,6 @@ from eksgitops.components.spec.syntax import (
     MAX_PUBLIC_ACCESS_CIDRS,
     MAX_STACK_TAGS,
     RESERVED_TAG_PREFIX,
-    TAG_CHARS,
     character_name,
     control_characters,
     dns,
@@ -93,46 +93,14 @@ def _kubernetes_version(value: str) -> str:
     return value
 
 
-TAG_ALLOWED = "letters, digits, spaces and _ . : / = + - @"
-
-
-def _odd(text: str) -> str:
-    """The first character of `text` a tag cannot hold, named (it may be invisible)."""
-    return character_name(next(c for c in text if not TAG_CHARS.fullmatch(c)))
-
-
 def _tags(tags: dict[str, str]) -> dict[str, str]:
     if len(tags) > MAX_STACK_TAGS:
         raise fail(
             f"has {len(tags)} tags", f"at most {MAX_STACK_TAGS} (AWS allows 50; the project adds its own)"
         )
-    folded: dict[str, str] = {}
+    rules.tag_keys(tags, MAX_STACK_TAGS, reserved=(RESERVED_TAG_PREFIX,))
     for key, value in tags.items():
-        # Several services (Auto Scaling, the Kubernetes discovery tags, IAM) compare tag keys
-        # case-insensitively and keep one of the two, so the result would depend on the service.
-        if key.lower() in folded:
-            raise fail(
-                f"differs from the key {fmt(folded[key.lower()])} only by case",
-                "tag keys that differ by more than case",
-                key,
-            )
-        folded[key.lower()] = key
-        if key.lower().startswith("aws:"):
-            raise fail("uses the aws: prefix, which AWS reserves", "a key not starting with aws:", key)
-        if key.lower().startswith(RESERVED_TAG_PREFIX):
-            raise fail(
-                f"uses the {RESERVED_TAG_PREFIX} prefix of the project's own tags",
-                f"a key not starting with {RESERVED_TAG_PREFIX}",
-                key,
-            )
-        if not 1 <= len(key) <= 128:
-            raise fail(f"key is {len(key)} characters long", "1 to 128 characters", key)
-        if not TAG_CHARS.fullmatch(key):
-            raise fail(f"key has characters AWS refuses ({_odd(key)})", TAG_ALLOWED, key)
-        if len(value) > 256:
-            raise fail(f"value is {len(value)} characters long", "at most 256 characters", key)
-        if not TAG_CHARS.fullmatch(value):
-            raise fail(f"value has characters AWS refuses ({_odd(value)})", TAG_ALLOWED, key)
+        rules.tag_value(key, value)
     return tags
 
 
@@ -212,17 +180,12 @@ class EnvironmentSpec(SpecModel):
 
     @after
     def _escrow_names_fit(self) -> EnvironmentSpec:
-        # The bucket name carries the stack name; S3 takes 3-63 of a-z, 0-9 and '-'.
-        longest = 63 - ESCROW_BUCKET_PREFIX_LENGTH
-        env = self.environment
-        if self.escrow.enabled and (len(env) > longest or not DNS_LABEL.fullmatch(env)):
-            raise fail(
-                f"the stack name {fmt(env)} makes no valid escrow bucket name "
-                f"(eksgitops-escrow-<account>-{env})",
-                f"a stack name of at most {longest} of a-z, 0-9 and '-', or enabled: false",
-                "escrow",
-                "enabled",
-            )
+        # The bucket name carries the stack name (components.spec.escrow.escrow_environment).
+        if self.escrow.enabled:
+            try:
+                escrow_environment(self.environment)
+            except SpecValueError as exc:
+                raise fail(exc.what, f"{exc.allowed}, or enabled: false", "escrow", "enabled") from None
         return self
 
     @after

@@ -7,9 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
-from eksgitops.components.spec.base import (
-    SpecModel,
-)
+from eksgitops.components.spec.base import DNS_LABEL, SpecModel
 from eksgitops.components.spec.data import (
     region_partition,
 )
@@ -31,6 +29,30 @@ MAX_BUNDLE_RETENTION_DAYS = 3650
 # The escrow bucket is `eksgitops-escrow-<12-digit account>-<stack>` (components.fleet_escrow):
 # at most 63 characters leaves 33 for the stack name.
 ESCROW_BUCKET_PREFIX_LENGTH = len("eksgitops-escrow-") + 12 + 1
+# S3 general purpose bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+# bucketnamingrules.html): 3-63 of a-z, 0-9, '.' and '-', starting and ending alphanumeric, and
+# none may end with a suffix S3 keeps for access points, Object Lambda, Multi-Region Access
+# Points, directory buckets and table buckets. The prefix (eksgitops-escrow-) is fixed, so
+# only the stack name's length, characters and ending can break the rules.
+S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def escrow_environment(env: str) -> str:
+    """A stack name that makes a valid escrow bucket name `eksgitops-escrow-<account>-<env>`."""
+    longest = 63 - ESCROW_BUCKET_PREFIX_LENGTH
+    allowed = f"a stack name of at most {longest} of a-z, 0-9 and '-'"
+    if len(env) > longest or not DNS_LABEL.fullmatch(env):
+        raise fail(
+            f"the stack name {fmt(env)} makes no valid escrow bucket name (eksgitops-escrow-<account>-{env})",
+            allowed,
+        )
+    suffix = next((s for s in S3_RESERVED_SUFFIXES if env.endswith(s)), None)
+    if suffix:
+        raise fail(
+            f"the stack name {fmt(env)} would end the escrow bucket name in {suffix}, which S3 reserves",
+            f"{allowed}, not ending in " + ", ".join(S3_RESERVED_SUFFIXES),
+        )
+    return env
 
 
 def _escrow_region(value: str, info: ValidationInfo) -> str:

@@ -12,6 +12,7 @@ from pydantic import model_validator as _model_validator
 from pydantic.alias_generators import to_pascal
 
 from eksgitops.components.iam_documents import RESERVED_ROLE_NAMES
+from eksgitops.components.spec import rules
 from eksgitops.components.spec.base import (
     SpecModel,
 )
@@ -20,7 +21,6 @@ from eksgitops.components.spec.gitops import GitOpsSpec
 from eksgitops.components.spec.syntax import (
     MAX_INLINE_POLICY,
     MAX_MANAGED_POLICIES,
-    POLICY_ARN,
     Namespace,
     check,
     dns,
@@ -212,11 +212,7 @@ class PolicyDocument(SpecModel):
 
 
 def _policy_arn(value: str, info: ValidationInfo) -> str:
-    if not POLICY_ARN.fullmatch(value):
-        raise fail(
-            f"{fmt(value)} is not an IAM policy ARN",
-            "arn:aws:iam::aws:policy/<name> or arn:aws:iam::<account>:policy/<name>",
-        )
+    rules.policy_arn(value)
     same_partition(value.split(":")[1], info)
     return value
 

@@ -10,32 +10,26 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic import model_validator as _model_validator
 
+from eksgitops.components.spec import rules
 from eksgitops.components.spec.base import (
     SpecModel,
 )
 from eksgitops.components.spec.data import (
     zone_names,
 )
+from eksgitops.components.spec.rules import SERVICE_CIDR_ALLOWED, VPC_CIDR_ALLOWED
 from eksgitops.components.spec.syntax import (
-    SUBNET_ID,
-    VPC_ID,
     alias,
     check,
     context_value,
     fail,
     fmt,
-    ipv4,
     unique,
 )
 
 after = _model_validator(mode="after")
 
 
-VPC_CIDR_ALLOWED = "an IPv4 CIDR such as 10.0.0.0/16 (/16 to /28)"
-SERVICE_CIDR_ALLOWED = (
-    "an IPv4 CIDR /12 to /24 inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, not overlapping the VPC"
-)
-PRIVATE_RANGES = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 NEW_VPC_KEYS = (
     "availability_zones",
     "az_count",
@@ -46,19 +40,11 @@ NEW_VPC_KEYS = (
 
 
 def _vpc_cidr(value: str | None) -> str | None:
-    if value is not None:
-        vpc = ipv4(value, VPC_CIDR_ALLOWED)
-        if not 16 <= vpc.prefixlen <= 28:
-            raise fail(f"{vpc} has a /{vpc.prefixlen} prefix", "/16 to /28 (the VPC limits)")
-    return value
+    return None if value is None else rules.vpc_cidr(value)
 
 
 def _service_cidr(value: str | None) -> str | None:
-    if value is not None:
-        service = ipv4(value, SERVICE_CIDR_ALLOWED)
-        if not 12 <= service.prefixlen <= 24 or not any(service.subnet_of(r) for r in PRIVATE_RANGES):
-            raise fail(f"{service} is not a range EKS accepts for services", SERVICE_CIDR_ALLOWED)
-    return value
+    return None if value is None else rules.service_cidr(value)
 
 
 def _zones(value: list[str] | None, info: ValidationInfo) -> list[str] | None:
@@ -105,14 +91,7 @@ def subnets_fit(vpc: ipaddress.IPv4Network, zones: int, private: int, public: in
     return private_end <= vpc.num_addresses and public_start + zones * block <= vpc.num_addresses
 
 
-SubnetId = Annotated[
-    str,
-    check(
-        lambda v: bool(SUBNET_ID.fullmatch(v)),
-        lambda v: f"{fmt(v)} is not a subnet id",
-        "subnet- and 8 or 17 hex digits",
-    ),
-]
+SubnetId = Annotated[str, AfterValidator(rules.subnet_id)]
 
 
 class NetworkSpec(SpecModel):
@@ -132,14 +111,7 @@ class NetworkSpec(SpecModel):
     """Prefix length of each public (load balancer) subnet."""
     service_cidr: Annotated[str | None, AfterValidator(_service_cidr)] = None
     """Kubernetes service CIDR; must not overlap the VPC. Unset lets EKS choose."""
-    vpc_id: Annotated[
-        str | None,
-        check(
-            lambda v: v is None or bool(VPC_ID.fullmatch(v)),
-            lambda v: f"{fmt(v)} is not a VPC id",
-            "vpc- and 8 or 17 hex digits",
-        ),
-    ] = None
+    vpc_id: Annotated[str | None, AfterValidator(lambda v: None if v is None else rules.vpc_id(v))] = None
     """An existing VPC (vpc-...); with it, private_subnet_ids and public_subnet_ids."""
     private_subnet_ids: Annotated[list[SubnetId], unique("subnet")] = Field(default_factory=list)
     """Existing private subnets (subnet-...) for nodes."""

@@ -125,10 +125,15 @@ def fail(what: str, allowed: str, *at: str | int) -> SpecValueError:
     return SpecValueError(what, allowed, at)
 
 
+def dns_label(value: str, what: str) -> str:
+    """A DNS-1123 label (a cluster, namespace, identity name…), called `what` in the message."""
+    if not DNS_LABEL.fullmatch(value):
+        raise fail(f"{fmt(value)} is not a valid {what}", DNS_LABEL_ALLOWED)
+    return value
+
+
 def dns(what: str) -> AfterValidator:
-    return check(
-        lambda v: bool(DNS_LABEL.fullmatch(v)), lambda v: f"{fmt(v)} is not a valid {what}", DNS_LABEL_ALLOWED
-    )
+    return AfterValidator(lambda v: dns_label(v, what))
 
 
 def no_repeats(key: Callable[[Any], Any], what: Callable[[Any], str], allowed: str) -> AfterValidator:

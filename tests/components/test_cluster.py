@@ -53,8 +53,8 @@ def cluster_args(**overrides: Any) -> EksClusterArgs:
     values: dict[str, Any] = {
         "cluster_name": "dev",
         "kubernetes_version": "1.33",
-        "vpc_id": "vpc-0123",
-        "private_subnet_ids": ["subnet-priv-a", "subnet-priv-b"],
+        "vpc_id": "vpc-0123abcd",
+        "private_subnet_ids": ["subnet-0000000a", "subnet-0000000b"],
         "access": AccessSpec(
             entries=[
                 AccessEntrySpec(principal_arn=ADMIN),
@@ -113,8 +113,8 @@ def test_control_plane_logs_version_network_and_tags(default_plan):
     ]
     assert inputs["name"] == "dev"
     assert inputs["version"] == "1.33"
-    assert inputs["vpcId"] == "vpc-0123"
-    assert inputs["privateSubnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
+    assert inputs["vpcId"] == "vpc-0123abcd"
+    assert inputs["privateSubnetIds"] == ["subnet-0000000a", "subnet-0000000b"]
     assert inputs["tags"] == {"team": "platform"}
     assert "kubernetesServiceIpAddressRange" not in inputs
 
@@ -256,7 +256,7 @@ def test_one_hardened_node_group_per_spec_in_private_subnets(default_plan):
     groups = {g.name: g.plain_inputs() for g in default_plan.by_type(MNG)}
     assert set(groups) == {"dev-general", "dev-batch"}
     for inputs in groups.values():
-        assert inputs["subnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
+        assert inputs["subnetIds"] == ["subnet-0000000a", "subnet-0000000b"]
         assert "remoteAccess" not in inputs
         assert inputs["nodeRole"] == default_plan.one("aws:iam/role:Role", "dev-node-role").urn
     hops = {
@@ -345,7 +345,10 @@ def test_the_cluster_gets_the_private_subnets_only(default_plan):
     # pulumi-eks would join public subnets into the control plane's subnets; none are passed.
     inputs = cluster_inputs(default_plan)
     assert "publicSubnetIds" not in inputs
-    assert synthesized_cluster(default_plan)["vpcConfig"]["subnetIds"] == ["subnet-priv-a", "subnet-priv-b"]
+    assert synthesized_cluster(default_plan)["vpcConfig"]["subnetIds"] == [
+        "subnet-0000000a",
+        "subnet-0000000b",
+    ]
 
 
 def test_public_only_endpoint_allows_the_nat_addresses_nodes_come_from():

@@ -112,10 +112,12 @@ def test_bad_names_and_windows_are_refused():
     with pytest.raises(ValueError, match="not a valid S3 bucket name"):
         escrow_bucket_name("x" * 40, "111122223333")
     assert escrow_bucket_name("prod", "111122223333") == "eksgitops-escrow-111122223333-prod"
-    with pytest.raises(ValueError, match="noncurrent_version_days must be at least 1"):
+    with pytest.raises(
+        ValueError, match=r"FleetEscrowArgs.noncurrent_version_days: 0 is out of range; 1 to 3650"
+    ):
         plan_escrow(FleetEscrowArgs(environment="dev", noncurrent_version_days=0, principal_arns=[DR_ROLE]))
     # A bucket policy that names no one would lock every dr command out of the bundles.
-    with pytest.raises(ValueError, match="principal_arns is empty"):
+    with pytest.raises(ValueError, match=r"FleetEscrowArgs.principal_arns: has 0 principal ARNs; at least 1"):
         plan_escrow(FleetEscrowArgs(environment="dev"))
 
 

@@ -130,7 +130,7 @@ def test_every_child_is_parented_to_the_component():
         ({"service_account": "*"}, "service account"),
         ({"inline_policy": {"Version": "2012-10-17"}}, "Statement"),
         ({"inline_policy": {"Statement": ["s3:GetObject"]}}, r"Statement\[0\] must be a dict"),
-        ({"managed_policy_arns": [EBS, EBS]}, "listed twice"),
+        ({"managed_policy_arns": [EBS, EBS]}, "IrsaRoleArgs.managed_policy_arns: lists .* twice"),
     ],
 )
 def test_bad_values_are_refused_at_construction(overrides, message):

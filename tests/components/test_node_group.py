@@ -13,7 +13,7 @@ from eksgitops.components.node_group import NodeGroup, NodeGroupArgs
 from eksgitops.components.spec.compute import NodeGroupSpec, TaintSpec
 from eksgitops.plan.offline_engine import PlanResult, run_program
 
-PRIVATE = ["subnet-private-a", "subnet-private-b"]
+PRIVATE = ["subnet-1000000a", "subnet-1000000b"]
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 MNG = "eks:index:ManagedNodeGroup"
 

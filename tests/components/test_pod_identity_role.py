@@ -126,9 +126,12 @@ def test_policies_and_parenting():
     [
         ({"namespace": "-bad"}, "namespace"),
         ({"service_account": "Bad"}, "service account"),
-        ({"inline_policy": ["not", "a", "dict"]}, "must be a dict"),
+        (
+            {"inline_policy": ["not", "a", "dict"]},
+            "PodIdentityRoleArgs.inline_policy: is a list, not a mapping",
+        ),
     ],
 )
 def test_bad_values_are_refused_at_construction(overrides, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         PodIdentityRole("bad", args(**overrides))
