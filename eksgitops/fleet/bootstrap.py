@@ -25,6 +25,9 @@ from eksgitops.fleet.repo import (
     commit_all,
     push_with_retries,
 )
+from eksgitops.fleet.signatures import SigningPolicy
+from eksgitops.fleet.signatures import check as check_signatures
+from eksgitops.fleet.signatures import record as record_signatures
 from eksgitops.fleet.verify import VerifyRequest
 from eksgitops.fleet.verify import verify as verify_request
 
@@ -189,8 +192,10 @@ def verify(
     creds: Credentials,
     request: VerifyRequest,
     engine: Engine | None = None,
+    signing: SigningPolicy | None = None,
 ) -> tuple[Report, str]:
-    """Clone, detach at `revision` (default: the remote's HEAD) and verify `request` there."""
+    """Clone, detach at `revision` (default: the remote's HEAD) and verify `request` there;
+    with `signing`, also the signatures source-controller would require (fleet/signatures.py)."""
     engine = engine or find_engine()
     with checkout(repo_arg, None, creds) as co:
         sha = checkout_revision(co, revision)
@@ -199,6 +204,9 @@ def verify(
         report = verify_request(
             request, co.root, engine=engine, disposable=True, clone_urls=clone_urls, changed=changed
         )
+        if signing is not None:
+            found = check_signatures(co.root, sha, signing.mode, signing.tag, signing.keys)
+            record_signatures(report, found, signing)
         return report, sha
 
 

@@ -22,6 +22,7 @@ from eksgitops.fleet.credentials import CredentialError, Credentials
 from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
+from eksgitops.fleet.signatures import MODES, SigningPolicy, TrustedKeysError, policy_for
 from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
 from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
@@ -242,6 +243,22 @@ def verify(
             "cross-namespace references (default: from --stack, else not assumed and listed).",
         ),
     ] = None,
+    trusted_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted-keys",
+            help="File of OpenPGP (armored) and SSH public keys: check the revision's signature as "
+            "source-controller would (with --stack: the stack's gitops.verify keys).",
+        ),
+    ] = None,
+    signature_mode: Annotated[
+        str | None,
+        typer.Option("--signature-mode", help="With --trusted-keys: HEAD (default), Tag or TagAndHEAD."),
+    ] = None,
+    stacks_dir: Annotated[
+        Path,
+        typer.Option("--stacks-dir", help="With --stack: the folder of Pulumi.<STACK>.yaml (gitops.verify)."),
+    ] = Path("stacks"),
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
     as_json: Annotated[
@@ -291,6 +308,11 @@ def verify(
         env_path = _check_path(bridge.path)
     else:
         env_path = f"clusters/{env}"
+    if signature_mode is not None and signature_mode not in MODES:
+        raise _usage("--signature-mode", f"{signature_mode!r} is not a mode (allowed: {', '.join(MODES)})")
+    signing = _signing(trusted_keys, signature_mode, revision, stack, stacks_dir)
+    if signing is not None and signing.tag is not None and revision is None:
+        revision = signing.tag  # a Tag mode: the agent follows the tag
     creds = _creds(ssh_key, token_file)
     _check_repo(repo, creds)
     urls = list(repo_url or [])
@@ -310,8 +332,8 @@ def verify(
             since=since,
         )
     try:
-        report, sha = ops.verify(repo, revision, creds, request)
-    except EngineMissing as exc:
+        report, sha = ops.verify(repo, revision, creds, request, signing=signing)
+    except (EngineMissing, TrustedKeysError) as exc:
         raise _fail(str(exc), 2) from None
     except FleetError as exc:
         if as_json and not isinstance(exc, RepoArgumentError):
@@ -324,6 +346,28 @@ def verify(
         typer.echo(json.dumps(document, indent=2))
         raise typer.Exit(code=document["exitCode"])
     raise typer.Exit(code=print_report(report, f"{shown(env_path)} at {sha[:7]}", creds))
+
+
+def _signing(
+    trusted_keys: Path | None, mode: str | None, revision: str | None, stack: str | None, stacks_dir: Path
+) -> SigningPolicy | None:
+    """The signature check asked for: --trusted-keys, else the stack file's gitops.verify."""
+    stack_verify = None
+    if trusted_keys is None and stack is not None and (stacks_dir / f"Pulumi.{stack}.yaml").is_file():
+        try:
+            stack_verify = gitops_target(stack, stacks_dir).verify
+        except StackGitOpsError as exc:
+            raise _fail("\n".join(exc.lines), 2) from None
+    try:
+        return policy_for(
+            trusted_keys=trusted_keys,
+            mode=mode,  # type: ignore[arg-type]  # checked against MODES above
+            revision=revision,
+            stack=stack,
+            stack_verify=stack_verify,
+        )
+    except TrustedKeysError as exc:
+        raise _fail(str(exc), 2) from None
 
 
 def print_report(report: Report, where: str, creds: Credentials | None = None) -> int:
