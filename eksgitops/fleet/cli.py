@@ -23,6 +23,7 @@ from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.signatures import MODES, SigningPolicy, TrustedKeysError, policy_for
+from eksgitops.fleet.signing import SigningKey, SigningKeyError, unsigned_refusal
 from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
 from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
@@ -107,6 +108,15 @@ def _creds(ssh_key: Path | None, token_file: Path | None) -> Credentials:
         raise _usage("--ssh-key/--token-file", str(exc)) from None
 
 
+def _signing_key(value: str | None) -> SigningKey | None:
+    if value is None:
+        return None
+    try:
+        return SigningKey.parse(value)
+    except SigningKeyError as exc:
+        raise _usage("--signing-key", str(exc)) from None
+
+
 def _check_repo(repo: str, creds: Credentials) -> None:
     try:
         check_url(repo, creds)
@@ -140,11 +150,21 @@ def bootstrap(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files; commit nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files changed since written.")] = False,
+    signing_key: Annotated[
+        str | None,
+        typer.Option(
+            "--signing-key",
+            help="Sign the commit: an OpenPGP key id or fingerprint (gpg.format openpgp) or an SSH key file "
+            "(gpg.format ssh). Required when the stack has gitops.verify.",
+        ),
+    ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
 ) -> None:
     """Clone the repo (or start an empty one), write the environment's layout, verify it, commit, push."""
     _check_git_environment()
+    key = _signing_key(signing_key)
+    trust: SigningPolicy | None = None
     if stack is not None:
         try:
             target = gitops_target(stack, stacks_dir)
@@ -153,6 +173,11 @@ def bootstrap(
         env, repo = env or stack, repo or target.repo_url
         branch, path = branch or target.branch, path or target.path
         agent = agent or ("flux" if target.agent == "flux" else "argocd")
+        trust = policy_for(
+            trusted_keys=None, mode=None, revision=None, stack=stack, stack_verify=target.verify
+        )
+        if trust is not None and key is None and not dry_run:
+            raise _usage("--signing-key", unsigned_refusal(f"stack {stack}"))
     if repo is None or env is None:
         raise _usage("--repo" if repo is None else "--env", "is required (or give --stack)")
     branch, agent = branch or "main", agent or "flux"
@@ -172,7 +197,9 @@ def bootstrap(
     try:
         # Paths and notes name the repository's files: escapes are shown, not obeyed.
         echo = lambda line: typer.echo(shown(line))  # noqa: E731
-        ops.bootstrap(repo, opts, creds, echo=echo, dry_run=dry_run, force=force)
+        ops.bootstrap(
+            repo, opts, creds, echo=echo, dry_run=dry_run, force=force, signing_key=key, trust=trust
+        )
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except ops.VerifyRefused as exc:
