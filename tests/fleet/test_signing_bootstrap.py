@@ -1,4 +1,4 @@
-"""`fleet bootstrap --signing-key`: with gitops.verify on, the commit is signed by a trusted key or not pushed."""
+"""`fleet bootstrap --signing-key`: signed by a key gitops.verify trusts, or not pushed."""
 
 from __future__ import annotations
 
