@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any, get_args
 
 import pulumi_aws as aws
-import pulumi_eks as eks
 
 from eksgitops.components.arg_checks import (
     CLUSTER_NAME,
@@ -27,6 +26,7 @@ from eksgitops.components.arg_checks import (
     text,
 )
 from eksgitops.components.kubernetes_version import check_kubernetes_version
+from eksgitops.components.pulumi_eks_sdk import eks
 from eksgitops.components.spec.access import AccessSpec
 from eksgitops.components.spec.addons import AddonName, AddonSpec
 from eksgitops.components.spec.compute import AutoModeSpec, NodeGroupSpec

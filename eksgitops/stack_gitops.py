@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eksgitops.components.spec import SpecError, load_spec
+from eksgitops.components.spec.gitops_verify import VerifySpec
 from eksgitops.components.spec.read.stack_file import stack_config
 
 
@@ -29,6 +30,8 @@ class GitOpsTarget:
     repo_url: str
     branch: str
     path: str
+    verify: VerifySpec | None = None
+    """gitops.verify: the signatures the agent requires (fleet bootstrap signs, fleet verify checks)."""
 
 
 def gitops_target(
@@ -51,5 +54,9 @@ def gitops_target(
             [f"--stack {stack}: {stack_file} installs no GitOps agent (gitops.agent: none)"]
         )
     return GitOpsTarget(
-        agent=gitops.agent, repo_url=gitops.repo_url, branch=gitops.branch, path=gitops.path or ""
+        agent=gitops.agent,
+        repo_url=gitops.repo_url,
+        branch=gitops.branch,
+        path=gitops.path or "",
+        verify=gitops.verify,
     )

@@ -25,6 +25,7 @@ from eksgitops.components.gitops.argocd_objects import (
     root_application,
 )
 from eksgitops.components.gitops.git_credentials import secret
+from eksgitops.components.gitops.verify_objects import ROOT_PROJECT, argocd_gpg_keys, root_project
 from eksgitops.components.gitops_checks import AGENT, string_map
 from eksgitops.components.spec.gitops import GitOpsSpec
 
@@ -57,6 +58,9 @@ def argocd_values(spec: GitOpsSpec) -> dict:
     if creds is not None and creds.type == "ssh" and creds.known_hosts:
         # Argo CD pins SSH host keys in argocd-ssh-known-hosts-cm (GIT-SSH-KNOWN-HOSTS).
         values["configs"]["ssh"] = {"extraHosts": creds.known_hosts}
+    if gpg_keys := argocd_gpg_keys(spec):
+        # The chart writes them into argocd-gpg-keys-cm, the repo-server's keyring.
+        values["configs"]["gpg"] = {"keys": gpg_keys}
     return values
 
 
@@ -115,11 +119,22 @@ class ArgoCdAgent(pulumi.ComponentResource):
             labels=labels,
             opts=in_namespace,
         )
+        # With gitops.verify the root syncs in a project that requires the keys' signatures.
+        project = root_project(
+            name,
+            spec,
+            ARGOCD_NAMESPACE,
+            labels,
+            pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+        )
         self.root = root_application(
             name,
             spec,
             destination_server=IN_CLUSTER_SERVER,
             labels=labels,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, repository, cluster]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.release, repository, cluster, *([project] if project else [])]
+            ),
+            project=ROOT_PROJECT if project is not None else "default",
         )
         self.register_outputs({})

@@ -113,6 +113,7 @@ def root_application(
     destination_server: pulumi.Input[str],
     labels: Mapping[str, str],
     opts: pulumi.ResourceOptions,
+    project: str = "default",
 ) -> k8s.apiextensions.CustomResource:
     """The root Application: the stack's path, synced automatically with self-heal and prune."""
     assert spec.repo_url is not None and spec.path is not None
@@ -128,7 +129,7 @@ def root_application(
             finalizers=["resources-finalizer.argocd.argoproj.io"],
         ),
         spec={
-            "project": "default",
+            "project": project,
             "source": {"repoURL": spec.repo_url, "targetRevision": spec.branch, "path": spec.path},
             "destination": {"server": destination_server, "namespace": ARGOCD_NAMESPACE},
             "syncPolicy": {

@@ -36,6 +36,7 @@ from eksgitops.components.gitops.bridge_values import (
     FluxBridgeArgs,
 )
 from eksgitops.components.gitops.git_credentials import flux_secret_data, secret
+from eksgitops.components.gitops.verify_objects import flux_verify_patch, flux_verify_secret
 from eksgitops.components.gitops_checks import FLUX_AGENT
 from eksgitops.components.spec.gitops import GitOpsSpec, flux_git_url, url_host
 
@@ -149,7 +150,9 @@ def flux_sync(spec: GitOpsSpec, has_pull_secret: bool) -> dict:
         # The cluster's own IAM identity (source-controller's Pod Identity) pulls from ECR.
         sync.update(kind="OCIRepository", ref=spec.oci_tag, provider="aws")
         return sync
-    sync.update(kind="GitRepository", ref=f"refs/heads/{spec.branch}")
+    # With a Tag verification mode the agent follows (and verifies) the tag, not the branch.
+    tag = spec.verify.tag if spec.verify is not None else None
+    sync.update(kind="GitRepository", ref=f"refs/tags/{tag}" if tag else f"refs/heads/{spec.branch}")
     if spec.credentials is not None and spec.credentials.type == "github-app":
         sync["provider"] = "github"
     if has_pull_secret:
@@ -244,6 +247,12 @@ class FluxAgent(pulumi.ComponentResource):
                 )
             )
 
+        verify_patches: list[dict] = []
+        if spec.verify is not None:
+            verify_keys = flux_verify_secret(name, spec.verify, BRIDGE_NAMESPACE, labels, in_namespace)
+            extras += [verify_keys] if verify_keys is not None else []
+            verify_patches.append(flux_verify_patch(spec.verify, spec.source, SYNC_NAME))
+
         waits = spec.wait_for_sync or spec.webhook_receiver
         self.instance = k8s.apiextensions.CustomResource(
             f"{name}-instance",
@@ -270,6 +279,7 @@ class FluxAgent(pulumi.ComponentResource):
                     "patches": [
                         *lockdown_patches(args.cross_namespace_refs),
                         *pod_identity_patches(args.pod_identities, BRIDGE_NAMESPACE),
+                        *verify_patches,
                     ]
                 },
                 "wait": True,

@@ -35,6 +35,7 @@ from eksgitops.components.spec.gitops_settings import (
     VersionsSpec,
     matches,
 )
+from eksgitops.components.spec.gitops_verify import VerifySpec, check_verify
 from eksgitops.components.spec.syntax import check
 
 __all__ = [
@@ -173,6 +174,8 @@ class GitOpsSpec(SpecModel):
     """agent argocd: OIDC sign-in; with it the admin user is disabled."""
     eks_argocd: EksArgoCdSpec = Field(default_factory=EksArgoCdSpec)
     """agent eks-argocd: Identity Center settings of the managed capability."""
+    verify: VerifySpec | None = None
+    """Signatures the agent requires before it applies a revision (docs/signing.md)."""
 
     @field_validator("repo_url")
     @classmethod
@@ -213,6 +216,15 @@ class GitOpsSpec(SpecModel):
         if ".." in parts:
             raise SpecValueError(f'the string "{path}" climbs out with ..', "a path inside the repo")
         return path
+
+    @model_validator(mode="after")
+    def _verify_fits(self) -> GitOpsSpec:
+        if self.verify is not None:
+            try:
+                check_verify(self.verify, self.agent, self.source)
+            except SpecValueError as err:
+                raise SpecValueError(err.what, err.allowed, at=("verify", *err.at)) from None
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> GitOpsSpec:

@@ -36,6 +36,7 @@ RULE_IDS: tuple[str, ...] = (
     "FLUX-LOCKDOWN",
     "FLUX-SOPS",
     "ARGO-HARDEN",
+    "GITOPS-VERIFY",
 )
 
 

@@ -25,6 +25,10 @@ from eksgitops.fleet.repo import (
     commit_all,
     push_with_retries,
 )
+from eksgitops.fleet.signatures import SigningPolicy
+from eksgitops.fleet.signatures import check as check_signatures
+from eksgitops.fleet.signatures import record as record_signatures
+from eksgitops.fleet.signing import SigningKey, commit_signed
 from eksgitops.fleet.verify import VerifyRequest
 from eksgitops.fleet.verify import verify as verify_request
 
@@ -78,10 +82,17 @@ def bootstrap(
     attempts: int = 3,
     before_push: PushHook | None = None,
     engine: Engine | None = None,
+    signing_key: SigningKey | None = None,
+    trust: SigningPolicy | None = None,
 ) -> BootstrapResult:
-    """Lay out `opts.env` in the fleet repo, verify it, and push one commit (or say it is up to date)."""
+    """Lay out `opts.env` in the fleet repo, verify it, and push one commit (or say it is up to date).
+
+    With `signing_key` the commit is signed, and pushed only when `trust` (the stack's
+    gitops.verify keys) trusts its signature (fleet/signing.py)."""
     engine = engine or find_engine()  # before cloning: no engine, no bootstrap (exit 2)
     with checkout(repo_arg, opts.branch, creds) as co:
+        if signing_key is not None:
+            signing_key.configure(co)
         for note in co.notes:
             echo(f"note: {note}")
         # Argo CD Applications point at the repo by URL: never with credentials in it.
@@ -105,6 +116,8 @@ def bootstrap(
                 raise VerifyRefused(report, plan.foreign_layers)
             if dry_run:
                 return None
+            if signing_key is not None:
+                return commit_signed(c, sorted(plan.writes), _message(opts, plan), trust)
             return commit_all(c, sorted(plan.writes), _message(opts, plan))
 
         try:
@@ -128,6 +141,8 @@ def bootstrap(
         retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
         checked = f"; verified {report.builds} builds, {report.objects} objects" if report else ""
         echo(f"{opts.env}: pushed {short} to {opts.branch} ({len(plan.writes)} file(s)){retried}{checked}")
+        if signing_key is not None:
+            echo(f"signed with {signing_key.format} key {signing_key.key}")
         if co.default_branch is not None and co.default_branch != opts.branch:
             echo(
                 f"note: {opts.branch} is not the default branch ({co.default_branch}); verify it with "
@@ -189,8 +204,10 @@ def verify(
     creds: Credentials,
     request: VerifyRequest,
     engine: Engine | None = None,
+    signing: SigningPolicy | None = None,
 ) -> tuple[Report, str]:
-    """Clone, detach at `revision` (default: the remote's HEAD) and verify `request` there."""
+    """Clone, detach at `revision` (default: the remote's HEAD) and verify `request` there;
+    with `signing`, also the signatures source-controller would require (fleet/signatures.py)."""
     engine = engine or find_engine()
     with checkout(repo_arg, None, creds) as co:
         sha = checkout_revision(co, revision)
@@ -199,6 +216,9 @@ def verify(
         report = verify_request(
             request, co.root, engine=engine, disposable=True, clone_urls=clone_urls, changed=changed
         )
+        if signing is not None:
+            found = check_signatures(co.root, sha, signing.mode, signing.tag, signing.keys)
+            record_signatures(report, found, signing)
         return report, sha
 
 

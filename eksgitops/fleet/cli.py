@@ -25,6 +25,8 @@ from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.schema import kubernetes_versions
+from eksgitops.fleet.signatures import MODES, SigningPolicy, TrustedKeysError, policy_for
+from eksgitops.fleet.signing import SigningKey, SigningKeyError, unsigned_refusal
 from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
 from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
@@ -111,6 +113,15 @@ def _creds(ssh_key: Path | None, token_file: Path | None) -> Credentials:
         raise _usage("--ssh-key/--token-file", str(exc)) from None
 
 
+def _signing_key(value: str | None) -> SigningKey | None:
+    if value is None:
+        return None
+    try:
+        return SigningKey.parse(value)
+    except SigningKeyError as exc:
+        raise _usage("--signing-key", str(exc)) from None
+
+
 def _check_repo(repo: str, creds: Credentials) -> None:
     try:
         check_url(repo, creds)
@@ -144,11 +155,21 @@ def bootstrap(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files; commit nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files changed since written.")] = False,
+    signing_key: Annotated[
+        str | None,
+        typer.Option(
+            "--signing-key",
+            help="Sign the commit: an OpenPGP key id or fingerprint (gpg.format openpgp) or an SSH key file "
+            "(gpg.format ssh). Required when the stack has gitops.verify.",
+        ),
+    ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
 ) -> None:
     """Clone the repo (or start an empty one), write the environment's layout, verify it, commit, push."""
     _check_git_environment()
+    key = _signing_key(signing_key)
+    trust: SigningPolicy | None = None
     if stack is not None:
         try:
             target = gitops_target(stack, stacks_dir)
@@ -157,6 +178,11 @@ def bootstrap(
         env, repo = env or stack, repo or target.repo_url
         branch, path = branch or target.branch, path or target.path
         agent = agent or ("flux" if target.agent == "flux" else "argocd")
+        trust = policy_for(
+            trusted_keys=None, mode=None, revision=None, stack=stack, stack_verify=target.verify
+        )
+        if trust is not None and key is None and not dry_run:
+            raise _usage("--signing-key", unsigned_refusal(f"stack {stack}"))
     if repo is None or env is None:
         raise _usage("--repo" if repo is None else "--env", "is required (or give --stack)")
     branch, agent = branch or "main", agent or "flux"
@@ -176,7 +202,9 @@ def bootstrap(
     try:
         # Paths and notes name the repository's files: escapes are shown, not obeyed.
         echo = lambda line: typer.echo(shown(line))  # noqa: E731
-        ops.bootstrap(repo, opts, creds, echo=echo, dry_run=dry_run, force=force)
+        ops.bootstrap(
+            repo, opts, creds, echo=echo, dry_run=dry_run, force=force, signing_key=key, trust=trust
+        )
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except budget.LimitReached as exc:
@@ -257,6 +285,22 @@ def verify(
             "stack's kubernetesVersion with --stack, else the newest shipped).",
         ),
     ] = None,
+    trusted_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted-keys",
+            help="File of OpenPGP (armored) and SSH public keys: check the revision's signature as "
+            "source-controller would (with --stack: the stack's gitops.verify keys).",
+        ),
+    ] = None,
+    signature_mode: Annotated[
+        str | None,
+        typer.Option("--signature-mode", help="With --trusted-keys: HEAD (default), Tag or TagAndHEAD."),
+    ] = None,
+    stacks_dir: Annotated[
+        Path,
+        typer.Option("--stacks-dir", help="With --stack: the folder of Pulumi.<STACK>.yaml (gitops.verify)."),
+    ] = Path("stacks"),
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
     deadline: Annotated[
@@ -322,6 +366,11 @@ def verify(
         env_path = _check_path(bridge.path)
     else:
         env_path = f"clusters/{env}"
+    if signature_mode is not None and signature_mode not in MODES:
+        raise _usage("--signature-mode", f"{signature_mode!r} is not a mode (allowed: {', '.join(MODES)})")
+    signing = _signing(trusted_keys, signature_mode, revision, stack, stacks_dir)
+    if signing is not None and signing.tag is not None and revision is None:
+        revision = signing.tag  # a Tag mode: the agent follows the tag
     creds = _creds(ssh_key, token_file)
     _check_repo(repo, creds)
     urls = list(repo_url or [])
@@ -349,8 +398,8 @@ def verify(
         )
     try:
         with budget.running(budget.Budget(deadline=deadline)):
-            report, sha = ops.verify(repo, revision, creds, request)
-    except EngineMissing as exc:
+            report, sha = ops.verify(repo, revision, creds, request, signing=signing)
+    except (EngineMissing, TrustedKeysError) as exc:
         raise _fail(str(exc), 2) from None
     except budget.LimitReached as exc:
         if as_json:
@@ -367,6 +416,28 @@ def verify(
         typer.echo(json.dumps(document, indent=2))
         raise typer.Exit(code=document["exitCode"])
     raise typer.Exit(code=print_report(report, f"{shown(env_path)} at {sha[:7]}", creds))
+
+
+def _signing(
+    trusted_keys: Path | None, mode: str | None, revision: str | None, stack: str | None, stacks_dir: Path
+) -> SigningPolicy | None:
+    """The signature check asked for: --trusted-keys, else the stack file's gitops.verify."""
+    stack_verify = None
+    if trusted_keys is None and stack is not None and (stacks_dir / f"Pulumi.{stack}.yaml").is_file():
+        try:
+            stack_verify = gitops_target(stack, stacks_dir).verify
+        except StackGitOpsError as exc:
+            raise _fail("\n".join(exc.lines), 2) from None
+    try:
+        return policy_for(
+            trusted_keys=trusted_keys,
+            mode=mode,  # type: ignore[arg-type]  # checked against MODES above
+            revision=revision,
+            stack=stack,
+            stack_verify=stack_verify,
+        )
+    except TrustedKeysError as exc:
+        raise _fail(str(exc), 2) from None
 
 
 app.command(name="diff")(diff_command)  # eksgitops/fleet/diff/command.py: its flags are verify's

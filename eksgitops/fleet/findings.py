@@ -72,6 +72,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     printed_notes: list[str] = field(default_factory=list)
     """Notes the command line prints (as `note: …`) before the summary."""
+    signatures: list[dict[str, Any]] | None = None
+    """The signatures `fleet verify` checked (fleet/signatures.py), None when it checked none."""
     verified: int | None = None
     """Objects built and checked beyond the agent's own wiring (Kustomizations, Applications);
     0 means nothing was verified. None: not counted (a report that is not a verify run)."""
@@ -155,6 +157,7 @@ class Report:
             "objects": self.objects,
             "seconds": round(self.seconds, 3),
             "error": None,
+            **({"signatures": self.signatures} if self.signatures is not None else {}),
         }
 
 

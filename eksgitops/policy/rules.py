@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eksgitops.components import type_tokens as tokens
-from eksgitops.policy import control_plane, gitops, identity, nodes
+from eksgitops.policy import control_plane, gitops, identity, nodes, signed_sources
 from eksgitops.policy.model import Rule
 
 CLUSTER_TYPES = (tokens.AWS_EKS_CLUSTER, tokens.EKS_CLUSTER)
@@ -146,6 +146,14 @@ RULES: tuple[Rule, ...] = (
         scope="resource",
         subjects=gitops.argo_releases,
         applies_to=(tokens.HELM_RELEASE,),
+    ),
+    Rule(
+        "GITOPS-VERIFY",
+        "with deletion protection on, the agent applies only signed commits or artifacts (gitops.verify)",
+        "Flux source-controller verification; Argo CD GnuPG verification",
+        signed_sources.check_verified_sources,
+        subjects=signed_sources.subjects,
+        applies_to=(tokens.FLUX_INSTANCE, tokens.HELM_RELEASE, tokens.EKS_CAPABILITY),
     ),
 )
 
