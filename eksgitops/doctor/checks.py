@@ -44,8 +44,13 @@ class Check:
         return asdict(self)
 
 
-def _run_version(argv: list[str]) -> tuple[int, str] | str:
-    """(exit code, first output line) of a version command, or why it could not run."""
+Ask = Callable[[str, list[str]], "str | None"]
+"""(program, version arguments) -> the first line it printed, or None when it is not on PATH.
+The dr commands hand in their own (their simulated world's) to run the same checks."""
+
+
+def _run_version(argv: list[str]) -> str:
+    """The first line a version command printed (`(exit N) …` when it failed), or why it could not run."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/nonexistent"),
@@ -63,75 +68,76 @@ def _run_version(argv: list[str]) -> tuple[int, str] | str:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return f"`{' '.join(argv)}` did not answer in {VERSION_TIMEOUT:.0f} s"
+        return f"(`{' '.join(argv)}` did not answer in {VERSION_TIMEOUT:.0f} s)"
     except OSError as err:
-        return f"`{' '.join(argv)}` could not run: {err.strerror or err}"
+        return f"(`{' '.join(argv)}` could not run: {err.strerror or err})"
     text = (done.stdout[:OUTPUT_CAP] + b"\n" + done.stderr[:OUTPUT_CAP]).decode("utf-8", "replace")
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return done.returncode, first[:200]
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")[:200]
+    return first if done.returncode == 0 else f"(exit {done.returncode}) {first}".rstrip()
+
+
+def ask_path(program: str, args: list[str]) -> str | None:
+    """The program on PATH, asked for its version."""
+    found = shutil.which(program)
+    return None if found is None else _run_version([found, *args])
+
+
+def _at(program: str) -> str:
+    found = shutil.which(program)
+    return f" at {found}" if found else ""
 
 
 def _version_tuple(text: str) -> tuple[int, ...] | None:
+    if text.startswith("("):  # it failed or could not run: whatever number follows is not a version
+        return None
     found = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
     return tuple(int(part) for part in found.groups()) if found else None
 
 
-def pulumi_cli(which: Callable[[str], str | None] = shutil.which) -> Check:
+def pulumi_cli(ask: Ask = ask_path) -> Check:
     name, needed = "Pulumi CLI", "pulumi up, dr, upgrade"
-    found = which("pulumi")
-    if not found:
+    line = ask("pulumi", ["version"])
+    if line is None:
         return Check(
             name, "fail", "not found on PATH; install 3.115.0 or later (pulumi.com/docs/install)", needed
         )
-    answer = _run_version([found, "version"])
-    if isinstance(answer, str):
-        return Check(name, "fail", answer, needed)
-    code, line = answer
     version = _version_tuple(line)
-    if code != 0 or version is None:
-        return Check(name, "fail", f"{found}: `pulumi version` printed no version ({line!r})", needed)
-    shown = ".".join(map(str, version))
+    if version is None:
+        return Check(name, "fail", f"`pulumi version` printed no version ({shown(line)!r})", needed)
+    number = ".".join(map(str, version))
     if version < PULUMI_MIN:
         return Check(
             name,
             "fail",
-            f"{shown} at {found}; 3.115.0 or later applies transforms to pulumi-eks's children",
+            f"{number}{_at('pulumi')}; 3.115.0 or later applies transforms to pulumi-eks's children",
             needed,
         )
-    return Check(name, "pass", f"{shown} at {found}", needed)
+    return Check(name, "pass", f"{number}{_at('pulumi')}", needed)
 
 
-def aws_cli(which: Callable[[str], str | None] = shutil.which) -> Check:
+def aws_cli(ask: Ask = ask_path) -> Check:
     name, needed = "AWS CLI v2", "pulumi up (kubeconfig: aws eks get-token), dr, upgrade"
-    found = which("aws")
-    if not found:
+    line = ask("aws", ["--version"])
+    if line is None:
         return Check(name, "fail", "not found on PATH; the kubeconfig runs `aws eks get-token`", needed)
-    answer = _run_version([found, "--version"])
-    if isinstance(answer, str):
-        return Check(name, "fail", answer, needed)
-    code, line = answer
     match = re.match(r"aws-cli/(\d+)\.(\d+)\.(\d+)", line)
-    if code != 0 or not match:
-        return Check(name, "fail", f"{found}: `aws --version` printed no aws-cli version ({line!r})", needed)
+    if not match:
+        return Check(name, "fail", f"`aws --version` printed no aws-cli version ({shown(line)!r})", needed)
     version = ".".join(match.groups())
     if match.group(1) != "2":
-        return Check(name, "fail", f"{version} at {found}; version 2 is needed", needed)
-    return Check(name, "pass", f"{version} at {found}", needed)
+        return Check(name, "fail", f"{version}{_at('aws')}; version 2 is needed", needed)
+    return Check(name, "pass", f"{version}{_at('aws')}", needed)
 
 
-def git(which: Callable[[str], str | None] = shutil.which) -> Check:
+def git(ask: Ask = ask_path) -> Check:
     name, needed = "git", "fleet, dr"
-    found = which("git")
-    if not found:
+    line = ask("git", ["--version"])
+    if line is None:
         return Check(name, "fail", "not found on PATH", needed)
-    answer = _run_version([found, "--version"])
-    if isinstance(answer, str):
-        return Check(name, "fail", answer, needed)
-    code, line = answer
     version = _version_tuple(line)
-    if code != 0 or version is None:
-        return Check(name, "fail", f"{found}: `git --version` printed no version ({line!r})", needed)
-    return Check(name, "pass", f"{'.'.join(map(str, version))} at {found}", needed)
+    if version is None:
+        return Check(name, "fail", f"`git --version` printed no version ({shown(line)!r})", needed)
+    return Check(name, "pass", f"{'.'.join(map(str, version))}{_at('git')}", needed)
 
 
 def kustomize_engine() -> Check:
@@ -144,12 +150,9 @@ def kustomize_engine() -> Check:
     except EngineMissing as err:
         return Check(name, "fail", str(err), needed)
     argv = [engine.binary, "version", "--client"] if engine.kubectl else [engine.binary, "version"]
-    answer = _run_version(argv)
-    if isinstance(answer, str):
-        return Check(name, "fail", answer, needed)
-    code, line = answer
-    if code != 0:
-        return Check(name, "fail", f"{engine.binary}: `{' '.join(argv[1:])}` failed ({line!r})", needed)
+    line = _run_version(argv)
+    if line.startswith("("):
+        return Check(name, "fail", f"{engine.binary}: {shown(line)}", needed)
     kind = "kubectl's kustomize" if engine.kubectl else "kustomize"
     return Check(name, "pass", f"{kind}, {line} ({engine.binary})", needed)
 
