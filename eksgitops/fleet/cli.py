@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from eksgitops.fleet.findings import UNVERIFIED, Report, failure_document
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_check_ref_format
 from eksgitops.fleet.schema import kubernetes_versions
-from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
+from eksgitops.fleet.stack_bridge import BridgeError, StackBridge, from_stack_file
 from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
 from eksgitops.fleet.verify import VerifyRequest
@@ -90,14 +91,14 @@ def _check_env(env: str) -> None:
         raise _usage("--env", f"{env!r} is not a DNS-1123 label (lowercase a-z, 0-9 and '-', at most 63)")
 
 
-def _check_path(path: str) -> str:
+def _check_path(path: str, flag: str = "--path") -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in path):
-        raise _usage("--path", f"{path!r} contains control characters")
+        raise _usage(flag, f"{path!r} contains control characters")
     norm = posixpath.normpath(path.replace("\\", "/"))
     if path.startswith("/") or norm in (".", "") or norm.split("/")[0] == ".." or ".." in path.split("/"):
-        raise _usage("--path", f"{path!r} must be a relative path inside the repository without '..'")
+        raise _usage(flag, f"{path!r} must be a relative path inside the repository without '..'")
     if norm.split("/")[0] in (".git", ".eksgitops"):
-        raise _usage("--path", f"{path!r} is reserved")
+        raise _usage(flag, f"{path!r} is reserved")
     return norm
 
 
@@ -140,17 +141,25 @@ def bootstrap(
         bool, typer.Option("--image-automation", help="Add Flux image automation for the sample app.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files; commit nothing.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files changed since written.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite files changed since written, or the other agent's layout."),
+    ] = False,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
 ) -> None:
     """Clone the repo (or start an empty one), write the environment's layout, verify it, commit, push."""
     _check_git_environment()
+    provided: StackBridge | None = None
     if stack is not None:
         try:
-            target = gitops_target(stack, stacks_dir)
+            target = gitops_target(stack, stacks_dir, stacks_dir.parent)
+            # What the stack provides, checked against the layout before anything is pushed.
+            provided = from_stack_file(stack, stacks_dir)
         except StackGitOpsError as exc:
             raise _fail("\n".join(exc.lines), 2) from None
+        except BridgeError as exc:
+            raise _fail(str(exc), 2) from None
         env, repo = env or stack, repo or target.repo_url
         branch, path = branch or target.branch, path or target.path
         agent = agent or ("flux" if target.agent == "flux" else "argocd")
@@ -173,7 +182,7 @@ def bootstrap(
     try:
         # Paths and notes name the repository's files: escapes are shown, not obeyed.
         echo = lambda line: typer.echo(shown(line))  # noqa: E731
-        ops.bootstrap(repo, opts, creds, echo=echo, dry_run=dry_run, force=force)
+        ops.bootstrap(repo, opts, creds, echo=echo, dry_run=dry_run, force=force, stack=provided)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except ops.VerifyRefused as exc:
@@ -216,9 +225,15 @@ def verify(
             help="Take variables and identities from build/STACK/bridge.json (run `eksgitops plan STACK`).",
         ),
     ] = None,
+    stacks_dir: Annotated[
+        Path, typer.Option("--stacks-dir", help="Folder of the stack files; build/ is looked for beside it.")
+    ] = Path("stacks"),
     build_dir: Annotated[
-        Path, typer.Option("--build-dir", help="Where `eksgitops plan` wrote build/<STACK>/.")
-    ] = Path("build"),
+        Path | None,
+        typer.Option(
+            "--build-dir", help="Where `eksgitops plan` wrote <STACK>/ (default: build/ beside --stacks-dir)."
+        ),
+    ] = None,
     var: Annotated[
         list[str] | None, typer.Option("--var", help="Extra substitution variable provided (repeatable).")
     ] = None,
@@ -242,6 +257,14 @@ def verify(
             "--no-cross-namespace-refs/--cross-namespace-refs",
             help="Assume the Flux controllers refuse (FLUX-LOCKDOWN, the agent's default) or allow "
             "cross-namespace references (default: from --stack, else not assumed and listed).",
+        ),
+    ] = None,
+    source_root: Annotated[
+        str | None,
+        typer.Option(
+            "--root",
+            help="Folder of the repository that is the root of the source the agent syncs (an OCI "
+            "artifact or a GitRepository of a subfolder); paths are relative to it.",
         ),
     ] = None,
     kubernetes_version: Annotated[
@@ -282,6 +305,7 @@ def verify(
             raise _usage("--identity", f"{name!r} is not an identity name (a DNS-1123 label)")
     if agent is not None and agent not in layout.AGENTS:
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
+    root_folder = _check_path(source_root, "--root") if source_root is not None else ""
     if kubernetes_version is not None and kubernetes_version not in kubernetes_versions():
         raise _usage(
             "--kubernetes-version",
@@ -297,7 +321,7 @@ def verify(
     bridge: StackBridge | None = None
     if stack is not None:
         try:
-            bridge = load_bridge(stack, build_dir)
+            bridge = load_bridge(stack, build_dir or stacks_dir.parent / "build")
         except BridgeError as exc:
             raise _fail(str(exc), 2) from None
     if path is not None:
@@ -332,6 +356,8 @@ def verify(
             kubernetes_version=kubernetes_version,
         )
     try:
+        if root_folder:
+            request = replace(request, root=root_folder)
         report, sha = ops.verify(repo, revision, creds, request)
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
