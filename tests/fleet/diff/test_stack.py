@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fleet.conftest import clone, git, invoke
+from tests.fleet.diff.fleet import DATA, FILES, commit, push_base
 from tests.fleet.diff.helpers import diff_json, one
 from tests.fleet.test_stack_bridge import bridge
 
@@ -44,3 +45,20 @@ def test_an_image_bump_under_each_agent(
         "Kustomization flux-system/apps" if agent == "flux" else "Application argocd/apps"
     )
     assert [c["kind"] for c in doc["changes"]] == [kind]
+
+
+def test_a_fleet_in_a_subfolder_with_root(cli: CliRunner, bare_remote: Path, tmp_path: Path) -> None:
+    # The source the agent syncs is a subfolder (an OCI artifact pushed from deploy/): --root.
+    work = tmp_path / "work"
+    push_base(work, bare_remote, {f"deploy/{rel}": text for rel, text in FILES.items()})
+    commit(
+        work,
+        {"deploy/data/release.yaml": DATA["data/release.yaml"].replace("19.6.4", "20.0.0")},
+        "x",
+        push="pr",
+    )
+    result, doc = diff_json(cli, bare_remote, "pr", "--root", "deploy")
+    assert result.exit_code == 6
+    assert [c["kind"] for c in doc["changes"]] == ["HelmRelease"]
+    missing, _ = diff_json(cli, bare_remote, "pr")  # without --root, clusters/dev is not there
+    assert missing.exit_code == 1

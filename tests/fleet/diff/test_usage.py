@@ -21,6 +21,8 @@ BAD = [
     (["--path", "../outside"], "--path"),
     (["--stack", "dev", "--var", "x"], "--stack"),
     (["--stack", "dev", "--cross-namespace-refs"], "--stack"),
+    (["--root", "../up"], "--root"),
+    (["--kubernetes-version", "0.1"], "--kubernetes-version"),
 ]
 
 
