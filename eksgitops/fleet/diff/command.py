@@ -17,7 +17,7 @@ import typer
 from eksgitops.fleet import layout
 from eksgitops.fleet.diff.document import document, failure_document
 from eksgitops.fleet.diff.lines import print_result
-from eksgitops.fleet.diff.markdown import DEFAULT_MAX_CHARS, GITHUB_LIMIT, render
+from eksgitops.fleet.diff.markdown import DEFAULT_MAX_CHARS, GITHUB_LIMIT, failure_comment, render
 from eksgitops.fleet.diff.model import COULD_NOT_DIFF
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError
@@ -199,6 +199,8 @@ def diff(
     except FleetError as exc:
         if as_json and not isinstance(exc, RepoArgumentError):
             typer.echo(json.dumps(failure_document(env_path, creds.scrub(str(exc))), indent=2))
+        if as_markdown and not isinstance(exc, RepoArgumentError):
+            typer.echo(failure_comment(env_path, creds.scrub(str(exc))), nl=False)
         raise cli._failed(exc, creds, COULD_NOT_DIFF) from None
     code = result.exit_code()
     if as_json:

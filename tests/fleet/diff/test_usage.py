@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from eksgitops.fleet.diff.markdown import MARKER
 from tests.fleet.conftest import invoke
+from tests.fleet.diff.fleet import push_base
 from tests.fleet.test_errors import TOKEN
 
 BAD = [
@@ -68,3 +70,28 @@ def test_an_unreadable_repository_is_exit_4_without_the_token(
     assert TOKEN not in result.output and "robot" not in result.output
     assert json.loads(result.stdout)["outcome"] == "could not diff"
     assert invoke(cli, "diff", "--repo", str(tmp_path), "--env", "dev", "--base", "main").exit_code == 2
+
+
+def test_the_comment_says_why_nothing_could_be_compared(
+    cli: CliRunner, bare_remote: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    push_base(work, bare_remote)
+    args = [
+        "diff",
+        "--repo",
+        str(bare_remote),
+        "--env",
+        "dev",
+        "--base",
+        "main",
+        "--revision",
+        "gone@x",
+        "--markdown",
+    ]
+    result = invoke(cli, *args)
+    assert result.exit_code == 4
+    assert result.stdout.startswith(
+        MARKER + "\n### Cluster changes of <code>clusters/dev</code>: could not diff"
+    )
+    assert "gone&#64;&#8203;x" in result.stdout and "not found" in result.stdout
