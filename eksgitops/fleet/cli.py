@@ -204,8 +204,14 @@ def bootstrap(
 
 @app.command()
 def verify(
-    repo: RepoOpt,
-    env: EnvOpt,
+    repo: Annotated[
+        str | None,
+        typer.Option("--repo", help="Repository URL (https, ssh, git) or local path (default: the stack's)."),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev (default: the stack)."),
+    ] = None,
     revision: Annotated[
         str | None, typer.Option(help="Branch, tag or commit to check (default: the remote's HEAD).")
     ] = None,
@@ -288,6 +294,9 @@ def verify(
 ) -> None:
     """Tell whether a revision will reconcile: real kustomize builds, strict schemas, references, pins."""
     _check_git_environment()
+    env = env or stack
+    if env is None:
+        raise _usage("--env", "is required (or give --stack)")
     _check_env(env)
     if revision is not None and (
         not revision.strip() or revision.startswith("-") or not revision.isprintable()
@@ -330,6 +339,9 @@ def verify(
         env_path = _check_path(bridge.path)
     else:
         env_path = f"clusters/{env}"
+    repo = repo or (bridge.repo_url if bridge is not None else None)
+    if not repo:
+        raise _usage("--repo", "is required (or give --stack, whose plan names the repository)")
     creds = _creds(ssh_key, token_file)
     _check_repo(repo, creds)
     urls = list(repo_url or [])

@@ -141,3 +141,16 @@ def test_verify_stack_checks_the_layout_against_the_stacks_agent(project: Path, 
         "error: clusters/qa: the layout is for flux (.eksgitops/qa.yaml records agent flux), but stack qa "
         "installs argocd" in result.stdout
     )
+
+
+def test_verify_takes_env_and_repo_from_the_stack_as_bootstrap_does(project: Path, bare_remote: Path) -> None:
+    result = eksgitops("fleet", "verify", "--repo", str(bare_remote))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --env: is required (or give --stack)"
+    init_and_plan(project, "flux")
+    bridge = project / "build/qa/bridge.json"
+    bridge.write_text(bridge.read_text().replace("https://git.example.com/acme/fleet.git", str(bare_remote)))
+    assert bootstrap(project, bare_remote).exit_code == 0
+    result = eksgitops("fleet", "verify", "--stack", "qa", "--stacks-dir", str(project / "stacks"))
+    assert result.exit_code == 0, result.output
+    assert "verify: clusters/qa at " in result.stdout

@@ -72,9 +72,8 @@ def apply_kustomization(
         hint = source_root.hint(tree.root, joined) if tree is walk.repo and why == "not found" else ""
         report.add(file, f"{who}: spec.path {path} {why} in {tree.label}{hint}", ERROR)
         return []
-    built = walk.build(
-        build_key(tree.label, path, {k: spec.get(k) for k in BUILD_FIELDS}), directory, tree.root, spec, True
-    )
+    key_of_build = build_key(tree.label, path, {k: spec.get(k) for k in BUILD_FIELDS})
+    built = walk.build(key_of_build, directory, tree.root, spec, True)
     if built.error is not None:
         where = file if built.error_path == flux_build.SPEC else tree.display(built.error_path)
         report.add(where, f"{who}: kustomize build failed: {built.error}", ERROR)
@@ -83,19 +82,40 @@ def apply_kustomization(
     post = isinstance(spec.get("postBuild"), dict)
     decrypts = isinstance(spec.get("decryption"), dict)
     out: list[Applied] = []
+    for origin, name, obj, error, empty in _rendered(walk, key_of_build, built, spec, values if post else {}):
+        where = tree.display(origin)
+        if error is not None or obj is None:
+            report.add(where, f"{name} (applied by {who}): {error}", ERROR)
+            continue
+        for variable in empty:
+            _empty_variable(walk, variable, obj, where, who, values, reads_bridge, report)
+        out.append(Applied(obj, where, who, target_cluster, decrypts=decrypts))
+    return out
+
+
+Rendered = tuple[str, str, dict[str, Any] | None, str | None, list[str]]
+"""(origin file, `Kind ns/name` before substitution, object or None, error, empty variables)."""
+
+
+def _rendered(
+    walk: WalkState, key_of_build: str, built: flux_build.Built, spec: dict[str, Any], values: dict[str, str]
+) -> list[Rendered]:
+    """The build's objects after `commonMetadata` and substitution, once per walk for the same
+    build, metadata and variables (the walk's two passes apply every Kustomization twice)."""
+    memo = build_key(key_of_build, spec.get("commonMetadata"), sorted(values.items()))
+    found = walk.rendered.get(memo)
+    if found is not None:
+        return found
+    out: list[Rendered] = []
     for raw, origin in built.objects:
         obj = copy.deepcopy(raw)
         flux_build.apply_common_metadata(obj, spec)
-        where = tree.display(origin)
-        if post and values:
-            result = substitute(obj, values)
-            if result.error is not None or result.obj is None:
-                report.add(where, f"{ident(obj)} (applied by {who}): {result.error}", ERROR)
-                continue
-            obj = result.obj
-            for name in sorted(result.empty):
-                _empty_variable(walk, name, obj, where, who, values, reads_bridge, report)
-        out.append(Applied(obj, where, who, target_cluster, decrypts=decrypts))
+        if not values:
+            out.append((origin, ident(obj), obj, None, []))
+            continue
+        result = substitute(obj, values)
+        out.append((origin, ident(obj), result.obj, result.error, sorted(result.empty)))
+    walk.rendered[memo] = out
     return out
 
 
