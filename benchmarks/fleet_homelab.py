@@ -37,9 +37,7 @@ spec:
   commonMetadata:
     labels:
       app.kubernetes.io/name: {app}
-  dependsOn:
-    - name: {first}
-  path: ./kubernetes/apps/{ns}/{app}/app
+{depends}  path: ./kubernetes/apps/{ns}/{app}/app
   prune: true
   sourceRef:
     kind: GitRepository
@@ -139,7 +137,10 @@ def generate(root: Path, namespaces: int, apps: int, env: str = "dev") -> list[P
         for n, app in enumerate(names):
             folder = base / app
             (folder / "app/resources").mkdir(parents=True)
-            (folder / "ks.yaml").write_text(APP_KS.format(app=app, ns=ns, first=names[0]))
+            # The namespace's first app comes first; it depends on nothing (on itself would be a
+            # cycle Flux waits on forever, which verify reports).
+            depends = f"  dependsOn:\n    - name: {names[0]}\n" if n else ""
+            (folder / "ks.yaml").write_text(APP_KS.format(app=app, ns=ns, depends=depends))
             (folder / "app/kustomization.yaml").write_text(APP_KUSTOMIZATION.format(app=app))
             (folder / "app/helmrelease.yaml").write_text(RELEASE.format(app=app, n=n))
             (folder / "app/helmrepository.yaml").write_text(REPOSITORY.format(app=app))

@@ -8,8 +8,10 @@ bare `kubectl kustomize` builds of the same folders, then the totals and their r
 
 With `--shape homelab` it times instead one environment of a large home-lab monorepo
 (fleet_homelab.py: nested Kustomizations, HelmReleases, postBuild substitution; `--namespaces`
-x `--apps`, default 10 x 8, so 82 builds): verify cold (empty build cache), then warm after a
-one-file change, each over the bare sequential `kubectl kustomize` of the same folders.
+x `--apps`, default 10 x 8, so 82 builds; `--namespaces 23 --apps 4` is a 94-build layout):
+verify cold (empty build cache), then warm after a one-file change, each over the bare
+sequential `kubectl kustomize` of the same folders, and the peak memory of this process and of
+the engine processes it ran (the largest one of each).
 
 Usage: .venv/bin/python benchmarks/fleet_verify.py [--envs 50] [--apps 20] [--show 5]
        .venv/bin/python benchmarks/fleet_verify.py --shape homelab [--namespaces 10] [--apps 8]
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -201,6 +204,16 @@ def homelab(engine: Engine, namespaces: int, apps: int) -> None:
                 f"({report.builds} builds, {report.cached} from cache, {report.objects} objects, "
                 f"{len(report.findings)} findings)"
             )
+        print(
+            f"peak memory: {_peak_mib(resource.RUSAGE_SELF):.0f} MiB verify (Python), "
+            f"{_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB the largest engine process"
+        )
+
+
+def _peak_mib(who: int) -> float:
+    """The largest resident set of this process (or of its largest finished child), in MiB."""
+    kib = resource.getrusage(who).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / (1024 * 1024)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import typer
 from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.components.spec.data import offered_kubernetes_versions
 from eksgitops.components.spec.read.stack_file import stack_config
+from eksgitops.fleet.layout import scaffold_identities_yaml
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 ACCOUNT = re.compile(r"^[0-9]{12}$")
@@ -76,7 +77,7 @@ config:
     repoUrl: {repo}
     branch: main
     path: clusters/{env}
-"""
+{identities}"""
 
 
 def _usage(flag: str, problem: str, allowed: str) -> typer.Exit:
@@ -116,6 +117,19 @@ def render(
         agent=agent,
         # Quoted by YAML's own rules: a URL with ":" or "#" stays one string.
         repo=json.dumps(fleet_repo),
+        identities=_scaffold_identities(agent),
+    )
+
+
+def _scaffold_identities(agent: str) -> str:
+    """The workload identities the fleet scaffold needs (its load balancer controller's role):
+    without them the layout `fleet bootstrap --stack` writes would not reconcile."""
+    if agent not in AGENTS:
+        return ""
+    return (
+        "  # The identities the fleet scaffold's add-ons use: `fleet bootstrap --stack` checks the\n"
+        "  # layout against them. Remove one only with the add-on that uses it.\n"
+        "  eksgitops:identities:\n" + scaffold_identities_yaml()
     )
 
 

@@ -29,6 +29,7 @@ from eksgitops.fleet.signatures import SigningPolicy
 from eksgitops.fleet.signatures import check as check_signatures
 from eksgitops.fleet.signatures import record as record_signatures
 from eksgitops.fleet.signing import SigningKey, commit_signed
+from eksgitops.fleet.stack_bridge import StackBridge
 from eksgitops.fleet.verify import VerifyRequest
 from eksgitops.fleet.verify import verify as verify_request
 
@@ -49,6 +50,11 @@ def refuse_symlinks(root: Path, paths: list[str]) -> None:
                 "through it (bootstrap never follows a symlink); replace it with a real file or folder. "
                 "Nothing was written"
             )
+
+
+class AgentRefused(FleetError):
+    """The environment is laid out for the other agent: writing this one's files over it would
+    leave a layout neither agent reconciles. Nothing is written (unless --force)."""
 
 
 class VerifyRefused(FleetError):
@@ -84,11 +90,14 @@ def bootstrap(
     engine: Engine | None = None,
     signing_key: SigningKey | None = None,
     trust: SigningPolicy | None = None,
+    stack: StackBridge | None = None,
 ) -> BootstrapResult:
     """Lay out `opts.env` in the fleet repo, verify it, and push one commit (or say it is up to date).
 
-    With `signing_key` the commit is signed, and pushed only when `trust` (the stack's
-    gitops.verify keys) trusts its signature (fleet/signing.py)."""
+    With `stack` (what the stack provides: `stack_bridge.from_stack_file`), the layout is verified
+    as `fleet verify --stack` verifies it: every variable and workload identity it uses must be
+    the stack's, before anything is pushed. With `signing_key` the commit is signed, and pushed
+    only when `trust` (the stack's gitops.verify keys) trusts its signature (fleet/signing.py)."""
     engine = engine or find_engine()  # before cloning: no engine, no bootstrap (exit 2)
     with checkout(repo_arg, opts.branch, creds) as co:
         if signing_key is not None:
@@ -105,12 +114,13 @@ def bootstrap(
             refuse_symlinks(
                 c.root, [*(f.path for f in files), scaffold.state_path(opts.env), scaffold.STATE_DIR]
             )
+            _refuse_other_agent(c.root, opts, force, echo)
             plan = scaffold.plan(c.root, opts, files, force=force)
             last["plan"] = plan
             if not plan.writes:
                 return None
             scaffold.apply(c.root, plan)
-            report = _verify_worktree(c, opts, engine)
+            report = _verify_worktree(c, opts, engine, stack)
             reports.append(report)
             if report.errors:
                 raise VerifyRefused(report, plan.foreign_layers)
@@ -152,15 +162,39 @@ def bootstrap(
         return BootstrapResult(True, result.sha, sorted(plan.writes), plan.protected, result.attempts, report)
 
 
-def _verify_worktree(co: Checkout, opts: layout.Options, engine: Engine) -> Report:
-    identities = _recorded_identities(co.root, opts.env) or list(layout.SCAFFOLD_IDENTITIES)
-    request = VerifyRequest.from_flags(
-        opts.cluster_path,
-        agent=opts.agent,
-        repo_urls={co.url, _public_url(co), opts.repo_url},
-        identities=identities,
-    )
+def _verify_worktree(co: Checkout, opts: layout.Options, engine: Engine, stack: StackBridge | None) -> Report:
+    urls = {co.url, _public_url(co), opts.repo_url}
+    if stack is not None:
+        request = VerifyRequest.from_stack(
+            stack, opts.cluster_path, env=opts.env, agent=opts.agent, repo_urls=urls
+        )
+    else:
+        identities = _recorded_identities(co.root, opts.env) or list(layout.SCAFFOLD_IDENTITIES)
+        request = VerifyRequest.from_flags(
+            opts.cluster_path, agent=opts.agent, repo_urls=urls, identities=identities
+        )
+    # The worktree is what the agent will find on its branch.
+    head = {"HEAD"} if co.default_branch in (None, opts.branch) else set()
+    request = replace(request, revisions=frozenset({opts.branch, *head}))
     return verify_request(request, co.root, engine=engine)
+
+
+def _refuse_other_agent(root: Path, opts: layout.Options, force: bool, echo: Echo) -> None:
+    found = scaffold.laid_out_for(root, opts)
+    if found is None or found[0] == opts.agent:
+        return
+    agent, evidence = found
+    if force:
+        echo(
+            f"note: {opts.cluster_path} was laid out for {agent} ({evidence}); --force writes {opts.agent}'s "
+            f"files over it: remove {agent}'s files this layout does not have"
+        )
+        return
+    raise AgentRefused(
+        f"refusing to bootstrap {opts.env} for {opts.agent}: {opts.cluster_path} is laid out for {agent} "
+        f"({evidence}); writing {opts.agent}'s files over it would leave a layout neither agent "
+        "reconciles. Bootstrap another --env or --path, or give --force to replace it. Nothing was written"
+    )
 
 
 def _recorded_identities(root: Path, env: str) -> list[str]:
@@ -213,6 +247,10 @@ def verify(
         sha = checkout_revision(co, revision)
         clone_urls = {co.url, repo_arg, _public_url(co)}
         changed = changed_since(co, request.since, sha) if request.since is not None else None
+        named = revision or co.default_branch or "main"
+        # `HEAD` (an Application's default targetRevision) is the remote's default branch.
+        head = {"HEAD"} if named == (co.default_branch or "main") else set()
+        request = replace(request, revisions=frozenset({named, sha, *head, *request.revisions}))
         report = verify_request(
             request, co.root, engine=engine, disposable=True, clone_urls=clone_urls, changed=changed
         )
@@ -222,4 +260,12 @@ def verify(
         return report, sha
 
 
-__all__ = ["BootstrapResult", "SymlinkRefused", "VerifyRefused", "bootstrap", "scrub_url", "verify"]
+__all__ = [
+    "AgentRefused",
+    "BootstrapResult",
+    "SymlinkRefused",
+    "VerifyRefused",
+    "bootstrap",
+    "scrub_url",
+    "verify",
+]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ from eksgitops.fleet.repo import FleetError, RepoArgumentError, check_url, git_c
 from eksgitops.fleet.schema import kubernetes_versions
 from eksgitops.fleet.signatures import MODES, SigningPolicy, TrustedKeysError, policy_for
 from eksgitops.fleet.signing import SigningKey, SigningKeyError, unsigned_refusal
-from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
+from eksgitops.fleet.stack_bridge import BridgeError, StackBridge, from_stack_file
 from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
 from eksgitops.fleet.verify import VerifyRequest
@@ -95,14 +96,14 @@ def _check_env(env: str) -> None:
         raise _usage("--env", f"{env!r} is not a DNS-1123 label (lowercase a-z, 0-9 and '-', at most 63)")
 
 
-def _check_path(path: str) -> str:
+def _check_path(path: str, flag: str = "--path") -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in path):
-        raise _usage("--path", f"{path!r} contains control characters")
+        raise _usage(flag, f"{path!r} contains control characters")
     norm = posixpath.normpath(path.replace("\\", "/"))
     if path.startswith("/") or norm in (".", "") or norm.split("/")[0] == ".." or ".." in path.split("/"):
-        raise _usage("--path", f"{path!r} must be a relative path inside the repository without '..'")
+        raise _usage(flag, f"{path!r} must be a relative path inside the repository without '..'")
     if norm.split("/")[0] in (".git", ".eksgitops"):
-        raise _usage("--path", f"{path!r} is reserved")
+        raise _usage(flag, f"{path!r} is reserved")
     return norm
 
 
@@ -154,7 +155,10 @@ def bootstrap(
         bool, typer.Option("--image-automation", help="Add Flux image automation for the sample app.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files; commit nothing.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files changed since written.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite files changed since written, or the other agent's layout."),
+    ] = False,
     signing_key: Annotated[
         str | None,
         typer.Option(
@@ -170,11 +174,16 @@ def bootstrap(
     _check_git_environment()
     key = _signing_key(signing_key)
     trust: SigningPolicy | None = None
+    provided: StackBridge | None = None
     if stack is not None:
         try:
-            target = gitops_target(stack, stacks_dir)
+            target = gitops_target(stack, stacks_dir, stacks_dir.parent)
+            # What the stack provides, checked against the layout before anything is pushed.
+            provided = from_stack_file(stack, stacks_dir)
         except StackGitOpsError as exc:
             raise _fail("\n".join(exc.lines), 2) from None
+        except BridgeError as exc:
+            raise _fail(str(exc), 2) from None
         env, repo = env or stack, repo or target.repo_url
         branch, path = branch or target.branch, path or target.path
         agent = agent or ("flux" if target.agent == "flux" else "argocd")
@@ -203,7 +212,15 @@ def bootstrap(
         # Paths and notes name the repository's files: escapes are shown, not obeyed.
         echo = lambda line: typer.echo(shown(line))  # noqa: E731
         ops.bootstrap(
-            repo, opts, creds, echo=echo, dry_run=dry_run, force=force, signing_key=key, trust=trust
+            repo,
+            opts,
+            creds,
+            echo=echo,
+            dry_run=dry_run,
+            force=force,
+            signing_key=key,
+            trust=trust,
+            stack=provided,
         )
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
@@ -228,8 +245,14 @@ def bootstrap(
 
 @app.command()
 def verify(
-    repo: RepoOpt,
-    env: EnvOpt,
+    repo: Annotated[
+        str | None,
+        typer.Option("--repo", help="Repository URL (https, ssh, git) or local path (default: the stack's)."),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev (default: the stack)."),
+    ] = None,
     revision: Annotated[
         str | None, typer.Option(help="Branch, tag or commit to check (default: the remote's HEAD).")
     ] = None,
@@ -249,9 +272,19 @@ def verify(
             help="Take variables and identities from build/STACK/bridge.json (run `eksgitops plan STACK`).",
         ),
     ] = None,
+    stacks_dir: Annotated[
+        Path,
+        typer.Option(
+            "--stacks-dir",
+            help="Folder of the stack files (gitops.verify is read there); build/ is looked for beside it.",
+        ),
+    ] = Path("stacks"),
     build_dir: Annotated[
-        Path, typer.Option("--build-dir", help="Where `eksgitops plan` wrote build/<STACK>/.")
-    ] = Path("build"),
+        Path | None,
+        typer.Option(
+            "--build-dir", help="Where `eksgitops plan` wrote <STACK>/ (default: build/ beside --stacks-dir)."
+        ),
+    ] = None,
     var: Annotated[
         list[str] | None, typer.Option("--var", help="Extra substitution variable provided (repeatable).")
     ] = None,
@@ -277,6 +310,14 @@ def verify(
             "cross-namespace references (default: from --stack, else not assumed and listed).",
         ),
     ] = None,
+    source_root: Annotated[
+        str | None,
+        typer.Option(
+            "--root",
+            help="Folder of the repository that is the root of the source the agent syncs (an OCI "
+            "artifact or a GitRepository of a subfolder); paths are relative to it.",
+        ),
+    ] = None,
     kubernetes_version: Annotated[
         str | None,
         typer.Option(
@@ -297,10 +338,6 @@ def verify(
         str | None,
         typer.Option("--signature-mode", help="With --trusted-keys: HEAD (default), Tag or TagAndHEAD."),
     ] = None,
-    stacks_dir: Annotated[
-        Path,
-        typer.Option("--stacks-dir", help="With --stack: the folder of Pulumi.<STACK>.yaml (gitops.verify)."),
-    ] = Path("stacks"),
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
     deadline: Annotated[
@@ -321,6 +358,9 @@ def verify(
 ) -> None:
     """Tell whether a revision will reconcile: real kustomize builds, strict schemas, references, pins."""
     _check_git_environment()
+    env = env or stack
+    if env is None:
+        raise _usage("--env", "is required (or give --stack)")
     _check_env(env)
     if not (math.isfinite(deadline) and 0 < deadline <= MAX_DEADLINE):
         raise _usage(
@@ -342,6 +382,7 @@ def verify(
             raise _usage("--identity", f"{name!r} is not an identity name (a DNS-1123 label)")
     if agent is not None and agent not in layout.AGENTS:
         raise _usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
+    root_folder = _check_path(source_root, "--root") if source_root is not None else ""
     if kubernetes_version is not None and kubernetes_version not in kubernetes_versions():
         raise _usage(
             "--kubernetes-version",
@@ -357,7 +398,7 @@ def verify(
     bridge: StackBridge | None = None
     if stack is not None:
         try:
-            bridge = load_bridge(stack, build_dir)
+            bridge = load_bridge(stack, build_dir or stacks_dir.parent / "build")
         except BridgeError as exc:
             raise _fail(str(exc), 2) from None
     if path is not None:
@@ -366,6 +407,9 @@ def verify(
         env_path = _check_path(bridge.path)
     else:
         env_path = f"clusters/{env}"
+    repo = repo or (bridge.repo_url if bridge is not None else None)
+    if not repo:
+        raise _usage("--repo", "is required (or give --stack, whose plan names the repository)")
     if signature_mode is not None and signature_mode not in MODES:
         raise _usage("--signature-mode", f"{signature_mode!r} is not a mode (allowed: {', '.join(MODES)})")
     signing = _signing(trusted_keys, signature_mode, revision, stack, stacks_dir)
@@ -397,6 +441,8 @@ def verify(
             kubernetes_version=kubernetes_version,
         )
     try:
+        if root_folder:
+            request = replace(request, root=root_folder)
         with budget.running(budget.Budget(deadline=deadline)):
             report, sha = ops.verify(repo, revision, creds, request, signing=signing)
     except (EngineMissing, TrustedKeysError) as exc:
@@ -425,7 +471,7 @@ def _signing(
     stack_verify = None
     if trusted_keys is None and stack is not None and (stacks_dir / f"Pulumi.{stack}.yaml").is_file():
         try:
-            stack_verify = gitops_target(stack, stacks_dir).verify
+            stack_verify = gitops_target(stack, stacks_dir, stacks_dir.parent).verify
         except StackGitOpsError as exc:
             raise _fail("\n".join(exc.lines), 2) from None
     try:

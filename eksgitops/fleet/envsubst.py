@@ -96,13 +96,25 @@ class _Parser:
         self.pos += 1
 
     def parse(self) -> list[Node]:
+        """Text and `${...}` at the top level, where only `$$` is an escape. Text between two `$`
+        is taken in one step (an object's YAML is mostly text)."""
         nodes: list[Node] = []
-        while self.pos < len(self.text):
+        text = self.text
+        while self.pos < len(text):
+            dollar = text.find("$", self.pos)
+            if dollar < 0:
+                nodes.append(text[self.pos :])
+                break
+            if dollar > self.pos:
+                nodes.append(text[self.pos : dollar])
+                self.pos = dollar
             if self.opens():
                 self.pos += 2
                 nodes.append(self.func())
             else:
-                nodes.append(self.token(lambda c, i: True, stop_at_open=True, escapes="$") or "")
+                # `$$` is one `$` whatever follows; a lone `$` is itself.
+                self.pos += 2 if text.startswith("$$", self.pos) else 1
+                nodes.append("$")
         return nodes
 
     def func(self) -> Func:
@@ -213,6 +225,8 @@ class Evaluation:
 
 def evaluate(text: str, values: Mapping[str, str]) -> Evaluation:
     """`text` with every `${...}` replaced as Flux replaces it with `values` (non-strict)."""
+    if "$" not in text:
+        return Evaluation(text)
     result = Evaluation("")
     size = [0]
 

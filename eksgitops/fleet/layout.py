@@ -33,6 +33,14 @@ IMAGE_MARKER = ' # {"$imagepolicy": "flux-system:podinfo:tag"}'
 PRODUCTION_NAMES = ("prod", "production", "prd")
 
 
+def scaffold_identities_yaml(indent: str = "    ") -> str:
+    """The stack-file entries (`eksgitops:identities` items) of SCAFFOLD_IDENTITIES, indented for
+    a stack file: what `eksgitops init` writes so that the scaffold's `${..._role_arn}` resolve."""
+    text = (files("eksgitops.fleet") / "scaffold_identities.yaml").read_text(encoding="utf-8")
+    body = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return "".join(f"{indent}{line}\n" for line in body)
+
+
 def identity_var(identity: str) -> str:
     """`aws-load-balancer-controller` -> `aws_load_balancer_controller_role_arn`."""
     return identity.replace("-", "_") + "_role_arn"

@@ -101,6 +101,31 @@ def load_states(root: Path) -> dict[str, dict]:
     return states
 
 
+AGENT_MARKS = {"flux": "kustomize.toolkit.fluxcd.io/", "argocd": "argoproj.io/"}
+"""apiVersion prefixes of each agent's wiring, to tell a layout written by hand."""
+
+
+def laid_out_for(root: Path, opts: Options) -> tuple[str, str] | None:
+    """(agent, evidence) of what already lays out `opts.env` at its path, or None when nothing
+    does: the agent bootstrap recorded for it, else the agent whose objects the files directly
+    in the path declare (a layout not written by eksgitops). Symlinks are never read."""
+    recorded = load_states(root).get(opts.env, {}).get("agent")
+    if isinstance(recorded, str) and recorded in AGENT_MARKS:
+        return recorded, f"{state_path(opts.env)} records agent {recorded}"
+    folder = root / opts.cluster_path
+    if symlinked(root, opts.cluster_path) is not None or not folder.is_dir():
+        return None
+    for path in sorted(folder.iterdir()):
+        if path.is_symlink() or not path.is_file() or path.suffix not in (".yaml", ".yml"):
+            continue
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = handle.read(1 << 16)
+        for agent, mark in AGENT_MARKS.items():
+            if f"apiVersion: {mark}" in head:
+                return agent, f"{opts.cluster_path}/{path.name} declares {agent} objects"
+    return None
+
+
 def plan(root: Path, opts: Options, layout: list[LayoutFile], force: bool = False) -> Plan:
     """Compare `layout` with the checkout at `root` and decide what to write."""
     states = load_states(root)

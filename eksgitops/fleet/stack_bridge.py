@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from eksgitops.fleet.layout import DNS1123_LABEL
+from eksgitops.fleet.layout import BRIDGE_KEYS, DNS1123_LABEL, identity_var
 from eksgitops.fleet.substitute import VAR_NAME
 
 
@@ -94,4 +94,38 @@ def load(stack: str, build_dir: Path = Path("build")) -> StackBridge:
         file=shown,
         cross_namespace_refs=cross_namespace_refs,
         kubernetes_version=kubernetes_version,
+    )
+
+
+def from_stack_file(stack: str, stacks_dir: Path = Path("stacks")) -> StackBridge:
+    """What `eksgitops plan STACK` would write to bridge.json, read from the stack file itself:
+    the agent, the variable names (values only the cluster knows stay placeholders), the workload
+    identities, FLUX-LOCKDOWN and the Kubernetes version. `fleet bootstrap --stack` checks the
+    layout against it before it pushes, so no plan has to run first. Raises BridgeError (one line
+    per problem of the stack file)."""
+    from eksgitops.components.spec import SpecError, load_spec
+    from eksgitops.components.spec.read.stack_file import stack_config
+
+    stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        raise BridgeError(f"--stack {stack}: no stack file {stack_file.as_posix()}")
+    try:
+        spec = load_spec(
+            stack_config(stack_file, stacks_dir.parent / "Pulumi.yaml"), stack=stack, source=str(stack_file)
+        )
+    except SpecError as err:
+        raise BridgeError("\n".join(err.lines)) from None
+    identities = tuple(identity.name for identity in spec.identities)
+    names = [*BRIDGE_KEYS, *(identity_var(i) for i in identities)]
+    return StackBridge(
+        stack=stack,
+        agent=spec.gitops.agent,
+        repo_url=spec.gitops.repo_url or "",
+        branch=spec.gitops.branch,
+        path=spec.gitops.path or f"clusters/{stack}",
+        variables={name: f"(known after apply: {name})" for name in names},
+        identities=identities,
+        file=stack_file.as_posix(),
+        cross_namespace_refs=spec.gitops.cross_namespace_refs,
+        kubernetes_version=spec.kubernetes_version,
     )

@@ -8,6 +8,7 @@ credentials, a revision not found), 5 changes, 6 changes of which some are destr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -16,10 +17,11 @@ import typer
 from eksgitops.fleet import layout
 from eksgitops.fleet.diff.document import document, failure_document
 from eksgitops.fleet.diff.lines import print_result
-from eksgitops.fleet.diff.markdown import DEFAULT_MAX_CHARS, GITHUB_LIMIT, render
+from eksgitops.fleet.diff.markdown import DEFAULT_MAX_CHARS, GITHUB_LIMIT, failure_comment, render
 from eksgitops.fleet.diff.model import COULD_NOT_DIFF
 from eksgitops.fleet.kustomize_engine import EngineMissing
 from eksgitops.fleet.repo import FleetError, RepoArgumentError
+from eksgitops.fleet.schema import kubernetes_versions
 from eksgitops.fleet.stack_bridge import BridgeError, StackBridge
 from eksgitops.fleet.stack_bridge import load as load_bridge
 from eksgitops.fleet.substitute import VAR_NAME
@@ -53,9 +55,15 @@ def diff(
             help="Take variables and identities from build/STACK/bridge.json (run `eksgitops plan STACK`).",
         ),
     ] = None,
+    stacks_dir: Annotated[
+        Path, typer.Option("--stacks-dir", help="Folder of the stack files; build/ is looked for beside it.")
+    ] = Path("stacks"),
     build_dir: Annotated[
-        Path, typer.Option("--build-dir", help="Where `eksgitops plan` wrote build/<STACK>/.")
-    ] = Path("build"),
+        Path | None,
+        typer.Option(
+            "--build-dir", help="Where `eksgitops plan` wrote <STACK>/ (default: build/ beside --stacks-dir)."
+        ),
+    ] = None,
     var: Annotated[
         list[str] | None, typer.Option("--var", help="Extra substitution variable provided (repeatable).")
     ] = None,
@@ -78,6 +86,21 @@ def diff(
         typer.Option(
             "--no-cross-namespace-refs/--cross-namespace-refs",
             help="As for `fleet verify`: whether the Flux controllers refuse cross-namespace references.",
+        ),
+    ] = None,
+    source_root: Annotated[
+        str | None,
+        typer.Option(
+            "--root",
+            help="Folder of the repository that is the root of the source the agent syncs; paths are "
+            "relative to it (as for `fleet verify`).",
+        ),
+    ] = None,
+    kubernetes_version: Annotated[
+        str | None,
+        typer.Option(
+            "--kubernetes-version",
+            help="Verify head against this Kubernetes version's built-in schemas (as for `fleet verify`).",
         ),
     ] = None,
     ssh_key: Annotated[
@@ -125,6 +148,12 @@ def diff(
             raise cli._usage("--identity", f"{name!r} is not an identity name (a DNS-1123 label)")
     if agent is not None and agent not in layout.AGENTS:
         raise cli._usage("--agent", f"{agent!r} is not supported (allowed: {', '.join(layout.AGENTS)})")
+    root_folder = cli._check_path(source_root, "--root") if source_root is not None else ""
+    if kubernetes_version is not None and kubernetes_version not in kubernetes_versions():
+        raise cli._usage(
+            "--kubernetes-version",
+            f"{kubernetes_version!r} has no shipped schemas (allowed: {', '.join(kubernetes_versions())})",
+        )
     if stack is not None and (var or identity):
         raise cli._usage("--stack", "takes variables and identities from bridge.json; drop --var/--identity")
     if stack is not None and lockdown is not None:
@@ -135,7 +164,7 @@ def diff(
     bridge: StackBridge | None = None
     if stack is not None:
         try:
-            bridge = load_bridge(stack, build_dir)
+            bridge = load_bridge(stack, build_dir or stacks_dir.parent / "build")
         except BridgeError as exc:
             raise cli._fail(str(exc), 2) from None
     env_path = cli._check_path(path) if path is not None else None
@@ -145,7 +174,9 @@ def diff(
     cli._check_repo(repo, creds)
     urls = list(repo_url or [])
     if bridge is not None:
-        request = VerifyRequest.from_stack(bridge, env_path, env=env, agent=agent, repo_urls=urls)
+        request = VerifyRequest.from_stack(
+            bridge, env_path, env=env, agent=agent, repo_urls=urls, kubernetes_version=kubernetes_version
+        )
     else:
         request = VerifyRequest.from_flags(
             env_path,
@@ -155,7 +186,10 @@ def diff(
             identities=identity or [],
             variables=var or [],
             cross_namespace_refs="unknown" if lockdown is None else "refused" if lockdown else "allowed",
+            kubernetes_version=kubernetes_version,
         )
+    if root_folder:
+        request = replace(request, root=root_folder)
     from eksgitops.fleet.diff.run import diff as run_diff  # GitPython: loaded only when it runs
 
     try:
@@ -165,6 +199,8 @@ def diff(
     except FleetError as exc:
         if as_json and not isinstance(exc, RepoArgumentError):
             typer.echo(json.dumps(failure_document(env_path, creds.scrub(str(exc))), indent=2))
+        if as_markdown and not isinstance(exc, RepoArgumentError):
+            typer.echo(failure_comment(env_path, creds.scrub(str(exc))), nl=False)
         raise cli._failed(exc, creds, COULD_NOT_DIFF) from None
     code = result.exit_code()
     if as_json:

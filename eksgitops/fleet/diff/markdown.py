@@ -195,3 +195,8 @@ def render(result: DiffResult, max_chars: int = DEFAULT_MAX_CHARS, scrub: Callab
     out.append(f"<sub>{prose(scrub(result.summary()))}</sub>")
     comment = "\n".join(out) + "\n"
     return comment if len(comment) <= max_chars else comment[: max_chars - 1] + "\n"
+
+
+def failure_comment(path: str, error: str) -> str:
+    """The comment when the repository or a revision could not be read (exit 4)."""
+    return f"{MARKER}\n### Cluster changes of {code(path)}: could not diff\n\n{prose(_cut(error, 1000))}\n"

@@ -59,10 +59,11 @@ def _sync_options(obj: dict[str, Any]) -> list[str]:
 
 
 def kept_on_prune(obj: dict[str, Any], owner: dict[str, Any] | None) -> bool:
-    """The object opts out of its owner's pruning."""
-    if owner is None or is_flux(owner):
-        return as_dict(meta(obj).get("annotations")).get(FLUX_PRUNE_ANNOTATION) == "disabled"
-    return "Prune=false" in _sync_options(obj)
+    """The object opts out of its owner's pruning (None: the agent's root, Flux's or Argo CD's)."""
+    flux = as_dict(meta(obj).get("annotations")).get(FLUX_PRUNE_ANNOTATION) == "disabled"
+    if owner is None:
+        return flux or "Prune=false" in _sync_options(obj)
+    return flux if is_flux(owner) else "Prune=false" in _sync_options(obj)
 
 
 def kept_on_delete(obj: dict[str, Any], owner: dict[str, Any]) -> bool:

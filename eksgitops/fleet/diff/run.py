@@ -64,7 +64,7 @@ def diff_checkout(
     switch(base_sha)
     base_walk = walked.walk(request, root, engine, urls, trees.get(base_sha))
     switch(head_sha)
-    agent = resolve(request, root, urls).agent
+    agent = resolve(request, walked.source_root(request, root) or root, urls).agent
     head_report, head_applied = verify_and_apply(
         request, root, engine=engine, disposable=True, clone_urls=urls
     )

@@ -22,7 +22,7 @@ from typing import Any
 from eksgitops.fleet import build_cache
 from eksgitops.fleet.findings import ERROR
 from eksgitops.fleet.kustomize_engine import Engine
-from eksgitops.fleet.scratch_copy import Workspace
+from eksgitops.fleet.scratch_copy import Workspace, inside
 from eksgitops.fleet.verify import VerifyRequest
 from eksgitops.fleet.verify.agents import AGENTS
 from eksgitops.fleet.verify.model import Applied
@@ -82,8 +82,18 @@ def walk(
     return walked
 
 
-def _walk(request: VerifyRequest, root: Path, engine: Engine, urls: tuple[str, ...]) -> Walked:
-    if not (root / request.env_path).is_dir():
+def source_root(request: VerifyRequest, root: Path) -> Path | None:
+    """The folder the agent's source has its root in (`--root`), as verify finds it; None when
+    it is not a folder of the checkout."""
+    if not request.root:
+        return root
+    sub = inside(root, request.root)
+    return sub if sub is not None and sub.is_dir() and sub != root else None
+
+
+def _walk(request: VerifyRequest, checkout: Path, engine: Engine, urls: tuple[str, ...]) -> Walked:
+    root = source_root(request, checkout)
+    if root is None or not (root / request.env_path).is_dir():
         return Walked([], 1, [])
     ws = Workspace(root, disposable=True)
     runner: Walk | None = None

@@ -34,10 +34,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from eksgitops.fleet import layout, scaffold
 from eksgitops.fleet.findings import ERROR, NOT_CHECKED, Finding, Report, Verdict
 from eksgitops.fleet.kustomize_engine import Engine, find_engine
 from eksgitops.fleet.schema import SchemaSet, kubernetes_versions
-from eksgitops.fleet.scratch_copy import Workspace
+from eksgitops.fleet.scratch_copy import Workspace, inside
+from eksgitops.fleet.verify import source_root
 from eksgitops.fleet.verify.agents import AGENTS
 from eksgitops.fleet.verify.checks import CHECKS, Applying
 from eksgitops.fleet.verify.checks.lockdown import cross_namespace_refs
@@ -116,11 +118,20 @@ def _run(
 ) -> tuple[Report, list[Applied]]:
     started = time.monotonic()
     engine = engine or find_engine()
+    checkout = root
+    if request.root:
+        sub = inside(root, request.root)
+        if sub is None or not sub.is_dir() or sub == root:
+            report = Report()
+            report.add(request.root, f"--root {request.root} is not a folder of the repository", ERROR)
+            return report, []
+        root = sub  # the source the agent syncs has its root there: every path is relative to it
     if not (root / request.env_path).is_dir():
         report = Report()
-        report.add(request.env_path, f"path {request.env_path} not found in the repository", ERROR)
+        hint = source_root.hint(root, request.env_path)
+        report.add(request.env_path, f"path {request.env_path} not found in the repository{hint}", ERROR)
         return report, []
-    resolved = resolve(request, root, clone_urls)
+    resolved = resolve(request, checkout, clone_urls)
     ws = Workspace(root, disposable)
     walk: Walk | None = None
     try:
@@ -148,6 +159,7 @@ def _run(
                 report.record(finding)
         report.unvalidated_kinds = sorted(ctx.unvalidated)
         _stack_identities(request, resolved, report)
+        _stack_agent(request, checkout, report)
         report.objects = len(applied)
         report.verified = sum(1 for a in applied if not _wiring(a.obj))
         report.builds = len(walk.builds)
@@ -189,6 +201,22 @@ def _wiring(obj: dict) -> bool:
     return (kind == "Kustomization" and api.startswith("kustomize.toolkit.fluxcd.io/")) or (
         kind in ("Application", "ApplicationSet", "AppProject") and api.startswith("argoproj.io/")
     )
+
+
+def _stack_agent(request: VerifyRequest, root: Path, report: Report) -> None:
+    """With a stack: the layout must be for the agent the stack installs (`gitops.agent`)."""
+    wanted = {"eks-argocd": "argocd"}.get(request.stack_agent or "", request.stack_agent)
+    if request.stack is None or wanted not in scaffold.AGENT_MARKS:
+        return
+    found = scaffold.laid_out_for(root, layout.Options(env=request.env or "", path=request.env_path))
+    if found is not None and found[0] != wanted:
+        report.add(
+            request.env_path,
+            f"the layout is for {found[0]} ({found[1]}), but stack {request.stack} installs "
+            f"{request.stack_agent} (gitops.agent in {request.stack_file}): the agent would not "
+            "reconcile it; bootstrap this environment for its agent",
+            ERROR,
+        )
 
 
 def _stack_identities(request: VerifyRequest, resolved: Resolved, report: Report) -> None:

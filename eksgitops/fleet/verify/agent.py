@@ -39,6 +39,8 @@ class WalkState(Protocol):
     files: dict[Key, str]
     artifacts: dict[tuple[str, str], Tree | None]
     refused: dict[tuple[str, str], list[str]]
+    rendered: dict[str, Any]
+    """Memo of the agents' rules for what they render from a build (per walk)."""
 
     def build(
         self, cache_key: str, directory: Path, root: Path, spec: dict[str, Any], flux_restrictor: bool

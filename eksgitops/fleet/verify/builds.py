@@ -67,18 +67,41 @@ class Builder:
     def build_many(self, jobs: list[tuple[Path, dict[str, Any]]]) -> list[flux_build.Built]:
         """Flux builds of folders of the repository (each job: folder, Kustomization spec)."""
         results: list[flux_build.Built | None] = [None] * len(jobs)
-        if self.jobs <= 1 or len(jobs) <= 1:
-            for i, (directory, spec) in enumerate(jobs):
-                results[i] = self._build(directory, self.repo_root, spec, True)
+        # What the cache holds first: grouping compares every pair of builds, which a warm run
+        # (most builds cached) need not pay for.
+        for i, (directory, spec) in enumerate(jobs):
+            results[i] = self._cached(directory, self.repo_root, spec, True)
+        missing = [i for i, built in enumerate(results) if built is None]
+        if self.jobs <= 1 or len(missing) <= 1:
+            for i in missing:
+                results[i] = self._build(jobs[i][0], self.repo_root, jobs[i][1], True)
         else:
+            todo = [jobs[i] for i in missing]
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                for group in self._groups(jobs):
+                for group in self._groups(todo):
                     done = pool.map(
-                        lambda i: self._build(jobs[i][0], self.repo_root, jobs[i][1], True), group
+                        lambda i: self._build(todo[i][0], self.repo_root, todo[i][1], True), group
                     )
                     for i, built in zip(group, done, strict=True):
-                        results[i] = built
+                        results[missing[i]] = built
         return [r for r in results if r is not None]
+
+    def _cached(
+        self, directory: Path, root: Path, spec: dict[str, Any], flux_restrictor: bool
+    ) -> flux_build.Built | None:
+        """The build from the cache, when it holds it and no changed file is read; else None."""
+        if self.folder is None or self.engine_id is None or self._touched(root, directory, spec, count=False):
+            return None
+        links = self.symlinks if root == self.repo_root else ()
+        reads = self._reads_of(directory, root, spec)
+        key = build_cache.build_key(
+            self.engine_id, self.hasher, root, directory, spec, flux_restrictor, links, reads
+        )
+        hit = build_cache.load(self.folder, key) if key is not None else None
+        if hit is not None:
+            with self._lock:
+                self.cached += 1
+        return hit
 
     def _groups(self, jobs: list[tuple[Path, dict[str, Any]]]) -> list[list[int]]:
         """Indexes of `jobs` in groups that may run together, in order."""
@@ -107,13 +130,13 @@ class Builder:
             self._closures[marker] = build_cache.closure(root, directory, spec)
         return self._closures[marker]
 
-    def _touched(self, root: Path, directory: Path, spec: dict[str, Any]) -> bool:
+    def _touched(self, root: Path, directory: Path, spec: dict[str, Any], count: bool = True) -> bool:
         """Whether this build reads a file changed since `--since` (unknown reads count as yes)."""
         if self.changed is None or root != self.repo_root:
             return False
         paths = build_cache.read_folders(self._reads_of(directory, root, spec))
         found = paths is None or any(_reads(paths, file) for file in self.changed)
-        if found:
+        if found and count:
             with self._lock:
                 self.touched += 1
         return found

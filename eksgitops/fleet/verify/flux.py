@@ -14,6 +14,7 @@ from eksgitops.fleet.findings import ERROR, NOT_CHECKED, POLICY, Report
 from eksgitops.fleet.precheck import dropped_link
 from eksgitops.fleet.schema import PLACEHOLDER, ident
 from eksgitops.fleet.substitute import VAR_NAME, substitute
+from eksgitops.fleet.verify import source_root
 from eksgitops.fleet.verify.agent import Planned, WalkState
 from eksgitops.fleet.verify.model import (
     AGENT_SOURCES,
@@ -68,11 +69,11 @@ def apply_kustomization(
             why = f"is outside its source: kustomize-controller keeps it inside, as ./{joined}, not found"
         else:
             why = "not found"
-        report.add(file, f"{who}: spec.path {path} {why} in {tree.label}", ERROR)
+        hint = source_root.hint(tree.root, joined) if tree is walk.repo and why == "not found" else ""
+        report.add(file, f"{who}: spec.path {path} {why} in {tree.label}{hint}", ERROR)
         return []
-    built = walk.build(
-        build_key(tree.label, path, {k: spec.get(k) for k in BUILD_FIELDS}), directory, tree.root, spec, True
-    )
+    key_of_build = build_key(tree.label, path, {k: spec.get(k) for k in BUILD_FIELDS})
+    built = walk.build(key_of_build, directory, tree.root, spec, True)
     if built.error is not None:
         where = file if built.error_path == flux_build.SPEC else tree.display(built.error_path)
         report.add(where, f"{who}: kustomize build failed: {built.error}", ERROR)
@@ -81,19 +82,40 @@ def apply_kustomization(
     post = isinstance(spec.get("postBuild"), dict)
     decrypts = isinstance(spec.get("decryption"), dict)
     out: list[Applied] = []
+    for origin, name, obj, error, empty in _rendered(walk, key_of_build, built, spec, values if post else {}):
+        where = tree.display(origin)
+        if error is not None or obj is None:
+            report.add(where, f"{name} (applied by {who}): {error}", ERROR)
+            continue
+        for variable in empty:
+            _empty_variable(walk, variable, obj, where, who, values, reads_bridge, report)
+        out.append(Applied(obj, where, who, target_cluster, decrypts=decrypts))
+    return out
+
+
+Rendered = tuple[str, str, dict[str, Any] | None, str | None, list[str]]
+"""(origin file, `Kind ns/name` before substitution, object or None, error, empty variables)."""
+
+
+def _rendered(
+    walk: WalkState, key_of_build: str, built: flux_build.Built, spec: dict[str, Any], values: dict[str, str]
+) -> list[Rendered]:
+    """The build's objects after `commonMetadata` and substitution, once per walk for the same
+    build, metadata and variables (the walk's two passes apply every Kustomization twice)."""
+    memo = build_key(key_of_build, spec.get("commonMetadata"), sorted(values.items()))
+    found = walk.rendered.get(memo)
+    if found is not None:
+        return found
+    out: list[Rendered] = []
     for raw, origin in built.objects:
         obj = copy.deepcopy(raw)
         flux_build.apply_common_metadata(obj, spec)
-        where = tree.display(origin)
-        if post and values:
-            result = substitute(obj, values)
-            if result.error is not None or result.obj is None:
-                report.add(where, f"{ident(obj)} (applied by {who}): {result.error}", ERROR)
-                continue
-            obj = result.obj
-            for name in sorted(result.empty):
-                _empty_variable(walk, name, obj, where, who, values, reads_bridge, report)
-        out.append(Applied(obj, where, who, target_cluster, decrypts=decrypts))
+        if not values:
+            out.append((origin, ident(obj), obj, None, []))
+            continue
+        result = substitute(obj, values)
+        out.append((origin, ident(obj), result.obj, result.error, sorted(result.empty)))
+    walk.rendered[memo] = out
     return out
 
 
@@ -265,6 +287,15 @@ def source_tree(
 ) -> Tree | None:
     kind, name = str(ref.get("kind") or ""), str(ref.get("name") or "")
     rns = str(ref.get("namespace") or ns)
+    elsewhere = _other_revision(walk, kind, rns, name)
+    if elsewhere is not None:
+        report.add(
+            file,
+            f"{who}: source {kind} {rns}/{name} is this repository at {elsewhere}, not at the revision "
+            f"verified; {path} not built",
+            NOT_CHECKED,
+        )
+        return None
     tree = this_repository(walk, kind, rns, name)
     if tree is not None:
         return tree
@@ -299,10 +330,47 @@ def this_repository(walk: WalkState, kind: str, ns: str, name: str) -> Tree | No
     if kind == "GitRepository" and obj is not None:
         url = as_dict(obj.get("spec")).get("url")
         if isinstance(url, str) and normalize_url(url) in walk.urls:
-            return walk.repo
+            return walk.repo if _other_revision(walk, kind, ns, name) is None else None
     if kind == "ExternalArtifact":
         return _artifact(walk, ns, name)
     return None
+
+
+GIT_REF_FIELDS = ("commit", "name", "semver", "tag", "branch")
+"""spec.ref of a GitRepository, in the order source-controller gives them precedence."""
+
+
+def _other_revision(walk: WalkState, kind: str, ns: str, name: str) -> str | None:
+    """How a GitRepository of this repository names a revision other than the one verified
+    (`branch dev`, `semver >=1.0`...), or None when it is the one verified, or not known."""
+    revisions = walk.request.revisions
+    if kind != "GitRepository" or not revisions or (kind, ns, name) in AGENT_SOURCES:
+        return None
+    if walk.fluxinstance_sync(kind, ns, name):
+        return None
+    obj = walk.lookup(kind, ns, name)
+    spec = as_dict(obj.get("spec")) if obj is not None else {}
+    url = spec.get("url")
+    if not isinstance(url, str) or normalize_url(url) not in walk.urls:
+        return None
+    ref = as_dict(spec.get("ref"))
+    field, value = next(
+        ((f, str(ref[f])) for f in GIT_REF_FIELDS if isinstance(ref.get(f), str) and ref[f]),
+        ("branch", "master"),  # source-controller's default when spec.ref is not set
+    )
+    return None if same_revision(field, value, revisions) else f"{field} {value}"
+
+
+def same_revision(field: str, value: str, revisions: frozenset[str]) -> bool:
+    """Whether a reference (`branch`, `tag`, `name`, `commit`; a semver range never) names the
+    verified revision, known as `revisions` (branch or tag names, the commit sha, `HEAD`)."""
+    if field == "semver":
+        return False
+    if field == "commit":
+        return any(len(value) >= 7 and r.startswith(value) for r in revisions)
+    if field == "name":
+        value = value.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    return value in revisions
 
 
 def _artifact(walk: WalkState, ns: str, name: str) -> Tree | None:

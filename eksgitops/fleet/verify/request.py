@@ -48,6 +48,14 @@ class VerifyRequest:
     """A revision: only builds whose files changed since it (and what depends on them) are rebuilt."""
     use_cache: bool = True
     """Take builds from the build cache (build_cache.py) and keep new ones there."""
+    root: str = ""
+    """The folder of the checkout that is the root of the source the agent syncs (an OCI artifact
+    pushed from a subfolder, a GitRepository of a subfolder); "" for the repository's root."""
+    revisions: frozenset[str] = frozenset()
+    """What the verified revision is called: its branch (or tag) and its commit sha. A Flux
+    GitRepository or an Argo CD Application that names this repository at another branch, tag,
+    semver range or commit is then listed as not checked instead of built from this checkout.
+    Empty: not known (a folder given to the library), and every such source is built from it."""
     kubernetes_version: str | None = None
     """The cluster's Kubernetes minor version (`1.36`): objects are checked against its built-in
     schemas (`schema.kubernetes_versions()`); None: the newest shipped."""

@@ -65,6 +65,7 @@ class Walk:
         self.files: dict[Key, str] = {}
         """The repository file each object came from (for findings about a generator's rules)."""
         self.refused: dict[tuple[str, str], list[str]] = {}
+        self.rendered: dict[str, Any] = {}
         """ExternalArtifacts not composed because a copy rule was refused, with the reasons."""
 
     def build(

@@ -5,6 +5,7 @@ and the terminal lines (names with escapes shown, not obeyed)."""
 from __future__ import annotations
 
 from eksgitops.fleet.diff import destructive
+from eksgitops.fleet.diff.document import MAX_VALUE_CHARS, value
 from eksgitops.fleet.diff.fields import MAX_FIELDS, changed_fields
 from eksgitops.fleet.diff.lines import print_result
 from eksgitops.fleet.diff.model import SECRET_MASK, Change, DiffResult, FieldChange
@@ -112,3 +113,12 @@ def test_terminal_lines_show_escapes_instead_of_obeying_them() -> None:
     print_result(result, printed.append)
     assert all("\x1b" not in line and "\n" not in line and "\x07" not in line for line in printed)
     assert "  ~ update v1 ConfigMap web/evil\\x1b[2J\\nverify: will reconcile" in printed
+
+
+def test_a_huge_value_in_the_document_is_replaced_by_its_size() -> None:
+    assert value("small") == "small" and value({"a": [1, 2]}) == {"a": [1, 2]}
+    huge = value("x" * (MAX_VALUE_CHARS + 10))
+    assert huge == f"(a value of {MAX_VALUE_CHARS + 12} characters, not shown)"
+    assert value("https://robot:s3cret@git.example.com", lambda t: t.replace("s3cret", "***")) == (
+        "https://robot:***@git.example.com"
+    )
