@@ -8,7 +8,6 @@ registered or written.
 
 from __future__ import annotations
 
-import io
 import json
 import runpy
 import sys
@@ -36,6 +35,10 @@ from eksgitops.terminal_text import shown
 def _usage_error(message: str) -> typer.Exit:
     Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
     return typer.Exit(code=2)
+
+
+def _silent(*_objects: Any, **_options: Any) -> None:
+    """What -q and --json do with everything but the lines they print."""
 
 
 def _program(project_dir: Path):
@@ -152,8 +155,9 @@ def plan(
 
     # Piped into a file or CI log, rich would crop at 80 columns; wide enough that nothing is cut.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    # -q and --json print through a console that swallows everything but what they ask for.
-    chatty = console if not (quiet or as_json) else Console(file=io.StringIO(), width=200)
+    # -q and --json print nothing but what they ask for: the rest is not even rendered.
+    talk = not (quiet or as_json)
+    say = console.print if talk else _silent
     folder = out / stack
     target = folder / "resources.json"
     try:
@@ -162,18 +166,21 @@ def plan(
         raise _usage_error(
             f"eksgitops plan: --out {out}: cannot write {target} ({exc.strerror}); a writable folder"
         ) from None
-    print_plan(result, chatty, stack=stack)
-    chatty.print(f"Wrote {target} ({len(result.resources)} resources).")
+    if talk:
+        print_plan(result, console, stack=stack)
+    say(f"Wrote {target} ({len(result.resources)} resources).")
     bridge = write_bridge(result, spec, folder / "bridge.json")
     manifests = write_manifests(result, folder / "manifests")
-    chatty.print(gitops_summary(bridge, spec), soft_wrap=True)
-    chatty.print(
+    if talk:
+        say(gitops_summary(bridge, spec), soft_wrap=True)
+    say(
         f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
         soft_wrap=True,
     )
     # The guardrails and the rebuild model end the plan; a mandatory violation fails it.
     insight = analyse(result, spec.policy.waivers, folder)
-    print_insight(insight, chatty)
+    if talk:
+        print_insight(insight, console)
     if quiet:
         for violation in (f for r in insight.report.results for f in r.violations):
             console.print(
@@ -184,11 +191,11 @@ def plan(
     if changes is not None:
         write_diff(changes, folder / "diff.json")
         for line in diff_lines(changes):
-            chatty.print(line, markup=False, highlight=False, soft_wrap=True)
+            say(line, markup=False, highlight=False, soft_wrap=True)
     else:
         # A diff.json of an earlier --against run would read as this plan's.
         (folder / "diff.json").unlink(missing_ok=True)
-        chatty.print(CREATE_FROM_NOTHING, markup=False, soft_wrap=True)
+        say(CREATE_FROM_NOTHING, markup=False, soft_wrap=True)
     line = final_line(stack, result, insight, folder, changes)
     (folder / "plan.md").write_text(markdown(stack, result, insight, folder, changes))
     if as_json:
