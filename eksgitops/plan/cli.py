@@ -184,7 +184,9 @@ def plan(
     if quiet:
         for violation in (f for r in insight.report.results for f in r.violations):
             console.print(
-                f"{violation.rule} {violation.resource}: {violation.message}", markup=False, soft_wrap=True
+                shown(f"{violation.rule} {violation.resource}: {violation.message}"),
+                markup=False,
+                soft_wrap=True,
             )
 
     changes = diff(result, state, str(against)) if state is not None else None
