@@ -8,7 +8,6 @@ registered or written.
 
 from __future__ import annotations
 
-import io
 import json
 import runpy
 import sys
@@ -36,6 +35,10 @@ from eksgitops.terminal_text import output_width, shown
 def _usage_error(message: str) -> typer.Exit:
     Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
     return typer.Exit(code=2)
+
+
+def _silent(*_objects: Any, **_options: Any) -> None:
+    """What -q and --json do with everything but the lines they print."""
 
 
 def _program(project_dir: Path):
@@ -152,8 +155,9 @@ def plan(
 
     # The terminal's width, or COLUMNS, or 100 when piped; rich wraps at word boundaries.
     console = Console(highlight=False, width=output_width())
-    # -q and --json print through a console that swallows everything but what they ask for.
-    chatty = console if not (quiet or as_json) else Console(file=io.StringIO(), width=output_width())
+    # -q and --json print nothing but what they ask for: the rest is not even rendered.
+    talk = not (quiet or as_json)
+    say = console.print if talk else _silent
     # On a terminal long lines wrap at word boundaries; in a log each record stays one line to grep.
     whole = not console.is_terminal
     folder = out / stack
@@ -164,33 +168,38 @@ def plan(
         raise _usage_error(
             f"eksgitops plan: --out {out}: cannot write {target} ({exc.strerror}); a writable folder"
         ) from None
-    print_plan(result, chatty, stack=stack)
-    chatty.print(f"Wrote {target} ({len(result.resources)} resources).")
+    if talk:
+        print_plan(result, console, stack=stack)
+    say(f"Wrote {target} ({len(result.resources)} resources).")
     bridge = write_bridge(result, spec, folder / "bridge.json")
     manifests = write_manifests(result, folder / "manifests")
-    chatty.print(gitops_summary(bridge, spec), soft_wrap=whole)
-    chatty.print(
+    if talk:
+        say(gitops_summary(bridge, spec), soft_wrap=whole)
+    say(
         f"Wrote {folder / 'bridge.json'} and {len(manifests)} manifests under {folder / 'manifests'}/.",
         soft_wrap=whole,
     )
     # The guardrails and the rebuild model end the plan; a mandatory violation fails it.
     insight = analyse(result, spec.policy.waivers, folder)
-    print_insight(insight, chatty)
+    if talk:
+        print_insight(insight, console)
     if quiet:
         for violation in (f for r in insight.report.results for f in r.violations):
             console.print(
-                f"{violation.rule} {violation.resource}: {violation.message}", markup=False, soft_wrap=whole
+                shown(f"{violation.rule} {violation.resource}: {violation.message}"),
+                markup=False,
+                soft_wrap=whole,
             )
 
     changes = diff(result, state, str(against)) if state is not None else None
     if changes is not None:
         write_diff(changes, folder / "diff.json")
         for line in diff_lines(changes):
-            chatty.print(line, markup=False, highlight=False, soft_wrap=whole)
+            say(line, markup=False, highlight=False, soft_wrap=whole)
     else:
         # A diff.json of an earlier --against run would read as this plan's.
         (folder / "diff.json").unlink(missing_ok=True)
-        chatty.print(CREATE_FROM_NOTHING, markup=False, soft_wrap=whole)
+        say(CREATE_FROM_NOTHING, markup=False, soft_wrap=whole)
     line = final_line(stack, result, insight, folder, changes)
     (folder / "plan.md").write_text(markdown(stack, result, insight, folder, changes))
     if as_json:

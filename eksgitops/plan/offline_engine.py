@@ -14,14 +14,17 @@ inputs, marked `synthesized` (see `synthesize_children`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as resource_runtime
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -318,6 +321,33 @@ def run_program(
     """
     # The SDKs' subpackages load per name, not whole (see sdk_loading): same classes, less work.
     sdk_loading.install()
+    with _no_stack_traces():
+        return _run(program, project, stack, config, secret_keys, region, stack_references)
+
+
+@contextmanager
+def _no_stack_traces() -> Iterator[None]:
+    """The SDK captures the caller's stack (traceback.extract_stack, which reads every frame's
+    source line) for each registration, to tell the engine where a resource was declared. The
+    mocks record none of it and the plan shows none of it: an empty trace, as the SDK sends when
+    it finds no user frame, for the plan's process and only while the program runs."""
+    saved = resource_runtime._get_stack_trace
+    resource_runtime._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        resource_runtime._get_stack_trace = saved
+
+
+def _run(
+    program: Callable[[], Any],
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None,
+    secret_keys: list[str] | None,
+    region: str,
+    stack_references: Mapping[str, Mapping[str, Any]] | None,
+) -> PlanResult:
     mocks = CloudMocks(region=region, stack_references=stack_references)
     monitor = RecordingMonitor(mocks)
     mocks.monitor = monitor
