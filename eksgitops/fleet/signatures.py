@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -141,6 +141,10 @@ def keyring(keys: Sequence[PublicKey]) -> Iterator[tuple[dict[str, str], list[st
         config += ["-c", f"gpg.ssh.allowedSignersFile={allowed}"]
         yield env, config
     finally:
+        if any(k.kind == "openpgp" for k in keys):
+            # gpg may have started an agent for the scratch keyring: it goes with the keyring.
+            with suppress(OSError, subprocess.TimeoutExpired):
+                _run(["gpgconf", "--kill", "all"], _environment(scratch))
         shutil.rmtree(scratch, ignore_errors=True)
 
 
