@@ -243,6 +243,16 @@ class VerifySpec(SpecModel):
     )
     """OCI with cosign, keyless: the accepted issuer/subject pairs (Go regular expressions)."""
 
+    @field_validator("public_keys", mode="before")
+    @classmethod
+    def _a_list(cls, keys: object) -> object:
+        # A key pasted as `publicKeys: |` is a string: say so without quoting it (it may be private).
+        if isinstance(keys, str):
+            if "PRIVATE KEY" in keys:
+                raise SpecValueError("is a private key", PRIVATE_KEY_HINT)
+            raise SpecValueError("is a single string, not a list", "a list: one `- |` item per key")
+        return keys
+
     @field_validator("public_keys")
     @classmethod
     def _keys(cls, keys: list[str]) -> list[str]:
