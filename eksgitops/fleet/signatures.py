@@ -283,7 +283,7 @@ def policy_for(
         raise TrustedKeysError(
             "--signature-mode: goes with --trusted-keys (with --stack the stack file sets it)"
         )
-    if stack_verify is None or not stack_verify.public_keys:
-        return None
+    if stack_verify is None or not stack_verify.public_keys or stack_verify.provider is not None:
+        return None  # no verification, or an OCI source: the cluster checks the artifact, not Git
     keys = tuple(k for k in stack_verify.parsed_keys() if k.kind in ("openpgp", "ssh"))
     return SigningPolicy(stack_verify.mode, stack_verify.tag, keys, f"stack {stack}")
