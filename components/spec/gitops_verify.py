@@ -44,6 +44,7 @@ _SSH_LINE = re.compile(r"(?P<type>[a-z0-9@.-]+) (?P<blob>[A-Za-z0-9+/]+={0,2})(?
 _ARMOR = re.compile(
     r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n(?P<body>.*?)\r?\n-----END (?P=label)-----", re.DOTALL
 )
+_CRC = re.compile(r"=[A-Za-z0-9+/]{4}")
 PRIVATE_KEY_HINT = (
     "only public keys belong here: export the public half (gpg --export --armor KEYID, the .pub file "
     "ssh-keygen wrote, or cosign.pub) and keep the private key out of the stack file"
@@ -116,7 +117,8 @@ def _armor_body(body: str) -> bytes:
     lines = body.splitlines()
     if any(": " in line for line in lines):  # armor headers end at the first blank line
         lines = lines[lines.index("") + 1 :] if "" in lines else lines
-    data = "".join(line.strip() for line in lines if line.strip() and not line.startswith("="))
+    # The last line may be the CRC-24 checksum, `=` and four base64 characters.
+    data = "".join(line.strip() for line in lines if line.strip() and not _CRC.fullmatch(line.strip()))
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
@@ -142,7 +144,11 @@ def parse_key(text: str) -> PublicKey:
     stripped = text.strip()
     if "PRIVATE KEY" in stripped:
         raise KeyProblem("is a private key")
-    armor = _ARMOR.search(stripped)
+    if stripped.count("-----BEGIN ") > 1 or (
+        "-----BEGIN " in stripped and _ARMOR.fullmatch(stripped) is None
+    ):
+        raise KeyProblem("is not one armored block alone (one key block per item, no text around it)")
+    armor = _ARMOR.fullmatch(stripped)
     if armor is not None:
         label, data = armor["label"], armor["body"]
         if label == "PGP PUBLIC KEY BLOCK":

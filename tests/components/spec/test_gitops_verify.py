@@ -159,6 +159,14 @@ def test_go_regexp_check_agrees_with_go_on_the_edges() -> None:
     assert go_regexp_problem("(?<!a)b") is not None
 
 
+def test_one_block_per_item(keys: dict[str, Key]) -> None:
+    two = keys["pgp"].public + keys["pgp"].public
+    one_error(
+        {"repoUrl": FLEET_HTTPS, "verify": {"publicKeys": [two]}}, ".publicKeys[0]", "one armored block"
+    )
+    assert parse_key("\r\n".join(keys["pgp"].public.splitlines())).key_id == keys["pgp"].key_id
+
+
 def test_parse_key_bounds_its_input() -> None:
     with pytest.raises(ValueError, match="longer than"):
         parse_key("ssh-ed25519 " + "A" * 70_000)
