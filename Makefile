@@ -30,7 +30,7 @@ plan: $(VENV)/.runtime
 
 # zizmor: the CI templates users copy (template injection, unpinned actions, permissions,
 # credentials left in the checkout), offline so it needs no GitHub token.
-CI_TEMPLATES := .github/workflows examples/ci/github-actions-dr.yml
+CI_TEMPLATES := .github/workflows examples/ci/github-actions-dr.yml examples/ci/github-actions-publish-fleet.yml
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

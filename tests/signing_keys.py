@@ -6,6 +6,7 @@ never trusts a key the test did not give it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -51,6 +52,10 @@ def openpgp_key(folder: Path, name: str = "Alice Admin", email: str = "alice@exa
     home = folder / f"gnupg-{email}"
     home.mkdir(mode=0o700, parents=True)
     env = {**BASE_ENV, "GNUPGHOME": str(home)}
+    # The gpg-agent this key's signing starts is stopped when the tests end.
+    atexit.register(
+        subprocess.run, ["gpgconf", "--kill", "gpg-agent"], env=env, check=False, capture_output=True
+    )
     subprocess.run(
         [
             "gpg",

@@ -132,7 +132,11 @@ def test_the_templates_do_what_the_readme_says() -> None:
 
 
 # Every template a user copies: the workflows and the disaster-recovery example.
-TEMPLATES = [*WORKFLOWS, ROOT / "examples" / "ci" / "github-actions-dr.yml"]
+TEMPLATES = [
+    *WORKFLOWS,
+    ROOT / "examples" / "ci" / "github-actions-dr.yml",
+    ROOT / "examples" / "ci" / "github-actions-publish-fleet.yml",
+]
 TEMPLATE_IDS = [p.name for p in TEMPLATES]
 ZIZMOR = [str(Path(sys.executable).parent / "zizmor"), "--offline", "--config", str(ROOT / "zizmor.yml")]
 # The newest major version of each action, read from the tags of the actions' own repositories.
@@ -142,9 +146,11 @@ CURRENT_MAJOR = {
     "actions/upload-artifact": 7,
     "aws-actions/configure-aws-credentials": 6,
     "pulumi/actions": 7,
+    "fluxcd/flux2/action": 2,
+    "sigstore/cosign-installer": 4,
 }
 PINNED = re.compile(
-    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>\S+)(?:\s+#\s+(?P<tag>\S+))?\s*$"
+    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w.-]+(?:/[\w.-]+)*)@(?P<sha>\S+)(?:\s+#\s+(?P<tag>\S+))?\s*$"
 )
 
 
@@ -347,7 +353,10 @@ def test_zizmor_is_pinned_and_run_by_make_test() -> None:
     lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
     assert "$(BIN)/zizmor --offline --config zizmor.yml $(CI_TEMPLATES)" in lint
     assert re.search(
-        r"^CI_TEMPLATES := \.github/workflows examples/ci/github-actions-dr\.yml$", makefile, re.M
+        r"^CI_TEMPLATES := \.github/workflows examples/ci/github-actions-dr\.yml "
+        r"examples/ci/github-actions-publish-fleet\.yml$",
+        makefile,
+        re.M,
     )
 
 

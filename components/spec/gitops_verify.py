@@ -44,6 +44,7 @@ _SSH_LINE = re.compile(r"(?P<type>[a-z0-9@.-]+) (?P<blob>[A-Za-z0-9+/]+={0,2})(?
 _ARMOR = re.compile(
     r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n(?P<body>.*?)\r?\n-----END (?P=label)-----", re.DOTALL
 )
+_CRC = re.compile(r"=[A-Za-z0-9+/]{4}")
 PRIVATE_KEY_HINT = (
     "only public keys belong here: export the public half (gpg --export --armor KEYID, the .pub file "
     "ssh-keygen wrote, or cosign.pub) and keep the private key out of the stack file"
@@ -116,7 +117,8 @@ def _armor_body(body: str) -> bytes:
     lines = body.splitlines()
     if any(": " in line for line in lines):  # armor headers end at the first blank line
         lines = lines[lines.index("") + 1 :] if "" in lines else lines
-    data = "".join(line.strip() for line in lines if line.strip() and not line.startswith("="))
+    # The last line may be the CRC-24 checksum, `=` and four base64 characters.
+    data = "".join(line.strip() for line in lines if line.strip() and not _CRC.fullmatch(line.strip()))
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
@@ -142,7 +144,11 @@ def parse_key(text: str) -> PublicKey:
     stripped = text.strip()
     if "PRIVATE KEY" in stripped:
         raise KeyProblem("is a private key")
-    armor = _ARMOR.search(stripped)
+    if stripped.count("-----BEGIN ") > 1 or (
+        "-----BEGIN " in stripped and _ARMOR.fullmatch(stripped) is None
+    ):
+        raise KeyProblem("is not one armored block alone (one key block per item, no text around it)")
+    armor = _ARMOR.fullmatch(stripped)
     if armor is not None:
         label, data = armor["label"], armor["body"]
         if label == "PGP PUBLIC KEY BLOCK":
@@ -242,6 +248,16 @@ class VerifySpec(SpecModel):
         default_factory=list, alias="matchOIDCIdentity", max_length=MAX_KEYS
     )
     """OCI with cosign, keyless: the accepted issuer/subject pairs (Go regular expressions)."""
+
+    @field_validator("public_keys", mode="before")
+    @classmethod
+    def _a_list(cls, keys: object) -> object:
+        # A key pasted as `publicKeys: |` is a string: say so without quoting it (it may be private).
+        if isinstance(keys, str):
+            if "PRIVATE KEY" in keys:
+                raise SpecValueError("is a private key", PRIVATE_KEY_HINT)
+            raise SpecValueError("is a single string, not a list", "a list: one `- |` item per key")
+        return keys
 
     @field_validator("public_keys")
     @classmethod

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -141,6 +141,10 @@ def keyring(keys: Sequence[PublicKey]) -> Iterator[tuple[dict[str, str], list[st
         config += ["-c", f"gpg.ssh.allowedSignersFile={allowed}"]
         yield env, config
     finally:
+        if any(k.kind == "openpgp" for k in keys):
+            # gpg may have started an agent for the scratch keyring: it goes with the keyring.
+            with suppress(OSError, subprocess.TimeoutExpired):
+                _run(["gpgconf", "--kill", "all"], _environment(scratch))
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -279,7 +283,7 @@ def policy_for(
         raise TrustedKeysError(
             "--signature-mode: goes with --trusted-keys (with --stack the stack file sets it)"
         )
-    if stack_verify is None or not stack_verify.public_keys:
-        return None
+    if stack_verify is None or not stack_verify.public_keys or stack_verify.provider is not None:
+        return None  # no verification, or an OCI source: the cluster checks the artifact, not Git
     keys = tuple(k for k in stack_verify.parsed_keys() if k.kind in ("openpgp", "ssh"))
     return SigningPolicy(stack_verify.mode, stack_verify.tag, keys, f"stack {stack}")

@@ -17,8 +17,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from eksgitops.components.spec.gitops_verify import VerifySpec
 from eksgitops.fleet import layout
 from eksgitops.fleet.findings import VERIFY_SCHEMA
+from eksgitops.fleet.signatures import policy_for
 from tests.fleet.conftest import invoke
 from tests.fleet.helpers import scaffold_tree
 from tests.signing_keys import Key, git, openpgp_key, openpgp_secret, ssh_key
@@ -215,3 +217,15 @@ def test_bad_flags_are_one_line_exit_2(
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "PRIVATE KEY BLOCK" not in result.output and "Traceback" not in result.output
     assert "private key" in verify(cli, bare_remote, "--trusted-keys", str(private)).stderr
+
+
+def test_an_oci_stack_checks_no_git_signature(tmp_path: Path) -> None:
+    pem = (
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEesHEB7vX5Y2RxXypjMy1nI1z7iRG\n"
+        "JI9/gt/sYqzpsa65aaNP4npM43DDxoIy/MQBo9s/mxGxmA+8UXeDpVC9vw==\n-----END PUBLIC KEY-----\n"
+    )
+    verify_spec = VerifySpec.model_validate({"provider": "cosign", "publicKeys": [pem]}, by_alias=True)
+    assert (
+        policy_for(trusted_keys=None, mode=None, revision=None, stack="prod", stack_verify=verify_spec)
+        is None
+    )

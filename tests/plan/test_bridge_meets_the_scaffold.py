@@ -94,7 +94,9 @@ def bootstrap(env: dict[str, str], remote: Path, stack: str, *extra: str) -> Non
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def verify(env: dict[str, str], remote: Path, stack: str, out: Path) -> subprocess.CompletedProcess[str]:
+def verify(
+    env: dict[str, str], remote: Path, stack: str, out: Path, stacks: Path = STACKS
+) -> subprocess.CompletedProcess[str]:
     return eksgitops(
         env,
         "fleet",
@@ -107,18 +109,35 @@ def verify(env: dict[str, str], remote: Path, stack: str, out: Path) -> subproce
         stack,
         "--build-dir",
         str(out),
+        "--stacks-dir",
+        str(stacks),
     )
+
+
+def signing_stacks(tmp_path: Path) -> tuple[Path, Path]:
+    """The shipped stacks, prod trusting a key made here (its shipped example key has no private
+    half), and that key's file for `bootstrap --signing-key`."""
+    key = tmp_path / "signer"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    folder = stacks_copy(tmp_path)
+    prod = folder / "Pulumi.prod.yaml"
+    document = yaml.safe_load(prod.read_text())
+    document["config"]["eksgitops:gitops"]["verify"]["publicKeys"] = [key.with_suffix(".pub").read_text()]
+    prod.write_text(yaml.safe_dump(document, sort_keys=False))
+    return folder, key
 
 
 def test_the_shipped_stacks_meet_the_shipped_scaffold(tmp_path: Path, env: dict[str, str]) -> None:
     # One fleet repository for all three environments, as the scaffold is meant to be used.
     remote = bare_remote(tmp_path / "fleet.git")
     out = tmp_path / "build"
+    stacks, signer = signing_stacks(tmp_path)
     for stack in ("dev", "staging", "prod"):
-        plan(env, stack, out)
-        bootstrap(env, remote, stack)
+        plan(env, stack, out, stacks)
+        # prod has gitops.verify: its commit is signed (docs/signing.md), and pushed last.
+        bootstrap(env, remote, stack, *(["--signing-key", str(signer)] if stack == "prod" else []))
     for stack in ("dev", "staging", "prod"):
-        result = verify(env, remote, stack, out)
+        result = verify(env, remote, stack, out, stacks)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "is not provided by stack" not in result.stdout
         assert "does not define" not in result.stdout

@@ -61,6 +61,17 @@ def test_a_private_key_is_refused_without_being_shown(keys: dict[str, Key]) -> N
         assert not any(row in line for row in body[:3])
 
 
+def test_a_private_key_pasted_as_a_string_is_not_shown_either(keys: dict[str, Key]) -> None:
+    ssh_private = Path(keys["ssh"].key_id).read_text()
+    line = one_error(
+        {"repoUrl": FLEET_HTTPS, "verify": {"publicKeys": ssh_private}}, ".publicKeys", "private key"
+    )
+    assert ssh_private.splitlines()[1] not in line
+    one_error(
+        {"repoUrl": FLEET_HTTPS, "verify": {"publicKeys": keys["ssh"].public}}, ".publicKeys", "not a list"
+    )
+
+
 def test_not_a_key_and_a_cut_key_are_refused(keys: dict[str, Key]) -> None:
     one_error({"repoUrl": FLEET_HTTPS, "verify": {"publicKeys": ["hello"]}}, ".publicKeys[0]", "neither")
     cut = keys["ssh"].public.split()[0] + " AAAAC3NzaC1lZDI1NTE5"
@@ -146,6 +157,14 @@ def test_go_regexp_check_agrees_with_go_on_the_edges() -> None:
     assert go_regexp_problem("(?P<name>x)") is None and go_regexp_problem(r"\pL+") is None
     assert go_regexp_problem("a{1001}") is not None  # Go's repeat limit is 1000
     assert go_regexp_problem("(?<!a)b") is not None
+
+
+def test_one_block_per_item(keys: dict[str, Key]) -> None:
+    two = keys["pgp"].public + keys["pgp"].public
+    one_error(
+        {"repoUrl": FLEET_HTTPS, "verify": {"publicKeys": [two]}}, ".publicKeys[0]", "one armored block"
+    )
+    assert parse_key("\r\n".join(keys["pgp"].public.splitlines())).key_id == keys["pgp"].key_id
 
 
 def test_parse_key_bounds_its_input() -> None:
