@@ -40,7 +40,7 @@ class World:
     """The Git credentials from the environment."""
 
 
-def _kubernetes(outputs: dict[str, Any]) -> ClusterApi:
+def kubernetes_api(outputs: dict[str, Any]) -> ClusterApi:
     kubeconfig = outputs.get("kubeconfig")
     if not kubeconfig:
         raise DrFailure("the stack has no kubeconfig output; was `up` completed?")
@@ -52,7 +52,7 @@ def default_world() -> World:
         clock=SystemClock(),
         aws=lambda region: AwsClients(region),
         workspace=lambda project, env: AutomationWorkspace(project, extra_env=env),
-        cluster_api=_kubernetes,
+        cluster_api=kubernetes_api,
         plan=lambda project, stacks, out: SubprocessPlanRunner(project, stacks, out),
         fleet=lambda project: SubprocessFleetVerifier(cwd=project),
         creds=Credentials.load,
