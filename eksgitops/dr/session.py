@@ -75,7 +75,7 @@ def table(rows: list[CheckRow], title: str) -> None:
         grid.add_column(column, overflow="fold")
     for row in rows:
         # Text, not markup: reasons quote git, AWS and the fleet repository, escapes shown.
-        cells = (row.check, row.side, "pass" if row.ok else "FAIL", row.reason)
+        cells = (row.check, row.side, row.result, row.reason)
         grid.add_row(*(Text(shown(cell)) for cell in cells))
     console().print(grid)
 
@@ -133,6 +133,7 @@ class Session:
             fleet=world.fleet(ctx.project_dir),
             creds=self.creds,
             regional=world.aws,
+            which=world.which,
         )
         with self.report.phase("preflight") as phase:
             result = run_preflight(ctx, self.source.preflight_options(), deps)
@@ -192,7 +193,10 @@ def preflight_document(ctx: StackContext, rows: list[CheckRow], sha: str | None)
         "ok": sha is not None and all(r.ok for r in rows),
         "revision": sha,
         "notes": list(ctx.notes),
-        "checks": [{"check": r.check, "side": r.side, "ok": r.ok, "reason": r.reason} for r in rows],
+        "checks": [
+            {"check": r.check, "side": r.side, "ok": r.ok, "skipped": r.skipped, "reason": r.reason}
+            for r in rows
+        ],
     }
 
 

@@ -93,6 +93,17 @@ class SimWorld:
         if self.spec_of is not None:
             self.aws_side.destroy(self.spec_of(stack))
 
+    tools: dict[str, str] = field(
+        default_factory=lambda: {
+            "pulumi": "v3.200.0",
+            "aws": "aws-cli/2.27.0 Python/3.13.4 Linux/6.8 exe/x86_64",
+        }
+    )
+    """What `pulumi version` and `aws --version` print; a missing key is a CLI not on PATH."""
+
+    def which(self, program: str, args: list[str]) -> str | None:
+        return self.tools.get(program)
+
     def outputs(self, stack: str) -> dict[str, Any]:
         """What a completed `up` leaves: a kubeconfig pointing at the fake API server, the bridge."""
         return {"kubeconfig": self.kube.kubeconfig(), "bridge": self.bridge(stack), "vpcId": None}
@@ -112,6 +123,7 @@ class SimWorld:
             plan=lambda project, stacks, out: self.plan,
             fleet=lambda project: self.fleet,
             creds=Credentials.load,
+            which=self.which,
         )
 
     def install(self, monkeypatch: Any) -> SimWorld:
