@@ -114,8 +114,8 @@ def _room(
 ) -> CheckRow:
     def body() -> CheckRow:
         try:
-            limit, source = _quota(aws, *quota)
             in_use = used()
+            limit, source = _quota(aws, *quota)
         except CouldNotCheck as exc:
             return skipped(check, str(exc))
         except Exception as exc:

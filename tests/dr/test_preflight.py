@@ -81,7 +81,13 @@ def setup(project: Path, fleet: FleetRepo, **opts: Any) -> tuple[Any, PreflightO
     options = PreflightOptions(repo_url=str(fleet.bare), backend="s3://state-bucket", git_timeout=30)
     for key, value in opts.items():
         setattr(options, key, value)
-    deps = PreflightDeps(aws=AwsClients(REGION), plan=FakePlan(), fleet=FakeVerifier(), creds=Credentials())
+    deps = PreflightDeps(
+        aws=AwsClients(REGION),
+        plan=FakePlan(),
+        fleet=FakeVerifier(),
+        creds=Credentials(),
+        which=lambda program, args: {"pulumi": "v3.200.0", "aws": "aws-cli/2.27.0"}.get(program),
+    )
     return ctx, options, deps
 
 
@@ -109,8 +115,15 @@ def test_good_setup_passes_every_check(aws_env, project, fleet_repo):
         "SOPS KMS key",
         "state backend",
         "availability zones",
+        "Kubernetes version offered",
         "VPC quota",
         "Elastic IP quota",
+        "internet gateway quota",
+        "NAT gateway quota",
+        "EKS cluster quota",
+        "On-Demand vCPU quota",
+        "Pulumi CLI",
+        "AWS CLI v2",
     }
     # fleet verify ran on the resolved commit of a local copy, for the stack's environment.
     (_repo, env, revision, stack) = deps.fleet.calls[0]  # type: ignore[attr-defined]
@@ -225,7 +238,7 @@ REASONS = {
     "no backend known": "no backend known",
     "zone missing in region": "eu-west-1q not available in eu-west-1",
     "VPC quota full": "5 VPCs in use, 1 more needed, quota 5",
-    "EIP quota full": "5 in use, 1 more for NAT gateways (single)",
+    "EIP quota full": "5 Elastic IPs in use, 1 more needed",
 }
 
 
