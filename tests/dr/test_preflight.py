@@ -210,6 +210,21 @@ def _eips_full(project: Path, opts: PreflightOptions) -> str:
     return "Elastic IP quota"
 
 
+def _eip_quota_is_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto knows no EC2 Elastic IP quota (GetServiceQuota: NoSuchResource, and no default
+    API): the quota is 5 here, the usage is moto's."""
+    import eksgitops.dr.capacity as capacity
+
+    real = capacity._quota
+    monkeypatch.setattr(
+        capacity,
+        "_quota",
+        lambda aws, service, code: (
+            (5, f"quota 5 ({code})") if code == "L-0263D0A3" else real(aws, service, code)
+        ),
+    )
+
+
 BREAKERS: dict[str, Callable[[Path, PreflightOptions], str]] = {
     "unreachable repository": _unreachable,
     "missing revision": _missing_revision,
@@ -249,6 +264,8 @@ def test_each_broken_prerequisite_fails_with_its_reason(aws_env, project, fleet_
         # itself; preflight's live check is for what that file cannot know (a region newer
         # than the file, zones an account cannot use), so the file is made silent here.
         monkeypatch.setattr("eksgitops.components.spec.network.zone_names", lambda region: None)
+    if broken == "EIP quota full":
+        _eip_quota_is_5(monkeypatch)
     good_aws()
     ctx, opts, deps = setup(project, fleet_repo)
     check = BREAKERS[broken](project, opts)
