@@ -68,6 +68,7 @@ class World:
             plan=lambda project, stacks, out: self.plan,
             fleet=lambda project: self.fleet,
             creds=Credentials.load,
+            which=lambda program, args: {"pulumi": "v3.200.0", "aws": "aws-cli/2.27.0"}.get(program),
         )
 
 
@@ -103,7 +104,7 @@ def test_preflight_on_a_good_setup_passes_with_the_real_plan(aws_env, project, f
         phase["startedAt"].endswith("Z") and phase["endedAt"].endswith("Z") and phase["seconds"] is not None
     )
     assert report["modeledSeconds"] is None and report["model"] == "no model"
-    assert len(report["checks"]) == 13
+    assert len(report["checks"]) == 20
     md = next((project / "build" / "dr").glob("dev-*.md")).read_text()
     assert "| preflight |" in md and "modeled infrastructure time: no model" in md
 
@@ -316,11 +317,15 @@ def test_drill_rebuilds_a_parallel_stack_verifies_and_tears_down(aws_env, projec
     )
     assert result.exit_code == 0, result.stdout + result.stderr
     verb, detail = world.workspace.calls[0]
+    sops_key = detail["config"].pop("eksgitops:gitops.sops.kmsKeyArn")
+    # The drill decrypts with dev's SOPS key (good_aws made alias/eksgitops-dev-sops), not one of its own.
+    assert sops_key.startswith("arn:aws:kms:eu-west-1:")
     assert verb == "select" and detail == {
         "stack": "dev-drill",
         "copy_config_from": "dev",
         "config": {
             "eksgitops:clusterName": "eksgitops-dev-drill",
+            "eksgitops:clusterRole": "drill",
             "eksgitops:gitops.path": "clusters/dev",
             # The drill uses dev's escrow and must not create a second, protected one.
             "eksgitops:escrow.enabled": "false",
@@ -330,6 +335,7 @@ def test_drill_rebuilds_a_parallel_stack_verifies_and_tears_down(aws_env, projec
     [report] = reports(project)
     assert report["stack"] == "dev-drill" and report["outcome"] == "ok"
     assert [p["name"] for p in report["phases"]] == [
+        "derive",
         "preflight",
         "infrastructure",
         "nodes ready",
@@ -338,8 +344,11 @@ def test_drill_rebuilds_a_parallel_stack_verifies_and_tears_down(aws_env, projec
         "verify",
         "suspend agent",
         "delete load balancers",
+        "delete volumes",
         "load balancers gone",
         "finalizers",
+        "leftover security groups",
+        "deletion protection",
         "destroy",
     ]
     assert list((project / "build" / "dr").glob("dev-drill-*.md"))
@@ -416,7 +425,7 @@ def test_preflight_json_is_valid_against_its_schema_and_keeps_exit_0(aws_env, pr
     document = json.loads(result.stdout)  # stdout is the document alone, no table
     jsonschema.Draft202012Validator(_preflight_schema()).validate(document)
     assert document["ok"] is True and document["revision"] == fleet_repo.sha
-    assert len(document["checks"]) == 13 and all(c["ok"] for c in document["checks"])
+    assert len(document["checks"]) == 20 and all(c["ok"] for c in document["checks"])
     assert reports(project)[0]["outcome"] == "ok"
 
 

@@ -65,7 +65,12 @@ def preflight(project: Path, fleet: FleetRepo, ctx: StackContext | None = None, 
     for key, value in opts.pop("options", {}).items():
         setattr(options, key, value)
     deps = PreflightDeps(
-        aws=AwsClients(ctx.spec.region), plan=FakePlan(), fleet=FakeVerifier(), creds=Credentials(), **opts
+        aws=AwsClients(ctx.spec.region),
+        plan=FakePlan(),
+        fleet=FakeVerifier(),
+        creds=Credentials(),
+        which=lambda program, args: {"pulumi": "v3.200.0", "aws": "aws-cli/2.27.0"}.get(program),
+        **opts,
     )
     result = run_preflight(ctx, options, deps)
     return result, {row.check: row for row in result.rows}

@@ -81,7 +81,13 @@ def setup(project: Path, fleet: FleetRepo, **opts: Any) -> tuple[Any, PreflightO
     options = PreflightOptions(repo_url=str(fleet.bare), backend="s3://state-bucket", git_timeout=30)
     for key, value in opts.items():
         setattr(options, key, value)
-    deps = PreflightDeps(aws=AwsClients(REGION), plan=FakePlan(), fleet=FakeVerifier(), creds=Credentials())
+    deps = PreflightDeps(
+        aws=AwsClients(REGION),
+        plan=FakePlan(),
+        fleet=FakeVerifier(),
+        creds=Credentials(),
+        which=lambda program, args: {"pulumi": "v3.200.0", "aws": "aws-cli/2.27.0"}.get(program),
+    )
     return ctx, options, deps
 
 
@@ -109,8 +115,15 @@ def test_good_setup_passes_every_check(aws_env, project, fleet_repo):
         "SOPS KMS key",
         "state backend",
         "availability zones",
+        "Kubernetes version offered",
         "VPC quota",
         "Elastic IP quota",
+        "internet gateway quota",
+        "NAT gateway quota",
+        "EKS cluster quota",
+        "On-Demand vCPU quota",
+        "Pulumi CLI",
+        "AWS CLI v2",
     }
     # fleet verify ran on the resolved commit of a local copy, for the stack's environment.
     (_repo, env, revision, stack) = deps.fleet.calls[0]  # type: ignore[attr-defined]
@@ -197,6 +210,21 @@ def _eips_full(project: Path, opts: PreflightOptions) -> str:
     return "Elastic IP quota"
 
 
+def _eip_quota_is_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto knows no EC2 Elastic IP quota (GetServiceQuota: NoSuchResource, and no default
+    API): the quota is 5 here, the usage is moto's."""
+    import eksgitops.dr.capacity as capacity
+
+    real = capacity._quota
+    monkeypatch.setattr(
+        capacity,
+        "_quota",
+        lambda aws, service, code: (
+            (5, f"quota 5 ({code})") if code == "L-0263D0A3" else real(aws, service, code)
+        ),
+    )
+
+
 BREAKERS: dict[str, Callable[[Path, PreflightOptions], str]] = {
     "unreachable repository": _unreachable,
     "missing revision": _missing_revision,
@@ -225,7 +253,7 @@ REASONS = {
     "no backend known": "no backend known",
     "zone missing in region": "eu-west-1q not available in eu-west-1",
     "VPC quota full": "5 VPCs in use, 1 more needed, quota 5",
-    "EIP quota full": "5 in use, 1 more for NAT gateways (single)",
+    "EIP quota full": "5 Elastic IPs in use, 1 more needed",
 }
 
 
@@ -236,6 +264,8 @@ def test_each_broken_prerequisite_fails_with_its_reason(aws_env, project, fleet_
         # itself; preflight's live check is for what that file cannot know (a region newer
         # than the file, zones an account cannot use), so the file is made silent here.
         monkeypatch.setattr("eksgitops.components.spec.network.zone_names", lambda region: None)
+    if broken == "EIP quota full":
+        _eip_quota_is_5(monkeypatch)
     good_aws()
     ctx, opts, deps = setup(project, fleet_repo)
     check = BREAKERS[broken](project, opts)
