@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.components.spec import SpecError, load_spec
-from eksgitops.dr.aws import AwsClients, error_text
+from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import GATEWAY, INGRESS, SERVICE, ClusterApi, ClusterApiError, Kind
 from eksgitops.dr.context import DrFailure, StackContext
+from eksgitops.dr.derive import DeriveError, environment_sops_key
 from eksgitops.dr.rebuild import RebuildDeps, Timeouts, run_rebuild
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.sync_status import workloads_probe
@@ -77,41 +77,30 @@ class BlueGreenDeps:
     aws: AwsClients
 
 
-def _sops_arn(env: StackContext, aws: AwsClients) -> tuple[str | None, str]:
-    sops, alias = env.spec.gitops.sops, sops_alias_name(env.spec.cluster_name)
-    if not sops.enabled or sops.kms_key_arn:
-        return None, alias
-    try:
-        return str(aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]), alias
-    except Exception as exc:
-        raise DrFailure(
-            f"the environment's SOPS key {alias}: {error_text(exc)}; green must reuse it"
-        ) from None
-
-
 def green_context(
     env: StackContext, target: str, aws: AwsClients, suffix: str = GREEN_SUFFIX
 ) -> StackContext:
     """The stack `<stack><suffix>` at `target` (green.py), sharing the environment's escrow and SOPS
     key. `env` is the stack file's own context; a former green that serves is derived the same way
     at the version it runs (`target` = the file's version)."""
-    arn, alias = _sops_arn(env, aws)
-    derived = derive_green(env.raw, env.stack, target, arn, suffix)
-    if arn:
-        derived.notes.append(f"green decrypts with the environment's SOPS key {alias}")
+    derived = derive_green(env.raw, env.stack, target, suffix)
+    try:
+        sops = environment_sops_key(derived.raw, env.spec.cluster_name, aws)
+    except DeriveError as exc:
+        raise DrFailure(f"{exc}; green must reuse it") from None
     stack = env.stack + suffix
     try:
-        spec = load_spec(derived.raw, stack=stack, source=str(env.stack_file))
-    except SpecError as err:  # a bug of derive_green, never the user's: the stack validated as blue
+        spec = load_spec(sops.raw, stack=stack, source=str(env.stack_file))
+    except SpecError as err:  # a bug of the derivation, never the user's: the stack validated as blue
         raise DrFailure("green's derived stack: " + "; ".join(err.lines)) from None
     return replace(
         env,
         stack=stack,
         spec=spec,
-        raw=derived.raw,
+        raw=sops.raw,
         source_stack=env.stack,
-        notes=[*env.notes, *derived.notes],
-        overrides={**env.overrides, **derived.set},
+        notes=[*env.notes, *derived.notes, *sops.notes],
+        overrides={**env.overrides, **derived.overrides, **sops.overrides},
         environment_escrow=env.spec.escrow if env.spec.escrow.enabled else None,
     )
 
