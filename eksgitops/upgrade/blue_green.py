@@ -15,7 +15,8 @@ so always wins, and apply stops when it sees it. Abort points, each leaving blue
 - an operator's `upgrade rollback` before blue is retired: apply stops, changing nothing.
 
 Once green served every step it becomes blue: in one change batch its record takes the set
-identifier `blue` (fields carried over) and the marker names its stack; then the old blue goes.
+identifier `blue` (fields carried over) and the marker names its stack; its config says
+`clusterRole: primary` (one `up`); then the old blue goes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import GATEWAY, INGRESS, SERVICE, ClusterApi, ClusterApiError, Kind
 from eksgitops.dr.context import DrFailure, StackContext
 from eksgitops.dr.derive import DeriveError, environment_sops_key
-from eksgitops.dr.rebuild import RebuildDeps, Timeouts, run_rebuild
+from eksgitops.dr.rebuild import Progress, RebuildDeps, Timeouts, run_rebuild
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.sync_status import workloads_probe
 from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts, run_teardown
@@ -231,7 +232,19 @@ def run_blue_green(
         if isinstance(exc, Interrupted):
             raise InterruptedShift(f"{exc}; {record.fqdn}: every weight back on blue") from None
         raise
+    _promote(green, deps, report)
     run_teardown(blue, deps.blue_teardown, report, teardown)
+
+
+def _promote(green: StackContext, deps: BlueGreenDeps, report: DrReport) -> None:
+    """Green serves: its bridge says `cluster_role: primary` from now on, so the fleet's writers
+    (external-dns, …) that stood down on a green come up on it before the old blue goes."""
+    with report.phase("green promoted") as phase:
+        ws = deps.green.workspace
+        ws.select(green.stack, create=False, config={"eksgitops:clusterRole": "primary"})
+        progress = Progress(deps.green.clock, report.model, deps.green.echo, verb="changed")
+        ws.up(progress)
+        phase.detail = f"{green.stack}: clusterRole primary ({progress.changed} changed)"
 
 
 def _still(deps: BlueGreenDeps, record: WeightedName, last: dict[str, int]) -> None:

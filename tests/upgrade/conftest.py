@@ -99,3 +99,17 @@ def with_agent(raw: dict, agent: str) -> dict:
     if agent == "eks-argocd":
         gitops["eksArgocd"] = {"identityCenterInstanceArn": IDC_INSTANCE}
     return {**raw, "gitops": gitops}
+
+
+@pytest.fixture(scope="session")
+def argo_scaffold(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A bare fleet repository holding the shipped Argo CD layout of dev, staging and prod."""
+    bare = tmp_path_factory.mktemp("argo-fleet") / "fleet.git"
+    git("init", "-q", "--bare", "--initial-branch=main", str(bare))
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in GIT_IDENTITY.items():
+            mp.setenv(key, value)
+        for env in ("dev", "staging", "prod"):
+            result = run("fleet", "bootstrap", "--repo", str(bare), "--env", env, "--agent", "argocd")
+            assert result.exit_code == 0, result.stdout + result.stderr
+    yield bare

@@ -21,7 +21,6 @@ from tests.simworld.world import SimWorld
 from tests.upgrade.conftest import run
 
 NAME = "app.example.com"
-BLUE_LB = "dev-lb.eu-west-1.elb.amazonaws.com"
 
 
 def lb(stack: str) -> str:
@@ -29,10 +28,17 @@ def lb(stack: str) -> str:
 
 
 class BlueGreenSim:
-    def __init__(self, project: Path, monkeypatch: pytest.MonkeyPatch, sha: str, agent: str = "flux"):
-        self.project, self.sha, self.agent = project, sha, agent
+    def __init__(
+        self,
+        project: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        sha: str,
+        agent: str = "flux",
+        stack: str = "dev",
+    ):
+        self.project, self.sha, self.agent, self.stack = project, sha, agent, stack
         self.servers: dict[str, FakeKubeServer] = {}
-        self.sim = SimWorld(self.server("dev"))
+        self.sim = SimWorld(self.server(stack))
         self.sim.backend.program = [("eks:index:Cluster", "cluster")]
         self.sim.backend.protected = set()
         self.sim.backend.outputs = self.outputs
@@ -61,7 +67,7 @@ class BlueGreenSim:
         self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
         self.health_check = r53.create_health_check(
             CallerReference="blue-hc",
-            HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": BLUE_LB, "Port": 443},
+            HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": lb(stack), "Port": 443},
         )["HealthCheck"]["Id"]
         r53.change_resource_record_sets(
             HostedZoneId=self.zone_id,
@@ -76,7 +82,7 @@ class BlueGreenSim:
                             "Weight": 100,
                             "TTL": 30,
                             "HealthCheckId": self.health_check,
-                            "ResourceRecords": [{"Value": BLUE_LB}],
+                            "ResourceRecords": [{"Value": lb(stack)}],
                         },
                     }
                 ]
@@ -114,7 +120,7 @@ class BlueGreenSim:
 
     def apply(self, scaffold: Path, to: str, *extra: str):
         return run(
-            "upgrade", "apply", "dev", "--to", to, "--strategy", "blue-green", "--repo", str(scaffold),
+            "upgrade", "apply", self.stack, "--to", to, "--strategy", "blue-green", "--repo", str(scaffold),
             "--zone-id", self.zone_id, "--record", NAME, "--entry", "service/apps/podinfo",
             "--hold", "60", "--final-hold", "120", "--poll", "30", "--yes", *extra,
         )  # fmt: skip

@@ -90,7 +90,9 @@ def test_blue_green_builds_green_shifts_step_by_step_and_retires_blue(bg, projec
         "shift green 10%", "hold at 10%", "shift green 50%", "hold at 50%", "shift green 100%", "final hold",
     ]  # fmt: skip
     assert names.index("green verified") < names.index("shift green 10%") < names.index("roles swapped")
-    assert names.index("roles swapped") < names.index("destroy") < names.index("stack file")
+    assert names.index("roles swapped") < names.index("green promoted") < names.index("destroy")
+    assert names.index("destroy") < names.index("stack file")
+    assert green_stack.config["eksgitops:clusterRole"] == "primary"  # it serves: the fleet's writers come up
 
 
 def test_green_never_healthy_is_torn_down_and_blue_keeps_all_traffic(bg, project, scaffold):

@@ -122,6 +122,7 @@ def test_two_upgrades_in_a_row_swap_roles_and_keep_the_records_fields(bg, projec
     assert first.exit_code == 0, first.stdout + first.stderr
     assert "dev-green at 1.35 serves app.example.com.; dev retired" in first.stdout
     assert bg.weights() == {"blue": (lb("dev-green"), 100)}  # the survivor is the new blue
+    assert bg.sim.backend.stacks["dev-green"].config["eksgitops:clusterRole"] == "primary"
     second = bg.apply(scaffold, "1.36")
     assert second.exit_code == 0, second.stdout + second.stderr
     assert "dev-blue at 1.36 serves app.example.com.; dev-green retired" in second.stdout
