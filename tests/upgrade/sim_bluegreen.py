@@ -92,7 +92,7 @@ class BlueGreenSim:
     def server(self, stack: str) -> FakeKubeServer:
         if stack not in self.servers:
             server = FakeKubeServer().start()
-            healthy(server, self.agent, self.sha, {"environment": stack})
+            healthy(server, self.agent, self.sha, {"environment": stack}, nodes=12)  # >= any shipped stack
             server.add(
                 SERVICE,
                 {
