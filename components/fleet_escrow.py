@@ -67,13 +67,14 @@ def escrow_key_alias(environment: str) -> str:
 
 
 # What the bucket policy withholds from everyone but the escrow's principals: every object
-# read, write and delete, and listing the keys.
+# read, write and delete, and listing the object versions. Not s3:ListBucket: HeadBucket is
+# authorized by it, and the deployer's `pulumi up` and `refresh` read the bucket with it (the
+# one key name, fleet/<env>.bundle, is no secret; the bundles are).
 OBJECT_ACTIONS = (
     "s3:GetObject*",
     "s3:PutObject*",
     "s3:DeleteObject*",
     "s3:RestoreObject",
-    "s3:ListBucket",
     "s3:ListBucketVersions",
     "s3:ListBucketMultipartUploads",
     "s3:ListMultipartUploadParts",
@@ -85,8 +86,9 @@ def escrow_bucket_policy(bucket_arn: str, key_arn: str, principal_arns: Sequence
     """Only `principal_arns` touch the bundles; TLS only; uploads only under the escrow key.
 
     Deny statements, so an IAM grant elsewhere (AdministratorAccess, AmazonS3ReadOnlyAccess)
-    cannot open the bucket. Bucket-level management (versioning, lifecycle, this policy)
-    stays with IAM, so the deployer's `pulumi up` and `refresh` keep working.
+    cannot open the bucket. Bucket-level management (versioning, lifecycle, this policy) and
+    s3:ListBucket (HeadBucket) stay with IAM, so the deployer's `pulumi up` and `refresh` keep
+    working.
     """
     objects = f"{bucket_arn}/*"
     return {

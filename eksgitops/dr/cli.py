@@ -14,7 +14,7 @@ from __future__ import annotations
 import typer
 
 from eksgitops.dr.context import DrFailure, DrUsageError, StackContext
-from eksgitops.dr.drill import DrillDeps, run_drill
+from eksgitops.dr.drill import DrillDeps, run_drill, with_environment_sops_key
 from eksgitops.dr.escrow import store_bundle
 from eksgitops.dr.fleet_check import remote_head
 from eksgitops.dr.options import (
@@ -27,6 +27,7 @@ from eksgitops.dr.options import (
     WORKLOADS_SECONDS,
     AgentTimeout,
     BackendOpt,
+    CancelStaleOpt,
     ClusterGoneOpt,
     EscrowBucketOpt,
     EscrowOpt,
@@ -40,12 +41,14 @@ from eksgitops.dr.options import (
     RepoOpt,
     RevisionOpt,
     SecretOpt,
+    SnapshotOpt,
     SopsOpt,
     StackArg,
     StacksDirOpt,
     WorkloadsTimeout,
     YesOpt,
 )
+from eksgitops.dr.pulumi_workspace import StackNotFound
 from eksgitops.dr.rebuild import Timeouts, run_rebuild
 from eksgitops.dr.session import open_session, table
 from eksgitops.dr.teardown import TeardownTimeouts, run_teardown
@@ -102,6 +105,7 @@ def rebuild(
     timeout_agent: AgentTimeout = AGENT_SECONDS,
     timeout_workloads: WorkloadsTimeout = WORKLOADS_SECONDS,
     poll: PollOpt = POLL_SECONDS,
+    cancel_stale: CancelStaleOpt = False,
     stacks_dir: StacksDirOpt = STACKS_DIR,
     out: OutOpt = BUILD_DIR,
 ) -> None:
@@ -114,7 +118,8 @@ def rebuild(
         sha = session.preflight()
         session.report.facts["revision"] = sha
         timeouts = Timeouts(timeout_nodes, timeout_agent, timeout_workloads, poll)
-        run_rebuild(session.ctx, sha, session.rebuild_deps(), session.report, timeouts)
+        deps = session.rebuild_deps(sha=sha, cancel_stale=cancel_stale)
+        run_rebuild(session.ctx, sha, deps, session.report, timeouts)
         typer.echo(f"rebuild: {session.ctx.stack} is Ready at {sha[:12]}")
 
 
@@ -144,10 +149,20 @@ def verify(
             phase.detail = f"{sum(r.ok for r in rows)} of {len(rows)} pass"
         report.checks += rows
         with report.phase("cluster") as phase:
-            workspace.select(ctx.stack)
+            try:
+                workspace.select(ctx.stack, create=False)  # verify never creates a stack
+            except StackNotFound:
+                raise DrFailure(f"stack {ctx.stack} does not exist in the state backend") from None
             outputs = workspace.outputs()
             bridge = outputs.get("bridge") if isinstance(outputs.get("bridge"), dict) else None
-            cluster_rows = verify_cluster(world.cluster_api(outputs), ctx.spec.gitops.agent, sha, bridge)
+            cluster_rows = verify_cluster(
+                world.cluster_api(outputs),
+                ctx.spec.gitops.agent,
+                sha,
+                bridge,
+                accepts=session.revision_judge(sha),
+                repo_url=ctx.spec.gitops.repo_url,
+            )
             phase.detail = f"{sum(r.ok for r in cluster_rows)} of {len(cluster_rows)} pass"
         report.checks += cluster_rows
         table(report.checks, f"verify {ctx.stack} at {sha[:12]}")
@@ -166,6 +181,7 @@ def teardown(
     cluster_gone: ClusterGoneOpt = False,
     timeout_load_balancers: LbTimeout = LOAD_BALANCERS_SECONDS,
     poll: PollOpt = POLL_SECONDS,
+    snapshot_volumes: SnapshotOpt = False,
     yes: YesOpt = False,
     stacks_dir: StacksDirOpt = STACKS_DIR,
     out: OutOpt = BUILD_DIR,
@@ -182,7 +198,7 @@ def teardown(
     # pulumi-kubernetes drops objects of an unreachable cluster from state instead of failing.
     env = {"PULUMI_K8S_DELETE_UNREACHABLE": "true"} if cluster_gone else {}
     with session.reported():
-        timeouts = TeardownTimeouts(timeout_load_balancers, poll)
+        timeouts = TeardownTimeouts(timeout_load_balancers, poll, snapshot_volumes)
         deps = session.teardown_deps(env=env)
         run_teardown(session.ctx, deps, session.report, timeouts, cluster_gone=cluster_gone)
         typer.echo(f"teardown: {session.ctx.stack} destroyed; durable resources kept")
@@ -204,6 +220,7 @@ def drill(
     timeout_workloads: WorkloadsTimeout = WORKLOADS_SECONDS,
     timeout_load_balancers: LbTimeout = LOAD_BALANCERS_SECONDS,
     poll: PollOpt = POLL_SECONDS,
+    cancel_stale: CancelStaleOpt = False,
     stacks_dir: StacksDirOpt = STACKS_DIR,
     out: OutOpt = BUILD_DIR,
 ) -> None:
@@ -213,9 +230,12 @@ def drill(
     )
     session = open_session("drill", stack, source, stacks_dir=stacks_dir, out=out, drill=True)
     with session.reported():
+        with session.report.phase("derive") as phase:
+            session.ctx = with_environment_sops_key(session.ctx, session.world.aws(session.ctx.spec.region))
+            phase.detail = "; ".join(session.ctx.notes)
         sha = session.preflight()
         session.report.facts["revision"] = sha
-        rebuild_deps = session.rebuild_deps()
+        rebuild_deps = session.rebuild_deps(sha=sha, cancel_stale=cancel_stale)
         teardown_deps = session.teardown_deps(rebuild_deps)
         deps = DrillDeps(rebuild_deps, teardown_deps, teardown_deps.aws)
         timeouts = Timeouts(timeout_nodes, timeout_agent, timeout_workloads, poll)

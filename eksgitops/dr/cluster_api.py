@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from eksgitops.dr.waits import TransientError
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -31,6 +33,9 @@ KUSTOMIZATION = Kind("kustomize.toolkit.fluxcd.io/v1", "kustomizations", "Kustom
 GIT_REPOSITORY = Kind("source.toolkit.fluxcd.io/v1", "gitrepositories", "GitRepository")
 HELM_RELEASE = Kind("helm.toolkit.fluxcd.io/v2", "helmreleases", "HelmRelease")
 APPLICATION = Kind("argoproj.io/v1alpha1", "applications", "Application")
+APPLICATION_SET = Kind("argoproj.io/v1alpha1", "applicationsets", "ApplicationSet")
+PVC = Kind("v1", "persistentvolumeclaims", "PersistentVolumeClaim")
+PV = Kind("v1", "persistentvolumes", "PersistentVolume", namespaced=False)
 CONFIG_MAP = Kind("v1", "configmaps", "ConfigMap")
 SECRET = Kind("v1", "secrets", "Secret")
 SERVICE = Kind("v1", "services", "Service")
@@ -47,6 +52,13 @@ class KindNotServed(Exception):
 
 class ClusterApiError(Exception):
     """The API server refused or could not be reached: one line."""
+
+
+class ClusterApiUnavailable(ClusterApiError, TransientError):
+    """Throttled (429), a server error (5xx) or the connection failed: worth another look later."""
+
+
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 class ClusterApi(Protocol):
@@ -111,14 +123,22 @@ class KubernetesClusterApi:
             response = self._client.call_api(*request, _request_timeout=self._timeout)
             raw = response.read()
         except Exception as exc:  # urllib3/ssl/exec-plugin errors: one line for the user
-            raise ClusterApiError(f"{method} {path}: {' '.join(str(exc).split())[:300]}") from None
+            import urllib3
+
+            # A dropped connection or a timeout (urllib3 retried already) may pass; a
+            # kubeconfig or exec-plugin mistake will not.
+            error = (
+                ClusterApiUnavailable if isinstance(exc, urllib3.exceptions.HTTPError) else ClusterApiError
+            )
+            raise error(f"{method} {path}: {' '.join(str(exc).split())[:300]}") from None
         payload = json.loads(raw) if raw else None
         return response.status, payload
 
     def _check(self, status: int, payload: Any, what: str) -> None:
         if status >= 400:
             message = payload.get("message") if isinstance(payload, dict) else ""
-            raise ClusterApiError(f"{what}: HTTP {status} {message or ''}".strip())
+            error = ClusterApiUnavailable if status in TRANSIENT_STATUS else ClusterApiError
+            raise error(f"{what}: HTTP {status} {message or ''}".strip())
 
     def get(self, kind: Kind, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         status, payload = self._call("GET", self._path(kind, namespace, name))

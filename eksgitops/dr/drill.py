@@ -8,10 +8,12 @@ monthly schedule never leaves a cluster running.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.dr.aws import AwsClients
-from eksgitops.dr.context import DrFailure, StackContext
+from eksgitops.dr.context import DRILL_SUFFIX, DrFailure, StackContext
+from eksgitops.dr.derive import DeriveError, environment_sops_key
 from eksgitops.dr.rebuild import RebuildDeps, Timeouts, run_rebuild
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts, run_teardown
@@ -23,6 +25,28 @@ class DrillDeps:
     rebuild: RebuildDeps
     teardown: TeardownDeps
     aws: AwsClients
+
+
+def with_environment_sops_key(ctx: StackContext, aws: AwsClients) -> StackContext:
+    """The drill decrypts the fleet's secrets with the environment's SOPS key, not a new one."""
+    environment_cluster = ctx.spec.cluster_name.removesuffix(DRILL_SUFFIX)
+    try:
+        pinned = environment_sops_key(ctx.raw, environment_cluster, aws)
+    except DeriveError as exc:
+        raise DrFailure(f"{exc}; the drill must decrypt with it") from None
+    if not pinned.overrides:
+        return ctx
+    try:
+        spec = load_spec(pinned.raw, stack=ctx.stack, source=str(ctx.stack_file))
+    except SpecError as err:  # a derivation bug: say so rather than blame the stack file
+        raise DrFailure(f"the drill's derived config is refused: {'; '.join(err.lines)}") from None
+    return replace(
+        ctx,
+        spec=spec,
+        raw=pinned.raw,
+        overrides={**ctx.overrides, **pinned.overrides},
+        notes=[*ctx.notes, *pinned.notes],
+    )
 
 
 def run_drill(
@@ -44,7 +68,15 @@ def run_drill(
         with report.phase("verify") as phase:
             rows = verify_aws(ctx.spec, deps.aws)
             bridge = outputs.get("bridge") if isinstance(outputs.get("bridge"), dict) else None
-            rows += verify_cluster(deps.rebuild.cluster_api(outputs), ctx.spec.gitops.agent, sha, bridge)
+            api = deps.rebuild.cluster_api(outputs)
+            rows += verify_cluster(
+                api,
+                ctx.spec.gitops.agent,
+                sha,
+                bridge,
+                accepts=deps.rebuild.accepts,
+                repo_url=deps.rebuild.repo_url,
+            )
             report.checks += rows
             failed = [r for r in rows if not r.ok]
             phase.detail = f"{len(rows) - len(failed)} of {len(rows)} checks pass"

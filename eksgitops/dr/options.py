@@ -88,6 +88,21 @@ ClusterGoneOpt = Annotated[
         help="The cluster is unreachable: skip the in-cluster steps and let Pulumi drop its objects.",
     ),
 ]
+CancelStaleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cancel-stale-update",
+        help="If another update still holds the stack after the wait, `pulumi cancel` it "
+        "(only when you know no one else is running one: a killed rebuild).",
+    ),
+]
+SnapshotOpt = Annotated[
+    bool,
+    typer.Option(
+        "--snapshot-volumes",
+        help="Snapshot the EBS volume of every PersistentVolumeClaim before the claims are deleted.",
+    ),
+]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Do it (teardown destroys the cluster).")]
 JsonOpt = Annotated[
     bool,

@@ -25,11 +25,12 @@ import yaml
 from eksgitops.components.fleet_escrow import git_credentials_secret_name
 from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.dr.aws import AwsClients, error_text
-from eksgitops.dr.capacity import quotas, zones
+from eksgitops.dr.capacity import quotas, version_offered, zones
 from eksgitops.dr.context import DRILL_SUFFIX, StackContext
 from eksgitops.dr.escrow import EscrowError, escrow_location, fetch_bundle
 from eksgitops.dr.fleet_check import FleetVerifier, GitCheckError, has_path, mirror, resolve
-from eksgitops.dr.report import CheckRow, guarded
+from eksgitops.dr.report import CheckRow, guarded, skipped
+from eksgitops.dr.tools import Which, tools
 from eksgitops.fleet.credentials import Credentials
 
 
@@ -100,6 +101,8 @@ class PreflightDeps:
     creds: Credentials = field(default_factory=Credentials)
     regional: Callable[[str], AwsClients] = AwsClients
     """Clients of another region (the escrow's and its replicas')."""
+    which: Which | None = None
+    """How the Pulumi and AWS CLIs are found and asked their version (default: PATH)."""
 
     def clients(self, region: str) -> AwsClients:
         return self.aws if region == self.aws.region else self.regional(region)
@@ -126,7 +129,9 @@ def run_preflight(ctx: StackContext, opts: PreflightOptions, deps: PreflightDeps
     rows.append(_sops_key(ctx, opts, deps.aws))
     rows.append(_state_backend(ctx, opts, deps.aws))
     rows.append(zones(ctx, deps.aws))
+    rows.append(version_offered(ctx, deps.aws))
     rows += quotas(ctx, deps.aws)
+    rows += tools(deps.which)
     return PreflightResult(rows, sha)
 
 
@@ -204,7 +209,7 @@ def _escrowed_bundle(ctx: StackContext, opts: PreflightOptions, deps: PreflightD
     """The escrow bucket keeps versions and holds the environment's bundle (`dr escrow` ran)."""
     check = "escrowed fleet bundle"
     if not ctx.escrow.enabled and not opts.escrow_bucket:
-        return CheckRow(check, True, ESCROW_OFF, "aws")
+        return skipped(check, ESCROW_OFF)
     aws = deps.clients(ctx.escrow_region)
 
     def body() -> CheckRow:
@@ -242,9 +247,9 @@ def _escrowed_credentials(ctx: StackContext, opts: PreflightOptions, deps: Prefl
     if opts.credentials_secret:
         places = [(opts.credentials_secret, deps.aws.region)]
     elif not ctx.escrow.enabled:
-        return CheckRow(check, True, ESCROW_OFF, "aws")
+        return skipped(check, ESCROW_OFF)
     elif ctx.spec.gitops.credentials is None:
-        return CheckRow(check, True, "skipped: the stack reads a public repository", "aws")
+        return skipped(check, "skipped: the stack reads a public repository")
     else:
         name = git_credentials_secret_name(ctx.environment)
         regions = [ctx.escrow_region, *ctx.escrow.secret_replica_regions]
@@ -293,7 +298,7 @@ def _sops_key(ctx: StackContext, opts: PreflightOptions, aws: AwsClients) -> Che
     check = "SOPS KMS key"
     key_id = sops_key_id(ctx, opts.sops_key)
     if key_id is None:
-        return CheckRow(check, True, "skipped: the stack has gitops.sops.enabled false", "aws")
+        return skipped(check, "skipped: the stack has gitops.sops.enabled false")
 
     def body() -> CheckRow:
         kms = aws.client("kms")

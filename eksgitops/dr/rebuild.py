@@ -5,6 +5,12 @@ critical path), nodes ready, agent ready, workloads synced at the expected revis
 wait has a timeout; a timeout names the object and the condition that held it up.
 The IRSA trusts are re-pointed by `up` itself: the program derives each trust from the
 current cluster's issuer, so a new cluster changes them in the same update.
+
+Run again after a rebuild that stopped half way, it completes, handling what Pulumi
+documents for an interrupted update: pending operations left in the state are cleared by
+`refresh --clear-pending-creates` (the report lists them: a create that did reach AWS must
+be imported or deleted by hand), and a stack still leased by another update
+(`ConcurrentUpdateError`) is waited for, then, only with --cancel-stale-update, cancelled.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksgitops.dr.cluster_api import ClusterApi
-from eksgitops.dr.context import StackContext
-from eksgitops.dr.pulumi_workspace import PulumiWorkspace, ResourceEvent
+from eksgitops.dr.context import DrFailure, StackContext
+from eksgitops.dr.pulumi_workspace import ConcurrentUpdate, PulumiWorkspace, ResourceEvent
 from eksgitops.dr.report import DrReport, Model
-from eksgitops.dr.sync_status import agent_probe, nodes_probe, workloads_probe
+from eksgitops.dr.sync_status import Accepts, agent_probe, nodes_probe, workloads_probe
 from eksgitops.dr.waits import Clock, Probe, wait_until
 
 Echo = Callable[[str], None]
@@ -31,6 +37,8 @@ class Timeouts:
     agent: float = 15 * 60
     workloads: float = 30 * 60
     poll: float = 10.0
+    lock: float = 10 * 60
+    """How long `up` waits for another update's lease on the stack (ConcurrentUpdateError)."""
 
 
 @dataclass
@@ -40,6 +48,12 @@ class RebuildDeps:
     """Makes the Kubernetes client from the stack outputs (their kubeconfig)."""
     clock: Clock
     echo: Echo
+    accepts: Accepts | None = None
+    """Which other revisions count as the expected one (a descendant pushed meanwhile)."""
+    repo_url: str | None = None
+    """The fleet repository the cluster reads (Applications of other sources are not compared)."""
+    cancel_stale: bool = False
+    """--cancel-stale-update: `pulumi cancel` a lease still held once the lock wait is over."""
 
 
 class Progress:
@@ -70,14 +84,68 @@ class Progress:
         )
 
 
-def bring_up(ctx: StackContext, deps: RebuildDeps, report: DrReport) -> dict[str, Any]:
+def leased(action: Callable[[], None], what: str, stack: str, deps: RebuildDeps, lock: float) -> None:
+    """Run `action` (up, refresh); while another update holds the stack, wait (bounded), then
+    cancel it only when the operator said so (--cancel-stale-update): it may be a live one."""
+    start = deps.clock.monotonic()
+    pause = 5.0
+    while True:
+        try:
+            action()
+            return
+        except ConcurrentUpdate as exc:
+            waited = deps.clock.monotonic() - start
+            if waited < lock:
+                deps.echo(
+                    f"{what}: another update holds stack {stack}; waiting ({waited:.0f}s of {lock:.0f}s)"
+                )
+                deps.clock.sleep(min(pause, lock - waited))
+                pause = min(pause * 2, 60.0)
+                continue
+            if not deps.cancel_stale:
+                raise DrFailure(
+                    f"{what}: another update still holds stack {stack} after {waited:.0f}s ({exc}); if none "
+                    f"is running (a rebuild that was killed), run `pulumi cancel --stack {stack}` or "
+                    "run again with --cancel-stale-update"
+                ) from None
+            deps.echo(f"{what}: cancelling the stale update on stack {stack} (--cancel-stale-update)")
+            deps.workspace.cancel()
+            deps.cancel_stale = False  # once: a second conflict is a live update
+            start = deps.clock.monotonic()
+
+
+def clear_pending(ctx: StackContext, deps: RebuildDeps, report: DrReport, lock: float) -> None:
+    """An interrupted update left pending operations: `refresh --clear-pending-creates`, reported."""
+    pending = deps.workspace.pending_operations()
+    if not pending:
+        return
+    report.facts["pending operations cleared"] = "; ".join(pending)
+    deps.echo(
+        f"the last update of {ctx.stack} was interrupted with {len(pending)} pending operation(s): "
+        + "; ".join(pending)
+        + " - refreshing with --clear-pending-creates (a create that reached AWS must be imported or deleted)"
+    )
+    leased(
+        lambda: deps.workspace.refresh(lambda event: None, clear_pending_creates=True),
+        "refresh",
+        ctx.stack,
+        deps,
+        lock,
+    )
+
+
+def bring_up(
+    ctx: StackContext, deps: RebuildDeps, report: DrReport, timeouts: Timeouts | None = None
+) -> dict[str, Any]:
     """The infrastructure phase: select (or create) the stack, `up`, return the outputs."""
+    lock = (timeouts or Timeouts()).lock
     with report.phase("infrastructure") as phase:
         copy_from = ctx.source_stack if ctx.source_stack and ctx.source_stack != ctx.stack else None
         deps.workspace.select(ctx.stack, copy_config_from=copy_from, config=ctx.overrides or None)
+        clear_pending(ctx, deps, report, lock)
         progress = Progress(deps.clock, report.model, deps.echo)
         try:
-            deps.workspace.up(progress)
+            leased(lambda: deps.workspace.up(progress), "up", ctx.stack, deps, lock)
         finally:
             report.facts["resources done"] = progress.done
             report.facts["resources changed"] = progress.changed
@@ -118,7 +186,7 @@ def wait_for_git(
         last: list[Probe] = []
 
         def probe() -> Probe:
-            result = workloads_probe(api, agent, sha)
+            result = workloads_probe(api, agent, sha, accepts=deps.accepts, repo_url=deps.repo_url)
             last[:] = [result]
             return result
 
@@ -159,7 +227,7 @@ def run_rebuild(
     ctx: StackContext, sha: str, deps: RebuildDeps, report: DrReport, timeouts: Timeouts
 ) -> dict[str, Any]:
     """Infrastructure, nodes, agent, workloads. Raises on the first phase that fails."""
-    outputs = bring_up(ctx, deps, report)
+    outputs = bring_up(ctx, deps, report, timeouts)
     api = deps.cluster_api(outputs)
     wait_for_git(ctx, api, sha, deps, report, timeouts)
     return outputs

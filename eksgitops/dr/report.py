@@ -53,6 +53,18 @@ class CheckRow:
     reason: str
     side: str = ""
     """Where it was checked: spec, git, aws or cluster."""
+    skipped: bool = False
+    """The check did not run (does not apply, or could not be checked): not a failure, and
+    never shown as a pass."""
+
+    @property
+    def result(self) -> str:
+        return "skipped" if self.skipped else "pass" if self.ok else "FAIL"
+
+
+def skipped(check: str, reason: str, side: str = "aws") -> CheckRow:
+    """A check that did not run, with why."""
+    return CheckRow(check, True, reason, side, skipped=True)
 
 
 @dataclass
@@ -186,7 +198,7 @@ class DrReport:
         if self.checks:
             lines += ["", "| check | side | result | reason |", "|---|---|---|---|"]
             for c in self.checks:
-                lines.append(f"| {c.check} | {c.side} | {'pass' if c.ok else 'FAIL'} | {_cell(c.reason)} |")
+                lines.append(f"| {c.check} | {c.side} | {c.result} | {_cell(c.reason)} |")
         if self.facts:
             lines += ["", "## Facts", ""]
             lines += [f"- {k}: {_cell(str(v))}" for k, v in self.facts.items()]

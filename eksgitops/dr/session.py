@@ -28,6 +28,7 @@ from eksgitops.dr.options import BUILD_DIR, STACKS_DIR, RecoverySource
 from eksgitops.dr.preflight import PreflightDeps, run_preflight
 from eksgitops.dr.rebuild import RebuildDeps
 from eksgitops.dr.report import CheckRow, DrReport
+from eksgitops.dr.revisions import RevisionJudge
 from eksgitops.dr.teardown import TeardownDeps
 from eksgitops.dr.world import World
 from eksgitops.fleet.credentials import Credentials
@@ -74,7 +75,7 @@ def table(rows: list[CheckRow], title: str) -> None:
         grid.add_column(column, overflow="fold")
     for row in rows:
         # Text, not markup: reasons quote git, AWS and the fleet repository, escapes shown.
-        cells = (row.check, row.side, "pass" if row.ok else "FAIL", row.reason)
+        cells = (row.check, row.side, row.result, row.reason)
         grid.add_row(*(Text(shown(cell)) for cell in cells))
     console().print(grid)
 
@@ -132,6 +133,7 @@ class Session:
             fleet=world.fleet(ctx.project_dir),
             creds=self.creds,
             regional=world.aws,
+            which=world.which,
         )
         with self.report.phase("preflight") as phase:
             result = run_preflight(ctx, self.source.preflight_options(), deps)
@@ -149,12 +151,24 @@ class Session:
                 )
         return result.sha
 
-    def rebuild_deps(self, env: dict[str, str] | None = None) -> RebuildDeps:
+    def revision_judge(self, sha: str) -> RevisionJudge:
+        """Which revisions the cluster may report for `sha`: it, or a descendant on the fleet
+        (a push while we wait); an escrowed bundle knows no later commits."""
+        source = self.source
+        url = source.repo_url or (None if source.from_escrow else self.ctx.spec.gitops.repo_url)
+        return RevisionJudge(sha, url, creds=self.creds)
+
+    def rebuild_deps(
+        self, env: dict[str, str] | None = None, *, sha: str | None = None, cancel_stale: bool = False
+    ) -> RebuildDeps:
         return RebuildDeps(
             workspace=self.world.workspace(self.ctx.project_dir, env or {}),
             cluster_api=self.world.cluster_api,
             clock=self.world.clock,
             echo=self.echo,
+            accepts=self.revision_judge(sha) if sha else None,
+            repo_url=self.ctx.spec.gitops.repo_url,
+            cancel_stale=cancel_stale,
         )
 
     def teardown_deps(
@@ -179,7 +193,10 @@ def preflight_document(ctx: StackContext, rows: list[CheckRow], sha: str | None)
         "ok": sha is not None and all(r.ok for r in rows),
         "revision": sha,
         "notes": list(ctx.notes),
-        "checks": [{"check": r.check, "side": r.side, "ok": r.ok, "reason": r.reason} for r in rows],
+        "checks": [
+            {"check": r.check, "side": r.side, "ok": r.ok, "skipped": r.skipped, "reason": r.reason}
+            for r in rows
+        ],
     }
 
 

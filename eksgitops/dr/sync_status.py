@@ -2,12 +2,20 @@
 
 Shared by `rebuild` (as waits) and `verify` (as one look). Flux: the Flux Operator's
 `FluxInstance flux-system/flux` and every `Kustomization` (kustomize.toolkit.fluxcd.io/v1,
-Ready, `status.lastAppliedRevision` like `main@sha1:<sha>`). Argo CD: the repo server is
-available and every `Application` is Synced at the revision and Healthy.
+Ready, `status.lastAppliedRevision` like `main@sha1:<sha>`). Argo CD (`argocd`, and AWS's
+managed `eks-argocd`, whose controllers run outside the cluster): every `Application`
+Synced and Healthy; only those whose single source is the fleet repository are compared
+to the commit. A Helm-repository source's revision is its chart version, and a
+multi-source Application reports `status.sync.revisions`: those are judged by Synced and
+Healthy alone.
+
+A revision "matches" when it is the expected commit, or (with `accepts`) a later commit of
+the fleet that contains it: someone pushed while we waited (`revisions.RevisionJudge`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eksgitops.dr.cluster_api import (
@@ -30,14 +38,45 @@ FLUX_INSTANCE_NAME = "flux"
 BRIDGE_CONFIGMAP = "cluster-vars"
 ARGO_NAMESPACE = "argocd"
 ARGO_REPO_SERVER = "argocd-repo-server"
+ARGO_AGENTS = ("argocd", "eks-argocd")
+
+Accepts = Callable[[str], bool]
 
 
-def revision_matches(applied: str | None, sha: str) -> bool:
-    """Flux writes `main@sha1:<sha>` (or `sha1:<sha>`, or the older `main/<sha>`); Argo CD the bare sha."""
+def is_argo(agent: str) -> bool:
+    """Argo CD in the cluster (argocd) or run by AWS (eks-argocd): Applications either way."""
+    return agent in ARGO_AGENTS
+
+
+def _same_repo(a: str, b: str) -> bool:
+    def norm(url: str) -> str:
+        return url.strip().removesuffix("/").removesuffix(".git").lower()
+
+    return norm(a) == norm(b)
+
+
+def compared_to_commit(app: dict[str, Any], repo_url: str | None) -> bool:
+    """Is this Application's revision a commit of the fleet (rather than a chart version, or several)?"""
+    spec = app.get("spec") or {}
+    if spec.get("sources") or (app.get("status", {}).get("sync") or {}).get("revisions"):
+        return False  # multi-source: status.sync.revisions, one per source
+    source = spec.get("source") or {}
+    if source.get("chart"):
+        return False  # a Helm repository: the revision is the chart version
+    url = source.get("repoURL")
+    if repo_url is None or not isinstance(url, str):
+        return True
+    return _same_repo(url, repo_url)
+
+
+def revision_matches(applied: str | None, sha: str, accepts: Accepts | None = None) -> bool:
+    """Flux writes `main@sha1:<sha>` (or `sha1:<sha>`, or the older `main/<sha>`); Argo CD the bare sha.
+
+    `accepts` also lets through another commit (a descendant of `sha`)."""
     if not applied or not sha:
         return False
     tail = applied.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-    return tail == sha
+    return tail == sha or (accepts is not None and accepts(tail))
 
 
 def _cond_text(cond: dict[str, Any] | None) -> str:
@@ -49,6 +88,14 @@ def _cond_text(cond: dict[str, Any] | None) -> str:
 
 def agent_probe(api: ClusterApi, agent: str) -> Probe:
     """One look at the agent itself."""
+    if agent == "eks-argocd":
+        # AWS runs the controllers; what the cluster shows is the Application CRD they serve.
+        subject = "the managed Argo CD (EKS capability)"
+        try:
+            api.list(APPLICATION, ARGO_NAMESPACE)
+        except KindNotServed:
+            return Probe(False, "the Application CRD is not installed yet (capability not active)", subject)
+        return Probe(True, "the Application CRD is served", subject)
     if agent == "argocd":
         subject = f"Deployment {ARGO_NAMESPACE}/{ARGO_REPO_SERVER}"
         deployment = api.get(DEPLOYMENT, ARGO_REPO_SERVER, ARGO_NAMESPACE)
@@ -68,12 +115,16 @@ def agent_probe(api: ClusterApi, agent: str) -> Probe:
     return Probe(bool(ready and ready.get("status") == "True"), _cond_text(ready), subject)
 
 
-def workloads_probe(api: ClusterApi, agent: str, sha: str) -> Probe:
-    """One look at everything the agent applies: all Ready/Healthy at `sha`.
+def workloads_probe(
+    api: ClusterApi, agent: str, sha: str, *, accepts: Accepts | None = None, repo_url: str | None = None
+) -> Probe:
+    """One look at everything the agent applies: all Ready/Healthy at `sha` (or what `accepts`).
 
-    The first object holding things up becomes the probe's subject, so a timeout names it.
+    `repo_url`: the fleet repository; an Application of another source is not compared to
+    the commit. The first object holding things up becomes the probe's subject, so a timeout
+    names it.
     """
-    if agent == "argocd":
+    if is_argo(agent):
         try:
             apps = api.list(APPLICATION)
         except KindNotServed:
@@ -85,15 +136,17 @@ def workloads_probe(api: ClusterApi, agent: str, sha: str) -> Probe:
             status = app.get("status", {})
             sync = status.get("sync", {})
             health = status.get("health", {}).get("status")
+            compared = compared_to_commit(app, repo_url)
             if (
                 sync.get("status") != "Synced"
-                or not revision_matches(sync.get("revision"), sha)
+                or (compared and not revision_matches(sync.get("revision"), sha, accepts))
                 or health != "Healthy"
             ):
+                at = f" at {sha[:12]}" if compared else ""
                 return Probe(
                     False,
                     f"sync {sync.get('status')} at {sync.get('revision') or 'no revision'}, health {health}; "
-                    f"expected Synced at {sha[:12]} and Healthy",
+                    f"expected Synced{at} and Healthy",
                     APPLICATION.describe(name, namespace),
                 )
         return Probe(True, f"{len(apps)} Applications Synced at {sha[:12]} and Healthy")
@@ -107,7 +160,7 @@ def workloads_probe(api: ClusterApi, agent: str, sha: str) -> Probe:
         name, namespace = ident(ks)
         ready = condition(ks)
         applied = ks.get("status", {}).get("lastAppliedRevision")
-        if not (ready and ready.get("status") == "True") or not revision_matches(applied, sha):
+        if not (ready and ready.get("status") == "True") or not revision_matches(applied, sha, accepts):
             return Probe(
                 False,
                 f"{_cond_text(ready)}, lastAppliedRevision {applied or 'none'}; expected Ready at {sha[:12]}",
@@ -119,7 +172,7 @@ def workloads_probe(api: ClusterApi, agent: str, sha: str) -> Probe:
 def failed_reconciliations(api: ClusterApi, agent: str) -> list[str]:
     """Objects whose last reconciliation failed (Ready=False other than in progress, or Degraded)."""
     failed: list[str] = []
-    if agent == "argocd":
+    if is_argo(agent):
         for app in api.list(APPLICATION):
             name, namespace = ident(app)
             health = app.get("status", {}).get("health", {}).get("status")
@@ -149,7 +202,7 @@ def nodes_probe(api: ClusterApi, want: int) -> Probe:
 
 def bridge_in_cluster(api: ClusterApi, agent: str) -> tuple[str, dict[str, str] | None]:
     """Where the bridge lives and its values: ConfigMap (Flux) or cluster Secret annotations (Argo CD)."""
-    if agent == "argocd":
+    if is_argo(agent):
         for secret in api.list(SECRET, ARGO_NAMESPACE):
             labels = secret.get("metadata", {}).get("labels", {}) or {}
             if labels.get("argocd.argoproj.io/secret-type") == "cluster":

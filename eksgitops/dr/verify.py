@@ -17,7 +17,14 @@ from eksgitops.components.spec import EnvironmentSpec
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import ClusterApi
 from eksgitops.dr.report import CheckRow
-from eksgitops.dr.sync_status import agent_probe, bridge_in_cluster, failed_reconciliations, workloads_probe
+from eksgitops.dr.sync_status import (
+    Accepts,
+    agent_probe,
+    bridge_in_cluster,
+    failed_reconciliations,
+    is_argo,
+    workloads_probe,
+)
 
 
 def _guard(check: str, side: str, body: Callable[[], list[CheckRow]]) -> list[CheckRow]:
@@ -184,9 +191,15 @@ def _pod_identity(aws: AwsClients, spec: EnvironmentSpec, role_name: str, identi
 
 
 def verify_cluster(
-    api: ClusterApi, agent: str, sha: str, expected_bridge: Mapping[str, str] | None
+    api: ClusterApi,
+    agent: str,
+    sha: str,
+    expected_bridge: Mapping[str, str] | None,
+    *,
+    accepts: Accepts | None = None,
+    repo_url: str | None = None,
 ) -> list[CheckRow]:
-    """The cluster half."""
+    """The cluster half; `accepts`/`repo_url` as in `workloads_probe`."""
     rows: list[CheckRow] = []
 
     def agent_ready() -> list[CheckRow]:
@@ -194,7 +207,7 @@ def verify_cluster(
         return [CheckRow("agent Ready", probe.done, f"{probe.subject}: {probe.seen}", "cluster")]
 
     def synced() -> list[CheckRow]:
-        probe = workloads_probe(api, agent, sha)
+        probe = workloads_probe(api, agent, sha, accepts=accepts, repo_url=repo_url)
         return [
             CheckRow(
                 "synced revision",
@@ -221,7 +234,7 @@ def verify_cluster(
             for k, v in sorted(expected_bridge.items())
             if actual.get(k) != str(v)
         ]
-        if agent != "argocd":
+        if not is_argo(agent):
             diffs += [f"{k}: in the cluster only" for k in sorted(set(actual) - set(expected_bridge))]
         return [
             CheckRow(

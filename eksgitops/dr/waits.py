@@ -30,6 +30,14 @@ class SystemClock:
         time.sleep(seconds)
 
 
+BACKOFF_LIMIT = 8
+"""While looks keep failing, the pause grows to at most this many poll intervals."""
+
+
+class TransientError(Exception):
+    """A look that could not be taken this time (throttled, connection dropped): "not yet"."""
+
+
 class WaitTimeout(Exception):
     """A bounded wait ran out: which object, which condition, and what was last seen."""
 
@@ -63,10 +71,22 @@ def wait_until(
     interval: float = 10.0,
     on_poll: Callable[[Probe, float], None] | None = None,
 ) -> float:
-    """Poll `check` until it reports done; return the seconds waited, or raise WaitTimeout."""
+    """Poll `check` until it reports done; return the seconds waited, or raise WaitTimeout.
+
+    A TransientError from `check` (the API throttled us, a connection dropped) counts as
+    "not yet": the wait goes on until its deadline, backing off (doubling the interval, at
+    most BACKOFF_LIMIT times it) while the errors last, so a struggling API server is not
+    hammered.
+    """
     start = clock.monotonic()
+    failures = 0
     while True:
-        probe = check()
+        try:
+            probe = check()
+            failures = 0
+        except TransientError as exc:
+            failures += 1
+            probe = Probe(False, f"not yet: {' '.join(str(exc).split())[:200]}")
         elapsed = clock.monotonic() - start
         if on_poll is not None:
             on_poll(probe, elapsed)
@@ -74,4 +94,5 @@ def wait_until(
             return elapsed
         if elapsed >= timeout:
             raise WaitTimeout(probe.subject or subject, condition, elapsed, probe.seen)
-        clock.sleep(min(interval, max(timeout - elapsed, 0.0)) or interval)
+        pause = interval * min(2**failures, BACKOFF_LIMIT) if failures else interval
+        clock.sleep(min(pause, max(timeout - elapsed, 0.0)) or interval)

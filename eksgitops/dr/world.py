@@ -17,6 +17,7 @@ from eksgitops.dr.context import DrFailure
 from eksgitops.dr.fleet_check import FleetVerifier, SubprocessFleetVerifier
 from eksgitops.dr.preflight import PlanRunner, SubprocessPlanRunner
 from eksgitops.dr.pulumi_workspace import AutomationWorkspace, PulumiWorkspace
+from eksgitops.dr.tools import Which, path_which
 from eksgitops.dr.waits import Clock, SystemClock
 from eksgitops.fleet.credentials import Credentials
 
@@ -38,9 +39,11 @@ class World:
     """`eksgitops fleet verify` run in the project."""
     creds: Callable[[], Credentials]
     """The Git credentials from the environment."""
+    which: Which = path_which
+    """Finds a CLI on PATH and asks its version (`pulumi version`, `aws --version`)."""
 
 
-def _kubernetes(outputs: dict[str, Any]) -> ClusterApi:
+def kubernetes_api(outputs: dict[str, Any]) -> ClusterApi:
     kubeconfig = outputs.get("kubeconfig")
     if not kubeconfig:
         raise DrFailure("the stack has no kubeconfig output; was `up` completed?")
@@ -52,7 +55,7 @@ def default_world() -> World:
         clock=SystemClock(),
         aws=lambda region: AwsClients(region),
         workspace=lambda project, env: AutomationWorkspace(project, extra_env=env),
-        cluster_api=_kubernetes,
+        cluster_api=kubernetes_api,
         plan=lambda project, stacks, out: SubprocessPlanRunner(project, stacks, out),
         fleet=lambda project: SubprocessFleetVerifier(cwd=project),
         creds=Credentials.load,

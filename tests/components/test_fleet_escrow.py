@@ -163,7 +163,6 @@ def test_only_the_escrow_principals_read_or_write_the_bundles():
     for action, resource in (
         ("s3:GetObject", BUNDLE),
         ("s3:GetObjectVersion", BUNDLE),
-        ("s3:ListBucket", BUCKET_ARN),
         ("s3:ListBucketVersions", BUCKET_ARN),
         ("s3:PutObject", BUNDLE),
         ("s3:DeleteObjectVersion", BUNDLE),
@@ -175,8 +174,11 @@ def test_only_the_escrow_principals_read_or_write_the_bundles():
         assert not denied(policy, principal, "s3:PutObject", BUNDLE)
         assert not denied(policy, principal, "s3:GetObject", BUNDLE)
         assert not denied(policy, principal, "s3:GetBucketVersioning", BUCKET_ARN)
-    # Bucket settings stay with IAM: the deployer's `pulumi up` still manages the bucket.
-    assert not denied(policy, workload, "s3:PutBucketVersioning", BUCKET_ARN)
+    # Bucket settings stay with IAM: the deployer's `pulumi up` still manages the bucket, and
+    # its `refresh` reads it (HeadBucket is authorized by s3:ListBucket on the bucket).
+    deployer = "arn:aws:iam::000000000000:role/ci-deployer"
+    assert not denied(policy, deployer, "s3:PutBucketVersioning", BUCKET_ARN)
+    assert not denied(policy, deployer, "s3:ListBucket", BUCKET_ARN)
 
 
 def test_the_bundles_are_only_stored_under_the_escrow_key_and_over_tls():

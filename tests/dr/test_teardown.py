@@ -90,8 +90,11 @@ def test_ordered_teardown(aws_env, project):
     assert [p.name for p in report.phases] == [
         "suspend agent",
         "delete load balancers",
+        "delete volumes",
         "load balancers gone",
         "finalizers",
+        "leftover security groups",
+        "deletion protection",
         "destroy",
     ]
     writes = [c for c in api.calls if c[0] in ("patch", "delete")]
@@ -227,8 +230,11 @@ def test_cluster_gone_skips_the_cluster_steps(aws_env, project):
     assert [(p.name, p.status) for p in report.phases] == [
         ("suspend agent", "skipped"),
         ("delete load balancers", "skipped"),
+        ("delete volumes", "skipped"),
         ("load balancers gone", "skipped"),
         ("finalizers", "skipped"),
+        ("leftover security groups", "ok"),
+        ("deletion protection", "ok"),
         ("destroy", "ok"),
     ]
     assert api.calls == []

@@ -57,6 +57,9 @@ class SimBackend:
     lease_held_by: str | None = None
     release_lease_after: int | None = None
     seconds_per_resource: float = 30.0
+    on_up: Callable[[str], None] = lambda stack: None
+    """Run when an `up` of the stack completes (SimWorld makes its AWS side in moto)."""
+    on_destroy: Callable[[str], None] = lambda stack: None
 
     def verbs(self, stack: str | None = None) -> list[str]:
         return [verb for verb, name, _ in self.calls if stack is None or name == stack]
@@ -126,6 +129,7 @@ class SimWorkspace:
             if name in b.protected:
                 stack.protected.add(urn)
             on_event(ResourceEvent("same" if existed else "create", urn, type_, True))
+        b.on_up(stack.name)
         stack.outputs = dict(b.outputs(stack.name))
 
     def destroy(self, on_event: OnEvent, *, keep_protected: bool = True) -> None:
@@ -136,6 +140,7 @@ class SimWorkspace:
                 continue
             del stack.resources[urn]
             on_event(ResourceEvent("delete", urn, type_, True))
+        self.backend.on_destroy(stack.name)
         stack.outputs = {}
 
     def outputs(self) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eksgitops.components.spec import EnvironmentSpec
 from eksgitops.dr import world as dr_world
-from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.pulumi_workspace import PulumiWorkspace
 from eksgitops.fleet.credentials import Credentials
+from tests.simworld.aws_up import AwsSide, SimAwsClients
 from tests.simworld.kube_server import FakeKubeServer
 from tests.simworld.pulumi_fake import SimBackend, SimWorkspace
 
@@ -72,12 +73,36 @@ class SimWorld:
     fleet: RecordingFleet = field(default_factory=RecordingFleet)
     bridge: Callable[[str], dict[str, str]] = lambda stack: {}
     workspaces: list[SimWorkspace] = field(default_factory=list)
+    aws_side: AwsSide = field(default_factory=AwsSide)
+    spec_of: Callable[[str], EnvironmentSpec] | None = None
+    """The spec of a stack by name: with it, `up`/`destroy` make/remove its AWS side in moto."""
 
     def __post_init__(self) -> None:
         if not self.backend.program:
             self.backend.program = list(DEFAULT_PROGRAM)
             self.backend.protected = {"escrow"}
         self.backend.outputs = self.outputs
+        self.backend.on_up = self._up
+        self.backend.on_destroy = self._destroy
+
+    def _up(self, stack: str) -> None:
+        if self.spec_of is not None:
+            self.aws_side.up(self.spec_of(stack))
+
+    def _destroy(self, stack: str) -> None:
+        if self.spec_of is not None:
+            self.aws_side.destroy(self.spec_of(stack))
+
+    tools: dict[str, str] = field(
+        default_factory=lambda: {
+            "pulumi": "v3.200.0",
+            "aws": "aws-cli/2.27.0 Python/3.13.4 Linux/6.8 exe/x86_64",
+        }
+    )
+    """What `pulumi version` and `aws --version` print; a missing key is a CLI not on PATH."""
+
+    def which(self, program: str, args: list[str]) -> str | None:
+        return self.tools.get(program)
 
     def outputs(self, stack: str) -> dict[str, Any]:
         """What a completed `up` leaves: a kubeconfig pointing at the fake API server, the bridge."""
@@ -91,13 +116,14 @@ class SimWorld:
     def build(self) -> dr_world.World:
         return dr_world.World(
             clock=self.clock,
-            aws=lambda region: AwsClients(region),
+            aws=lambda region: SimAwsClients(region, self.aws_side),
             workspace=self.workspace,
             # The real client, from the outputs' kubeconfig, over HTTP to the fake server.
-            cluster_api=dr_world.default_world().cluster_api,
+            cluster_api=dr_world.kubernetes_api,
             plan=lambda project, stacks, out: self.plan,
             fleet=lambda project: self.fleet,
             creds=Credentials.load,
+            which=self.which,
         )
 
     def install(self, monkeypatch: Any) -> SimWorld:
