@@ -129,7 +129,14 @@ def _green_up(
     with report.phase("green verified") as phase:
         rows = verify_aws(green.spec, deps.aws)
         bridge = outputs.get("bridge") if isinstance(outputs.get("bridge"), dict) else None
-        rows += verify_cluster(api, green.spec.gitops.agent, sha, bridge)
+        rows += verify_cluster(
+            api,
+            green.spec.gitops.agent,
+            sha,
+            bridge,
+            accepts=deps.green.accepts,
+            repo_url=deps.green.repo_url,
+        )
         report.checks += rows
         failed = [r for r in rows if not r.ok]
         phase.detail = f"{len(rows) - len(failed)} of {len(rows)} checks pass"
@@ -298,7 +305,7 @@ def _hold(
     while True:
         still_ours()
         try:
-            probe = workloads_probe(api, agent, sha)
+            probe = workloads_probe(api, agent, sha, accepts=deps.green.accepts, repo_url=deps.green.repo_url)
         except ClusterApiError as exc:
             now = clock.monotonic()
             failing_since = now if failing_since is None else failing_since

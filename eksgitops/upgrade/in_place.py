@@ -16,7 +16,7 @@ The control plane cannot go back: a failure after phase 1 is fixed forward.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import NODE, ClusterApi, condition
@@ -45,7 +45,7 @@ class InPlaceDeps(RebuildDeps):
     """What a rebuild's phases need (the workspace, the cluster's API, the clock, the echo), and
     EKS to read the control plane's version from."""
 
-    aws: AwsClients
+    aws: AwsClients = field(kw_only=True)
 
 
 def targets(plan: PlanResult, types: Sequence[str]) -> list[str]:
