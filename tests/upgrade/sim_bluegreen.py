@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from eksgitops.cli import app
 from eksgitops.dr import world as dr_world
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import SERVICE
@@ -18,7 +20,6 @@ from tests.simworld.aws import REGION
 from tests.simworld.cluster import healthy
 from tests.simworld.kube_server import FakeKubeServer
 from tests.simworld.world import SimWorld
-from tests.upgrade.conftest import run
 
 NAME = "app.example.com"
 
@@ -59,6 +60,10 @@ class BlueGreenSim:
             )
 
         monkeypatch.setattr(dr_world, "default_world", build)
+        # Blue was built before any upgrade: its stack is in the state backend.
+        blue = self.sim.workspace(project, {})
+        blue.select(stack)
+        blue.up(lambda event: None)
         # verify_aws is dr's (tests/dr/test_verify.py); moto has no pod identity API to answer it here.
         monkeypatch.setattr(blue_green, "verify_aws", lambda spec, aws: [])
         self.aws = AwsClients(REGION)
@@ -119,8 +124,8 @@ class BlueGreenSim:
         }
 
     def apply(self, scaffold: Path, to: str, *extra: str):
-        return run(
+        return CliRunner().invoke(app, [
             "upgrade", "apply", self.stack, "--to", to, "--strategy", "blue-green", "--repo", str(scaffold),
             "--zone-id", self.zone_id, "--record", NAME, "--entry", "service/apps/podinfo",
             "--hold", "60", "--final-hold", "120", "--poll", "30", "--yes", *extra,
-        )  # fmt: skip
+        ], catch_exceptions=False)  # fmt: skip

@@ -5,7 +5,6 @@ healthy, a shift step failing, green unhealthy during a hold; `upgrade rollback`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +13,10 @@ import pytest
 from eksgitops.dr.cluster_api import FLUX_INSTANCE, KUSTOMIZATION
 from tests.simworld.cluster import ready
 from tests.simworld.kube_server import FakeKubeServer, Request
-from tests.upgrade.conftest import git, run, set_version
-from tests.upgrade.sim_bluegreen import NAME, BlueGreenSim, lb
+from tests.upgrade.conftest import run
+from tests.upgrade.sim_bluegreen import NAME, lb
 
 GREEN = "dev-green"
-
-
-@pytest.fixture
-def bg(aws_env, project, scaffold, monkeypatch) -> Iterator[BlueGreenSim]:
-    set_version(project, "dev", "1.35")
-    world = BlueGreenSim(project, monkeypatch, git("rev-parse", "main", cwd=scaffold))
-    try:
-        yield world
-    finally:
-        world.stop()
 
 
 def _report(project: Path) -> dict[str, Any]:

@@ -8,27 +8,16 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from eksgitops.dr.cluster_api import KUSTOMIZATION
 from tests.simworld.kube_server import FakeKubeServer, Request
-from tests.upgrade.conftest import git, set_version
+from tests.upgrade.conftest import set_version
 from tests.upgrade.sim_bluegreen import NAME, BlueGreenSim, lb
 
 GREEN = "dev-green"
-
-
-@pytest.fixture
-def bg(aws_env, project, scaffold, monkeypatch) -> Iterator[BlueGreenSim]:
-    set_version(project, "dev", "1.35")
-    world = BlueGreenSim(project, monkeypatch, git("rev-parse", "main", cwd=scaffold))
-    try:
-        yield world
-    finally:
-        world.stop()
 
 
 def _during_the_shift(world: BlueGreenSim, action, *, at: int = 10) -> None:
