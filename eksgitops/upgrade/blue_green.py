@@ -15,7 +15,8 @@ so always wins, and apply stops when it sees it. Abort points, each leaving blue
 - an operator's `upgrade rollback` before blue is retired: apply stops, changing nothing.
 
 Once green served every step it becomes blue: in one change batch its record takes the set
-identifier `blue` (fields carried over) and the marker names its stack; then the old blue goes.
+identifier `blue` (fields carried over) and the marker names its stack; its config says
+`clusterRole: primary` (one `up`); then the old blue goes.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from eksgitops.components.gitops.sops_key import sops_alias_name
 from eksgitops.components.spec import SpecError, load_spec
-from eksgitops.dr.aws import AwsClients, error_text
+from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import GATEWAY, INGRESS, SERVICE, ClusterApi, ClusterApiError, Kind
 from eksgitops.dr.context import DrFailure, StackContext
-from eksgitops.dr.rebuild import RebuildDeps, Timeouts, run_rebuild
+from eksgitops.dr.derive import DeriveError, environment_sops_key
+from eksgitops.dr.rebuild import Progress, RebuildDeps, Timeouts, run_rebuild
 from eksgitops.dr.report import DrReport
 from eksgitops.dr.sync_status import workloads_probe
 from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts, run_teardown
@@ -77,41 +78,30 @@ class BlueGreenDeps:
     aws: AwsClients
 
 
-def _sops_arn(env: StackContext, aws: AwsClients) -> tuple[str | None, str]:
-    sops, alias = env.spec.gitops.sops, sops_alias_name(env.spec.cluster_name)
-    if not sops.enabled or sops.kms_key_arn:
-        return None, alias
-    try:
-        return str(aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]), alias
-    except Exception as exc:
-        raise DrFailure(
-            f"the environment's SOPS key {alias}: {error_text(exc)}; green must reuse it"
-        ) from None
-
-
 def green_context(
     env: StackContext, target: str, aws: AwsClients, suffix: str = GREEN_SUFFIX
 ) -> StackContext:
     """The stack `<stack><suffix>` at `target` (green.py), sharing the environment's escrow and SOPS
     key. `env` is the stack file's own context; a former green that serves is derived the same way
     at the version it runs (`target` = the file's version)."""
-    arn, alias = _sops_arn(env, aws)
-    derived = derive_green(env.raw, env.stack, target, arn, suffix)
-    if arn:
-        derived.notes.append(f"green decrypts with the environment's SOPS key {alias}")
+    derived = derive_green(env.raw, env.stack, target, suffix)
+    try:
+        sops = environment_sops_key(derived.raw, env.spec.cluster_name, aws)
+    except DeriveError as exc:
+        raise DrFailure(f"{exc}; green must reuse it") from None
     stack = env.stack + suffix
     try:
-        spec = load_spec(derived.raw, stack=stack, source=str(env.stack_file))
-    except SpecError as err:  # a bug of derive_green, never the user's: the stack validated as blue
+        spec = load_spec(sops.raw, stack=stack, source=str(env.stack_file))
+    except SpecError as err:  # a bug of the derivation, never the user's: the stack validated as blue
         raise DrFailure("green's derived stack: " + "; ".join(err.lines)) from None
     return replace(
         env,
         stack=stack,
         spec=spec,
-        raw=derived.raw,
+        raw=sops.raw,
         source_stack=env.stack,
-        notes=[*env.notes, *derived.notes],
-        overrides={**env.overrides, **derived.set},
+        notes=[*env.notes, *derived.notes, *sops.notes],
+        overrides={**env.overrides, **derived.overrides, **sops.overrides},
         environment_escrow=env.spec.escrow if env.spec.escrow.enabled else None,
     )
 
@@ -139,7 +129,14 @@ def _green_up(
     with report.phase("green verified") as phase:
         rows = verify_aws(green.spec, deps.aws)
         bridge = outputs.get("bridge") if isinstance(outputs.get("bridge"), dict) else None
-        rows += verify_cluster(api, green.spec.gitops.agent, sha, bridge)
+        rows += verify_cluster(
+            api,
+            green.spec.gitops.agent,
+            sha,
+            bridge,
+            accepts=deps.green.accepts,
+            repo_url=deps.green.repo_url,
+        )
         report.checks += rows
         failed = [r for r in rows if not r.ok]
         phase.detail = f"{len(rows) - len(failed)} of {len(rows)} checks pass"
@@ -242,7 +239,19 @@ def run_blue_green(
         if isinstance(exc, Interrupted):
             raise InterruptedShift(f"{exc}; {record.fqdn}: every weight back on blue") from None
         raise
+    _promote(green, deps, report)
     run_teardown(blue, deps.blue_teardown, report, teardown)
+
+
+def _promote(green: StackContext, deps: BlueGreenDeps, report: DrReport) -> None:
+    """Green serves: its bridge says `cluster_role: primary` from now on, so the fleet's writers
+    (external-dns, …) that stood down on a green come up on it before the old blue goes."""
+    with report.phase("green promoted") as phase:
+        ws = deps.green.workspace
+        ws.select(green.stack, create=False, config={"eksgitops:clusterRole": "primary"})
+        progress = Progress(deps.green.clock, report.model, deps.green.echo, verb="changed")
+        ws.up(progress)
+        phase.detail = f"{green.stack}: clusterRole primary ({progress.changed} changed)"
 
 
 def _still(deps: BlueGreenDeps, record: WeightedName, last: dict[str, int]) -> None:
@@ -296,7 +305,7 @@ def _hold(
     while True:
         still_ours()
         try:
-            probe = workloads_probe(api, agent, sha)
+            probe = workloads_probe(api, agent, sha, accepts=deps.green.accepts, repo_url=deps.green.repo_url)
         except ClusterApiError as exc:
             now = clock.monotonic()
             failing_since = now if failing_since is None else failing_since

@@ -33,7 +33,7 @@ def apply_blue_green(
     from eksgitops.dr import world as dr_world
     from eksgitops.dr.fleet_check import remote_head
     from eksgitops.dr.options import RecoverySource
-    from eksgitops.dr.rebuild import RebuildDeps, Timeouts
+    from eksgitops.dr.rebuild import Timeouts
     from eksgitops.dr.report import DrReport
     from eksgitops.dr.session import Session
     from eksgitops.dr.teardown import TeardownDeps, TeardownTimeouts
@@ -52,9 +52,8 @@ def apply_blue_green(
     aws = world.aws(ctx.spec.region)
     report = DrReport("upgrade", ctx.stack, world.clock, ctx.model())
     report.facts.update({"from": ctx.spec.kubernetes_version, "to": to, "strategy": "blue-green"})
-    session = Session(
-        "apply", ctx, world, report, RecoverySource(), out, creds, "eksgitops upgrade", "upgrade"
-    )
+    source = RecoverySource(revision=revision, repo_url=repo)
+    session = Session("apply", ctx, world, report, source, out, creds, "eksgitops upgrade", "upgrade")
     with session.reported():
         with report.phase("revision") as phase:
             url = repo or ctx.spec.gitops.repo_url
@@ -74,8 +73,10 @@ def apply_blue_green(
             phase.detail = f"blue is {blue.stack}, green will be {green.stack}"
         report.facts.update({"blue": blue.stack, "green": green.stack})
         report.facts.update({f"note {i}": n for i, n in enumerate(green.notes, 1)})
-        green_ws = world.workspace(ctx.project_dir, {})
-        rebuild = RebuildDeps(green_ws, world.cluster_api, world.clock, session.echo)
+        # As a rebuild waits: a descendant of `sha` pushed meanwhile counts, and only Applications
+        # of the fleet repository are compared to it.
+        rebuild = session.rebuild_deps(sha=sha)
+        green_ws = rebuild.workspace
         deps = BlueGreenDeps(
             green=rebuild,
             green_teardown=TeardownDeps(green_ws, world.cluster_api, aws, world.clock, session.echo),

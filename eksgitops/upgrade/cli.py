@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from eksgitops.dr.context import DrUsageError, StackContext, load_stack
 from eksgitops.dr.options import StackArg, StacksDirOpt
 from eksgitops.upgrade import versions
+
+if TYPE_CHECKING:
+    from eksgitops.fleet.credentials import Credentials
 
 app = typer.Typer(
     name="upgrade",
@@ -53,13 +56,20 @@ def usage(lines: list[str] | str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def load_for_upgrade(command: str, stack: str, target: str, stacks_dir: Path) -> StackContext:
-    """The stack and a target that is a later minor; anything else is a usage mistake (exit 2)."""
-    prefix = f"eksgitops upgrade {command}"
-    if not versions.MINOR.fullmatch(target):
-        raise usage(f"{prefix}: --to {target!r}: not a Kubernetes minor; a version such as 1.36")
+def git_credentials(prefix: str) -> Credentials:
+    """The Git credentials from the environment; a mistake there is a usage mistake (exit 2)."""
+    from eksgitops.fleet.credentials import CredentialError, Credentials
+
     try:
-        ctx = load_stack(
+        return Credentials.load()
+    except CredentialError as exc:
+        raise usage(f"{prefix}: Git credentials: {exc}") from None
+
+
+def load(command: str, stack: str, stacks_dir: Path) -> StackContext:
+    """The stack file, validated; a mistake in it is a usage mistake (exit 2)."""
+    try:
+        return load_stack(
             stack,
             stacks_dir=stacks_dir,
             project_dir=Path("."),
@@ -69,6 +79,14 @@ def load_for_upgrade(command: str, stack: str, target: str, stacks_dir: Path) ->
         )
     except DrUsageError as err:
         raise usage(err.lines) from None
+
+
+def load_for_upgrade(command: str, stack: str, target: str, stacks_dir: Path) -> StackContext:
+    """The stack and a target that is a later minor; anything else is a usage mistake (exit 2)."""
+    prefix = f"eksgitops upgrade {command}"
+    if not versions.MINOR.fullmatch(target):
+        raise usage(f"{prefix}: --to {target!r}: not a Kubernetes minor; a version such as 1.36")
+    ctx = load(command, stack, stacks_dir)
     current = ctx.spec.kubernetes_version
     if versions.minor_number(target) <= versions.minor_number(current):
         raise usage(
@@ -89,7 +107,6 @@ def check(
 ) -> None:
     """Is STACK ready for --to? Version path, add-ons, the fleet's APIs, node groups, guardrails."""
     from eksgitops.components.spec.gitops import valid_ref_name
-    from eksgitops.fleet.credentials import CredentialError, Credentials
     from eksgitops.upgrade.check import INFO, WARNING, run_check
 
     if revision is not None and not valid_ref_name(revision):
@@ -97,10 +114,7 @@ def check(
             f"eksgitops upgrade check: --revision {revision!r}: not a valid Git ref; a branch, tag or sha"
         )
     ctx = load_for_upgrade("check", stack, to, stacks_dir)
-    try:
-        creds = Credentials.load()
-    except CredentialError as exc:
-        raise usage(f"eksgitops upgrade check: Git credentials: {exc}") from None
+    creds = git_credentials("eksgitops upgrade check")
     result = run_check(ctx, to, repo=repo, revision=revision, creds=creds)
     if insights:
         _insights(result, ctx, to)
@@ -217,7 +231,6 @@ def apply(
     from eksgitops.dr.options import RecoverySource
     from eksgitops.dr.report import DrReport
     from eksgitops.dr.session import Session
-    from eksgitops.fleet.credentials import CredentialError, Credentials
     from eksgitops.upgrade.check import run_check
     from eksgitops.upgrade.in_place import InPlaceDeps, PhaseTimeouts, run_in_place
     from eksgitops.upgrade.stack_edit import StackEditError, version_edit
@@ -238,10 +251,7 @@ def apply(
                 "the weighted record's zone and name"
             )
     ctx = load_for_upgrade("apply", stack, to, stacks_dir)
-    try:
-        creds = Credentials.load()
-    except CredentialError as exc:
-        raise usage(f"{prefix}: Git credentials: {exc}") from None
+    creds = git_credentials(prefix)
     result = run_check(ctx, to, repo=repo, revision=revision, creds=creds)
     if not result.ready:
         for finding in result.blockers:
@@ -282,11 +292,11 @@ def apply(
             edit.write()
             phase.detail = f"{ctx.stack_file}: kubernetesVersion {result.current} -> {to}"
         deps = InPlaceDeps(
-            world.workspace(ctx.project_dir, {}),
-            world.aws(ctx.spec.region),
-            world.cluster_api,
-            world.clock,
-            session.echo,
+            workspace=world.workspace(ctx.project_dir, {}),
+            cluster_api=world.cluster_api,
+            clock=world.clock,
+            echo=session.echo,
+            aws=world.aws(ctx.spec.region),
         )
         want = sum(g.desired_size for g in plan.spec.node_groups)
         timeouts = PhaseTimeouts(timeout_control_plane, timeout_addons, timeout_nodes, poll)
@@ -314,17 +324,7 @@ def rollback(
     from eksgitops.upgrade.weights import WeightedName, force_blue
 
     prefix = "eksgitops upgrade rollback"
-    try:
-        ctx = load_stack(
-            stack,
-            stacks_dir=stacks_dir,
-            project_dir=Path("."),
-            build_dir=Path("build"),
-            command="rollback",
-            program="eksgitops upgrade",
-        )
-    except DrUsageError as err:
-        raise usage(err.lines) from None
+    ctx = load("rollback", stack, stacks_dir)
     name = WeightedName(zone_id, record)
     aws = AwsClients(ctx.spec.region)
     try:

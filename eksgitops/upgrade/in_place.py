@@ -16,15 +16,13 @@ The control plane cannot go back: a failure after phase 1 is fixed forward.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from eksgitops.dr.aws import AwsClients, error_text
 from eksgitops.dr.cluster_api import NODE, ClusterApi, condition
-from eksgitops.dr.pulumi_workspace import PulumiWorkspace
-from eksgitops.dr.rebuild import Echo, Progress
+from eksgitops.dr.rebuild import Progress, RebuildDeps
 from eksgitops.dr.report import DrReport
-from eksgitops.dr.waits import Clock, Probe, wait_until
+from eksgitops.dr.waits import Probe, wait_until
 from eksgitops.plan.offline_engine import PlanResult
 
 CONTROL_PLANE = ("aws:eks/cluster:Cluster",)
@@ -43,12 +41,11 @@ class PhaseTimeouts:
 
 
 @dataclass
-class InPlaceDeps:
-    workspace: PulumiWorkspace
-    aws: AwsClients
-    cluster_api: Callable[[dict[str, Any]], ClusterApi]
-    clock: Clock
-    echo: Echo
+class InPlaceDeps(RebuildDeps):
+    """What a rebuild's phases need (the workspace, the cluster's API, the clock, the echo), and
+    EKS to read the control plane's version from."""
+
+    aws: AwsClients = field(kw_only=True)
 
 
 def targets(plan: PlanResult, types: Sequence[str]) -> list[str]:

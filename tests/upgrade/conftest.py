@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from eksgitops.cli import app
 from tests.dr.conftest import GIT_IDENTITY, aws_env, isolated_git, moto_url  # noqa: F401  (fixtures)
+from tests.upgrade.sim_bluegreen import BlueGreenSim
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,18 +38,28 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def scaffold(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A bare fleet repository holding the shipped layout of dev, staging and prod."""
-    bare = tmp_path_factory.mktemp("fleet") / "fleet.git"
+def _bootstrapped(tmp_path_factory: pytest.TempPathFactory, agent: str) -> Path:
+    bare = tmp_path_factory.mktemp(f"fleet-{agent}") / "fleet.git"
     git("init", "-q", "--bare", "--initial-branch=main", str(bare))
     with pytest.MonkeyPatch.context() as mp:
         for key, value in GIT_IDENTITY.items():
             mp.setenv(key, value)
         for env in ("dev", "staging", "prod"):
-            result = run("fleet", "bootstrap", "--repo", str(bare), "--env", env)
+            result = run("fleet", "bootstrap", "--repo", str(bare), "--env", env, "--agent", agent)
             assert result.exit_code == 0, result.stdout + result.stderr
-    yield bare
+    return bare
+
+
+@pytest.fixture(scope="session")
+def scaffold(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare fleet repository holding the shipped Flux layout of dev, staging and prod."""
+    return _bootstrapped(tmp_path_factory, "flux")
+
+
+@pytest.fixture(scope="session")
+def argo_scaffold(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare fleet repository holding the shipped Argo CD layout of dev, staging and prod."""
+    return _bootstrapped(tmp_path_factory, "argocd")
 
 
 def fleet_with(scaffold: Path, tmp_path: Path, files: dict[str, str], resources: dict[str, str]) -> Path:
@@ -99,3 +110,14 @@ def with_agent(raw: dict, agent: str) -> dict:
     if agent == "eks-argocd":
         gitops["eksArgocd"] = {"identityCenterInstanceArn": IDC_INSTANCE}
     return {**raw, "gitops": gitops}
+
+
+@pytest.fixture
+def bg(aws_env, project, scaffold, monkeypatch) -> Iterator[BlueGreenSim]:  # noqa: F811  (the fixture)
+    """The blue/green world of the shipped dev stack at 1.35, blue serving the record."""
+    set_version(project, "dev", "1.35")
+    world = BlueGreenSim(project, monkeypatch, git("rev-parse", "main", cwd=scaffold))
+    try:
+        yield world
+    finally:
+        world.stop()

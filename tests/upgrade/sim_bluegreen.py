@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from eksgitops.cli import app
 from eksgitops.dr import world as dr_world
 from eksgitops.dr.aws import AwsClients
 from eksgitops.dr.cluster_api import SERVICE
@@ -18,10 +20,8 @@ from tests.simworld.aws import REGION
 from tests.simworld.cluster import healthy
 from tests.simworld.kube_server import FakeKubeServer
 from tests.simworld.world import SimWorld
-from tests.upgrade.conftest import run
 
 NAME = "app.example.com"
-BLUE_LB = "dev-lb.eu-west-1.elb.amazonaws.com"
 
 
 def lb(stack: str) -> str:
@@ -29,10 +29,17 @@ def lb(stack: str) -> str:
 
 
 class BlueGreenSim:
-    def __init__(self, project: Path, monkeypatch: pytest.MonkeyPatch, sha: str, agent: str = "flux"):
-        self.project, self.sha, self.agent = project, sha, agent
+    def __init__(
+        self,
+        project: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        sha: str,
+        agent: str = "flux",
+        stack: str = "dev",
+    ):
+        self.project, self.sha, self.agent, self.stack = project, sha, agent, stack
         self.servers: dict[str, FakeKubeServer] = {}
-        self.sim = SimWorld(self.server("dev"))
+        self.sim = SimWorld(self.server(stack))
         self.sim.backend.program = [("eks:index:Cluster", "cluster")]
         self.sim.backend.protected = set()
         self.sim.backend.outputs = self.outputs
@@ -53,6 +60,10 @@ class BlueGreenSim:
             )
 
         monkeypatch.setattr(dr_world, "default_world", build)
+        # Blue was built before any upgrade: its stack is in the state backend.
+        blue = self.sim.workspace(project, {})
+        blue.select(stack)
+        blue.up(lambda event: None)
         # verify_aws is dr's (tests/dr/test_verify.py); moto has no pod identity API to answer it here.
         monkeypatch.setattr(blue_green, "verify_aws", lambda spec, aws: [])
         self.aws = AwsClients(REGION)
@@ -61,7 +72,7 @@ class BlueGreenSim:
         self.zone_id = zone["HostedZone"]["Id"].split("/")[-1]
         self.health_check = r53.create_health_check(
             CallerReference="blue-hc",
-            HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": BLUE_LB, "Port": 443},
+            HealthCheckConfig={"Type": "HTTPS", "FullyQualifiedDomainName": lb(stack), "Port": 443},
         )["HealthCheck"]["Id"]
         r53.change_resource_record_sets(
             HostedZoneId=self.zone_id,
@@ -76,7 +87,7 @@ class BlueGreenSim:
                             "Weight": 100,
                             "TTL": 30,
                             "HealthCheckId": self.health_check,
-                            "ResourceRecords": [{"Value": BLUE_LB}],
+                            "ResourceRecords": [{"Value": lb(stack)}],
                         },
                     }
                 ]
@@ -86,7 +97,7 @@ class BlueGreenSim:
     def server(self, stack: str) -> FakeKubeServer:
         if stack not in self.servers:
             server = FakeKubeServer().start()
-            healthy(server, self.agent, self.sha, {"environment": stack})
+            healthy(server, self.agent, self.sha, {"environment": stack}, nodes=12)  # >= any shipped stack
             server.add(
                 SERVICE,
                 {
@@ -113,8 +124,8 @@ class BlueGreenSim:
         }
 
     def apply(self, scaffold: Path, to: str, *extra: str):
-        return run(
-            "upgrade", "apply", "dev", "--to", to, "--strategy", "blue-green", "--repo", str(scaffold),
+        return CliRunner().invoke(app, [
+            "upgrade", "apply", self.stack, "--to", to, "--strategy", "blue-green", "--repo", str(scaffold),
             "--zone-id", self.zone_id, "--record", NAME, "--entry", "service/apps/podinfo",
             "--hold", "60", "--final-hold", "120", "--poll", "30", "--yes", *extra,
-        )  # fmt: skip
+        ], catch_exceptions=False)  # fmt: skip

@@ -5,7 +5,6 @@ healthy, a shift step failing, green unhealthy during a hold; `upgrade rollback`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +13,10 @@ import pytest
 from eksgitops.dr.cluster_api import FLUX_INSTANCE, KUSTOMIZATION
 from tests.simworld.cluster import ready
 from tests.simworld.kube_server import FakeKubeServer, Request
-from tests.upgrade.conftest import git, run, set_version
-from tests.upgrade.sim_bluegreen import NAME, BlueGreenSim, lb
+from tests.upgrade.conftest import run
+from tests.upgrade.sim_bluegreen import NAME, lb
 
 GREEN = "dev-green"
-
-
-@pytest.fixture
-def bg(aws_env, project, scaffold, monkeypatch) -> Iterator[BlueGreenSim]:
-    set_version(project, "dev", "1.35")
-    world = BlueGreenSim(project, monkeypatch, git("rev-parse", "main", cwd=scaffold))
-    try:
-        yield world
-    finally:
-        world.stop()
 
 
 def _report(project: Path) -> dict[str, Any]:
@@ -90,7 +79,9 @@ def test_blue_green_builds_green_shifts_step_by_step_and_retires_blue(bg, projec
         "shift green 10%", "hold at 10%", "shift green 50%", "hold at 50%", "shift green 100%", "final hold",
     ]  # fmt: skip
     assert names.index("green verified") < names.index("shift green 10%") < names.index("roles swapped")
-    assert names.index("roles swapped") < names.index("destroy") < names.index("stack file")
+    assert names.index("roles swapped") < names.index("green promoted") < names.index("destroy")
+    assert names.index("destroy") < names.index("stack file")
+    assert green_stack.config["eksgitops:clusterRole"] == "primary"  # it serves: the fleet's writers come up
 
 
 def test_green_never_healthy_is_torn_down_and_blue_keeps_all_traffic(bg, project, scaffold):

@@ -8,27 +8,16 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from eksgitops.dr.cluster_api import KUSTOMIZATION
 from tests.simworld.kube_server import FakeKubeServer, Request
-from tests.upgrade.conftest import git, set_version
+from tests.upgrade.conftest import set_version
 from tests.upgrade.sim_bluegreen import NAME, BlueGreenSim, lb
 
 GREEN = "dev-green"
-
-
-@pytest.fixture
-def bg(aws_env, project, scaffold, monkeypatch) -> Iterator[BlueGreenSim]:
-    set_version(project, "dev", "1.35")
-    world = BlueGreenSim(project, monkeypatch, git("rev-parse", "main", cwd=scaffold))
-    try:
-        yield world
-    finally:
-        world.stop()
 
 
 def _during_the_shift(world: BlueGreenSim, action, *, at: int = 10) -> None:
@@ -122,6 +111,7 @@ def test_two_upgrades_in_a_row_swap_roles_and_keep_the_records_fields(bg, projec
     assert first.exit_code == 0, first.stdout + first.stderr
     assert "dev-green at 1.35 serves app.example.com.; dev retired" in first.stdout
     assert bg.weights() == {"blue": (lb("dev-green"), 100)}  # the survivor is the new blue
+    assert bg.sim.backend.stacks["dev-green"].config["eksgitops:clusterRole"] == "primary"
     second = bg.apply(scaffold, "1.36")
     assert second.exit_code == 0, second.stdout + second.stderr
     assert "dev-blue at 1.36 serves app.example.com.; dev-green retired" in second.stdout

@@ -29,6 +29,14 @@ UNIQUE = {
 }
 
 
+def _with_sops_key(raw: dict[str, Any]) -> dict[str, Any]:
+    """What `environment_sops_key` does with AWS: the environment's key pinned by ARN."""
+    sops = raw["gitops"].get("sops")
+    if not (isinstance(sops, dict) and sops.get("enabled")):
+        return raw
+    return {**raw, "gitops": {**raw["gitops"], "sops": {**sops, "kmsKeyArn": SOPS_ARN}}}
+
+
 def _shipped(stack: str) -> dict[str, Any]:
     raw = stack_config(REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml", REPO_ROOT / "Pulumi.yaml")
     if stack == "dev":  # dev ships at the newest minor EKS offers: green goes to it from the one before
@@ -42,21 +50,33 @@ def test_every_shipped_stack_and_agent_derives_a_green_the_spec_accepts(stack, a
     blue = with_agent(_shipped(stack), agent)
     load_spec(blue, stack=stack, source="blue")  # the input is a valid stack
     sops = blue["gitops"].get("sops", {}).get("enabled")
-    green = derive_green(blue, stack, "1.36", SOPS_ARN if sops else None)
-    spec = load_spec(green.raw, stack=f"{stack}-green", source="green")
+    green = derive_green(blue, stack, "1.36")
+    spec = load_spec(_with_sops_key(green.raw), stack=f"{stack}-green", source="green")
     assert spec.kubernetes_version == "1.36"
     assert spec.cluster_name == f"eksgitops-{stack}-green"
     assert spec.gitops.agent == agent
     assert spec.gitops.path == f"clusters/{stack}"  # the environment's own fleet path
-    assert not spec.escrow.enabled and "escrow" not in green.raw
-    assert ("eksgitops:escrow" in green.remove) == ("escrow" in blue)
+    assert not spec.escrow.enabled
+    if (blue.get("escrow") or {}).get(
+        "enabled"
+    ):  # off, and the keys only an enabled escrow may carry removed from Pulumi's copy
+        assert green.overrides["eksgitops:escrow.enabled"] == "false"
+        assert all(green.overrides[f"eksgitops:escrow.{k}"] is None for k in blue["escrow"] if k != "enabled")
+    assert spec.cluster_role == "green" and green.overrides["eksgitops:clusterRole"] == "green"
     assert not spec.control_plane.deletion_protection
     assert not spec.gitops.image_automation
     if sops:
         assert spec.gitops.sops.kms_key_arn == SOPS_ARN  # the environment's key, not a new one
-    # Every change reaches Pulumi: the set keys are exactly the raw differences that are kept.
-    assert green.set["eksgitops:clusterName"] == spec.cluster_name
-    assert green.set["eksgitops:kubernetesVersion"] == "1.36"
+    assert green.overrides["eksgitops:clusterName"] == spec.cluster_name
+    assert green.overrides["eksgitops:kubernetesVersion"] == "1.36"
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_second_slot_is_its_own_cluster(stack):
+    green = derive_green(_shipped(stack), stack, "1.36", "-blue")
+    spec = load_spec(_with_sops_key(green.raw), stack=f"{stack}-blue", source="green")
+    assert spec.cluster_name == f"eksgitops-{stack}-blue" == green.overrides["eksgitops:clusterName"]
+    assert spec.cluster_role == "green"
 
 
 def test_image_automation_is_off_and_the_credentials_read_only_in_green():
@@ -67,19 +87,21 @@ def test_image_automation_is_off_and_the_credentials_read_only_in_green():
         "credentials": {"type": "https", "token": SecretValue("not-a-real-token"), "readOnly": False},
     }
     load_spec(blue, stack="staging", source="blue")
-    green = derive_green(blue, "staging", "1.36", None)
+    green = derive_green(blue, "staging", "1.36")
     spec = load_spec(green.raw, stack="staging-green", source="green")
     assert not spec.gitops.image_automation
     assert spec.gitops.credentials is not None and spec.gitops.credentials.read_only
-    assert green.set["eksgitops:gitops.imageAutomation"] == "false"
-    assert green.set["eksgitops:gitops.credentials.readOnly"] == "true"
-    assert any("read-only deploy key" in note for note in green.notes)
+    assert green.overrides["eksgitops:gitops.imageAutomation"] == "false"
+    assert green.overrides["eksgitops:gitops.credentials.readOnly"] == "true"
 
 
 def test_prods_deletion_protection_is_off_in_green():
-    green = derive_green(_shipped("prod"), "prod", "1.36", SOPS_ARN)
-    assert green.set["eksgitops:controlPlane.deletionProtection"] == "false"
-    assert load_spec(green.raw, stack="prod-green", source="g").control_plane.upgrade_policy == "STANDARD"
+    green = derive_green(_shipped("prod"), "prod", "1.36")
+    assert green.overrides["eksgitops:controlPlane.deletionProtection"] == "false"
+    assert (
+        load_spec(_with_sops_key(green.raw), stack="prod-green", source="g").control_plane.upgrade_policy
+        == "STANDARD"
+    )
 
 
 def _unique_names(raw: dict[str, Any], stack: str) -> dict[tuple[str, str], set[str]]:
@@ -95,10 +117,9 @@ def _unique_names(raw: dict[str, Any], stack: str) -> dict[tuple[str, str], set[
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_green_takes_no_name_aws_requires_unique_from_blue(stack):
     blue = _shipped(stack)
-    sops = blue["gitops"].get("sops", {}).get("enabled")
-    green = derive_green(blue, stack, "1.36", SOPS_ARN if sops else None)
+    green = derive_green(blue, stack, "1.36")
     blue_names = _unique_names(blue, stack)
-    green_names = _unique_names(green.raw, f"{stack}-green")
+    green_names = _unique_names(_with_sops_key(green.raw), f"{stack}-green")
     for kind, names in green_names.items():
         assert not names & blue_names.get(kind, set()), kind
     # The environment's durable resources are blue's: green creates no escrow and no SOPS key.
@@ -111,7 +132,7 @@ def test_green_takes_no_name_aws_requires_unique_from_blue(stack):
 def test_the_derivation_does_not_touch_blues_config():
     blue = _shipped("prod")
     before = repr(blue)
-    derive_green(blue, "prod", "1.36", SOPS_ARN)
+    derive_green(blue, "prod", "1.36")
     assert repr(blue) == before
     assert Path(REPO_ROOT / "stacks" / "Pulumi.prod.yaml").is_file()
 
