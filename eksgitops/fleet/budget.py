@@ -26,7 +26,7 @@ REPOSITORY_AT_FAULT = 1
 
 DEFAULT_DEADLINE = 900.0
 """Seconds a `fleet verify` may take, clone included (`--deadline`)."""
-MAX_BUILDS = 2_000
+MAX_BUILDS = 1_000
 """kustomize builds one run may start."""
 MAX_FILES = 50_000
 """Files of the checkout verify copies and reads (after `.sourceignore`)."""

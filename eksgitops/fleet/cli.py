@@ -211,17 +211,18 @@ def bootstrap(
     try:
         # Paths and notes name the repository's files: escapes are shown, not obeyed.
         echo = lambda line: typer.echo(shown(line))  # noqa: E731
-        ops.bootstrap(
-            repo,
-            opts,
-            creds,
-            echo=echo,
-            dry_run=dry_run,
-            force=force,
-            signing_key=key,
-            trust=trust,
-            stack=provided,
-        )
+        with budget.running(budget.Budget()):  # the caps on builds and files, for the whole run
+            ops.bootstrap(
+                repo,
+                opts,
+                creds,
+                echo=echo,
+                dry_run=dry_run,
+                force=force,
+                signing_key=key,
+                trust=trust,
+                stack=provided,
+            )
     except EngineMissing as exc:
         raise _fail(str(exc), 2) from None
     except budget.LimitReached as exc:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eksgitops.fleet import yamlio
-from eksgitops.fleet.kustomize_engine import BuildFailed, Engine
+from eksgitops.fleet.kustomize_engine import BuildFailed, BuildLimit, Engine
 from eksgitops.fleet.precheck import PrecheckError, precheck, precheck_components
 from eksgitops.fleet.scratch_copy import kustomization_file
 
@@ -208,6 +208,8 @@ def confined_build(engine: Engine, directory: Path, load_restrictor_none: bool) 
     """
     try:
         return engine.build(directory, False)
+    except BuildLimit:
+        raise  # over its time, memory or output: a second build would spend as much again
     except BuildFailed:
         if not load_restrictor_none:
             raise

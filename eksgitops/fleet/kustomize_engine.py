@@ -51,6 +51,11 @@ class BuildFailed(Exception):
     """kustomize refused the kustomization; the message is kustomize's own last error line."""
 
 
+class BuildLimit(BuildFailed):
+    """The build crossed one of its limits (time, memory, output): building it again under
+    another load restrictor would only spend the same again."""
+
+
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -132,7 +137,7 @@ class Engine:
                 output = out.read(OUTPUT_BYTES + 1)
         except subprocess.TimeoutExpired:
             run.check_time("building")  # the run's deadline, rather than this build's
-            raise BuildFailed(f"kustomize did not finish within {seconds:.0f}s") from None
+            raise BuildLimit(f"kustomize did not finish within {seconds:.0f}s") from None
         except OSError as exc:
             raise EngineMissing(f"cannot run {self.binary}: {exc.strerror}; {HOW_TO_GET}") from None
         finally:
@@ -145,7 +150,7 @@ class Engine:
         if proc.returncode != 0:
             fatal = [line for line in stderr.splitlines() if line.startswith("fatal error:")]
             if any("memory" in line for line in fatal) or "cannot allocate memory" in stderr.lower():
-                raise BuildFailed(
+                raise BuildLimit(
                     f"kustomize ran out of memory (a build may use {memory} MiB, {MEMORY_ENV} sets it)"
                 )
             if fatal:  # the Go runtime gave up: its stack trace says nothing to the user

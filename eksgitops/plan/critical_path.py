@@ -93,7 +93,7 @@ def critical_path(graph: ResourceGraph) -> CriticalPath:
     registered: dict[str, int] = {}  # when the resource may start
     start_pred: dict[str, str | None] = {}  # what set that start
     finished: dict[str, int] = {}
-    came_from: dict[str, str | None] = {}  # what set the finish: the start's setter, or a late child
+    came_from: dict[str, str | None] = {}  # what set the finish: the start's setter
 
     order = graph.topological_order()
     for urn in order:
@@ -104,14 +104,10 @@ def critical_path(graph: ResourceGraph) -> CriticalPath:
         start, pred = max(candidates, default=(0, ""))
         registered[urn] = start
         start_pred[urn] = came_from[urn] = pred or None
-        end = start + own_seconds(graph, urn)
-        if node.remote:
-            # The engine answers a remote component's registration once its children exist.
-            late = [(finished[c], c) for c in graph.children.get(urn, []) if c in finished]
-            if late and max(late)[0] > end:
-                end, child = max(late)
-                came_from[urn] = child
-        finished[urn] = end
+        # A remote component's children come after it in this order; what waits for them
+        # reaches them through `graph.before` (a dependency on a remote component includes its
+        # children), so the component's own finish needs no adjustment.
+        finished[urn] = start + own_seconds(graph, urn)
 
     limits = LIMITS
     if graph.auto_mode:

@@ -76,3 +76,18 @@ def test_a_memory_setting_out_of_range_falls_back_to_the_default(monkeypatch: py
     for value in ("0", "12", "abc", "-5", str(10**9)):
         monkeypatch.setenv(kustomize_engine.MEMORY_ENV, value)
         assert kustomize_engine.memory_limit() == kustomize_engine.MEMORY_MB
+
+
+def test_a_build_over_its_limit_is_not_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The root-only build runs first and a failed one is retried as Flux builds; a build that
+    # ran out of time would only spend the same again (a manifest at the reader's limits took
+    # two full build timeouts before).
+    from eksgitops.fleet.flux_build import confined_build
+
+    sleep = shutil.which("sleep")
+    calls = tmp_path / "calls"
+    monkeypatch.setattr(kustomize_engine, "TIMEOUT", 1)
+    engine = _script(tmp_path, f"echo x >> {calls}\nexec {sleep} 60")
+    with pytest.raises(kustomize_engine.BuildLimit):
+        confined_build(engine, _folder(tmp_path), True)
+    assert calls.read_text().count("x") == 1

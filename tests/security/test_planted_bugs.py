@@ -262,6 +262,9 @@ def test_a_child_starts_when_its_parent_registers_not_when_it_finishes() -> None
 
 
 def test_a_remote_component_finishes_with_its_last_child() -> None:
+    """What depends on a remote component waits for its children (graph.before); critical_path's
+    own "late child" branch could never run (children come after their parent in the order) and
+    was removed."""
     from eksgitops.plan.critical_path import critical_path, seconds_for
     from eksgitops.plan.graph import ResourceGraph
 
