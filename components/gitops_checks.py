@@ -30,6 +30,7 @@ def account_id(value: str) -> None:
     if not (len(value) == 12 and value.isascii() and value.isdigit()):
         raise fail(f"{fmt(value)} is not an AWS account id", "12 digits")
 
+
 ADDONS = Items(text(choice(get_args(AddonName), "a managed add-on")), what="add-on names")
 
 AGENT: dict[str, Check | Items | Tags | Optional] = {

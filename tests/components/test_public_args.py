@@ -57,7 +57,7 @@ SUBNETS = ["subnet-0000000a", "subnet-0000000b"]
 
 def bare(cls: type) -> Any:
     """An instance of a resource class without registering it (the Args check only its type)."""
-    return cls.__new__(cls)
+    return object.__new__(cls)
 
 
 def bridge() -> BridgeValues:
