@@ -78,3 +78,17 @@ def test_a_managed_policy_path_beyond_iams_limit_is_refused() -> None:
     one_error(
         minimal(identities=[identity]), "identities[0].managedPolicyArns[0]", "a policy path of at most 512"
     )
+
+
+def test_an_empty_zone_list_is_refused_not_turned_into_three_zones() -> None:
+    one_error(minimal(network={"availabilityZones": []}), "network.availabilityZones", "is empty")
+    spec = load_spec(
+        minimal(network={"availabilityZones": ["eu-west-1a", "eu-west-1b"]}), stack="t", source=SRC
+    )
+    assert spec.network.zone_count == 2
+
+
+def test_public_access_without_cidrs_loads_as_the_docs_say() -> None:
+    # docs/configuration.md: EKS opens it to 0.0.0.0/0; the EKS-ENDPOINT rule, not the spec, fails it.
+    spec = load_spec(minimal(endpoint={"publicAccess": True}), stack="test", source=SRC)
+    assert spec.endpoint.public_access and spec.endpoint.public_access_cidrs == []
