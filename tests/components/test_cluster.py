@@ -492,7 +492,7 @@ def test_without_addons_the_cluster_gets_the_core_ones_and_nodes_come_after_the_
 
 def test_node_groups_without_a_cni_are_refused() -> None:
     with pytest.raises(
-        ValueError, match=r"^EksClusterArgs.addons: lacks vpc-cni, without which the node groups. nodes never turn Ready"
+        ValueError, match=r"^EksClusterArgs.addons: lacks vpc-cni, kube-proxy, without which the node groups"
     ):
         cluster_args(addons={"coredns": AddonSpec()})
     # With Auto Mode EKS brings its own networking: no add-on needed.
