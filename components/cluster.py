@@ -32,7 +32,7 @@ from eksgitops.components.oidc_provider import OidcProvider, OidcProviderArgs
 from eksgitops.components.pulumi_eks_sdk import eks
 from eksgitops.components.secrets_key import SecretsKey, SecretsKeyArgs
 from eksgitops.components.spec.access import AccessSpec
-from eksgitops.components.spec.addons import AddonSpec
+from eksgitops.components.spec.addons import AddonSpec, missing_node_addons
 from eksgitops.components.spec.compute import AutoModeSpec, NodeGroupSpec
 from eksgitops.components.spec.control_plane import ControlPlaneSpec, EndpointSpec
 
@@ -93,10 +93,13 @@ class EksClusterArgs:
             # EnvironmentSpec.enabled_addons); managed node groups need the core add-ons.
             auto_only = self.auto_mode.enabled and not self.node_groups
             self.addons = {} if auto_only else {name: AddonSpec() for name in CORE_ADDONS}
-        if self.node_groups and not self.auto_mode.enabled and "vpc-cni" not in self.addons:
+        if self.node_groups and (
+            missing := missing_node_addons(self.addons, node_groups=True, auto_mode=self.auto_mode.enabled)
+        ):
             raise ValueError(
-                "EksClusterArgs.addons: node groups without vpc-cni never turn Ready (the cluster "
-                "installs no self-managed CNI); include vpc-cni, or leave addons unset for the core ones"
+                f"EksClusterArgs.addons: lacks {', '.join(missing)}, without which the node groups' nodes "
+                "never turn Ready (the cluster installs no self-managed add-ons, and Auto Mode runs them "
+                "only on its own nodes); include them, or leave addons unset for the core ones"
             )
 
 

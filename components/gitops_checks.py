@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, get_args
 
@@ -87,3 +88,31 @@ FLUX_AGENT: dict[str, Check | Items | Tags | Optional] = {
     "labels": Optional(_labels),
     "pod_identities": _pod_identities,
 }
+
+
+EKS_CLUSTER_ARN = re.compile(
+    r"arn:aws(-[a-z]+)*:eks:[a-z0-9-]+:[0-9]{12}:cluster/[0-9A-Za-z][A-Za-z0-9_-]{0,99}"
+)
+ECR_REPOSITORY_ARN = re.compile(
+    r"arn:aws(-[a-z]+)*:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9][a-z0-9._/-]{1,255}"
+)
+API_ENDPOINT = re.compile(r"https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?/?")
+BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def matches(pattern: re.Pattern[str], what: str, allowed: str) -> Check:
+    """A string that `pattern` matches whole: `what` names it, `allowed` shows its form."""
+
+    def run(value: str) -> None:
+        if not pattern.fullmatch(value):
+            raise fail(f"{fmt(value)} is not {what}", allowed)
+
+    return text(run)
+
+
+CLUSTER_ARN = matches(EKS_CLUSTER_ARN, "an EKS cluster ARN", "arn:aws:eks:<region>:<account>:cluster/<name>")
+OCI_REPOSITORY_ARN = matches(
+    ECR_REPOSITORY_ARN, "an ECR repository ARN", "arn:aws:ecr:<region>:<account>:repository/<name>"
+)
+ENDPOINT = matches(API_ENDPOINT, "an HTTPS API server URL", "https://<host> (the cluster's endpoint)")
+CERTIFICATE = matches(BASE64, "base64 text", "the cluster's certificateAuthority.data (base64)")

@@ -19,6 +19,8 @@ from typing import Annotated, Literal, get_args
 
 import typer
 
+from eksgitops import cli_params as P
+from eksgitops.cli_params import checked
 from eksgitops.components.spec import SpecError, load_spec
 from eksgitops.components.spec.data import offered_kubernetes_versions
 from eksgitops.components.spec.read.stack_file import stack_config
@@ -154,11 +156,11 @@ def _check_flags(env: str, account: str, admin_principal: str, public_cidrs: lis
 
 def init(
     env: Annotated[str, typer.Argument(metavar="ENV", help="Stack name: writes stacks/Pulumi.<ENV>.yaml.")],
-    account: Annotated[str, typer.Option("--account", help="AWS account id (12 digits) of the cluster.")],
-    region: Annotated[str, typer.Option("--region", help="AWS region, e.g. eu-west-1.")],
-    fleet_repo: Annotated[str, typer.Option("--fleet-repo", help="URL of the fleet Git repository.")],
+    account: Annotated[str, checked("--account", P.text, help="AWS account id (12 digits) of the cluster.")],
+    region: Annotated[str, checked("--region", P.region, help="AWS region, e.g. eu-west-1.")],
+    fleet_repo: Annotated[str, checked("--fleet-repo", P.repo, help="URL of the fleet Git repository.")],
     admin_principal: Annotated[
-        str, typer.Option("--admin-principal", help="IAM role or user ARN that administers the cluster.")
+        str, checked("--admin-principal", P.text, help="IAM role or user ARN that administers the cluster.")
     ],
     public_cidr: Annotated[
         list[str] | None,
@@ -168,7 +170,7 @@ def init(
     ] = None,
     agent: Annotated[Agent, typer.Option("--agent", help="GitOps agent.")] = "flux",
     stacks_dir: Annotated[
-        Path, typer.Option("--stacks-dir", help="Folder of the Pulumi.<stack>.yaml files.")
+        Path, checked("--stacks-dir", P.folder, help="Folder of the Pulumi.<stack>.yaml files.")
     ] = Path("stacks"),
 ) -> None:
     """Write a first stack file for ENV that `eksgitops plan ENV` accepts; never overwrite one."""

@@ -22,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from eksgitops.components.arg_checks import CLUSTER_NAME, REGION, TAGS, check_args, instance, text
+from eksgitops.components.arg_checks import CLUSTER_NAME, REGION, TAGS, check_args, instance
 from eksgitops.components.gitops.argocd_objects import (
     ARGOCD_NAMESPACE,
     cluster_secret,
@@ -30,7 +30,7 @@ from eksgitops.components.gitops.argocd_objects import (
     repository_secret,
     root_application,
 )
-from eksgitops.components.gitops_checks import AGENT, string_map
+from eksgitops.components.gitops_checks import AGENT, CLUSTER_ARN, string_map
 from eksgitops.components.iam_documents import ARGOCD_CAPABILITY_ROLE, POLICY_VERSION, role_name_for
 from eksgitops.components.spec.gitops import GitOpsSpec
 
@@ -99,7 +99,7 @@ class EksArgoCdArgs:
                 **AGENT,
                 "cluster_name": CLUSTER_NAME,
                 "cluster": CLUSTER_NAME,
-                "cluster_arn": text(),
+                "cluster_arn": CLUSTER_ARN,
                 "region": REGION,
                 "bridge_variables": string_map("the bridge variables"),
                 "k8s_provider": instance(k8s.Provider, "a pulumi_kubernetes Provider"),

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from eksgitops.components.arg_checks import CLUSTER_NAME, KMS_KEY, TAGS, Optional, check_args, flag, text
+from eksgitops.components.arg_checks import CLUSTER_NAME, KMS_KEY, TAGS, Optional, check_args, flag
+from eksgitops.components.gitops_checks import OCI_REPOSITORY_ARN
 from eksgitops.components.iam_documents import FLUX_CONTROLLER_ROLES, POLICY_VERSION, role_name_for
 from eksgitops.components.pod_identity_role import PodIdentityRole, PodIdentityRoleArgs
 
@@ -70,7 +71,7 @@ class FluxControllerIdentitiesArgs:
                 "cluster": CLUSTER_NAME,
                 "sops_key_arn": KMS_KEY,
                 "image_automation": flag,
-                "oci_repository_arn": Optional(text()),
+                "oci_repository_arn": Optional(OCI_REPOSITORY_ARN),
                 "tags": TAGS,
             },
         )

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from eksgitops.components.arg_checks import CLUSTER_NAME, DEPENDS_ON, REGION, check_args, text
+from eksgitops.components.arg_checks import CLUSTER_NAME, DEPENDS_ON, REGION, check_args
+from eksgitops.components.gitops_checks import CERTIFICATE, ENDPOINT
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
@@ -81,8 +82,8 @@ class ClusterKubernetesProviderArgs:
             self,
             {
                 "cluster_name": CLUSTER_NAME,
-                "endpoint": text(),
-                "certificate_authority": text(),
+                "endpoint": ENDPOINT,
+                "certificate_authority": CERTIFICATE,
                 "region": REGION,
                 "access_ready": DEPENDS_ON,
             },

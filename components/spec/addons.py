@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import model_validator as _model_validator
@@ -35,3 +36,18 @@ class AddonSpec(SpecModel):
 
 
 AddonName = Literal["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
+
+NODE_NETWORK_ADDONS = ("vpc-cni", "kube-proxy", "coredns")
+"""What nodes need to turn Ready: pod network, service routing, cluster DNS."""
+
+
+def missing_node_addons(enabled: Iterable[str], *, node_groups: bool, auto_mode: bool) -> list[str]:
+    """The add-ons of NODE_NETWORK_ADDONS that some node would lack.
+
+    The cluster installs no self-managed add-ons (bootstrap_self_managed_addons is off).
+    Auto Mode runs these itself only on the nodes it launches; managed node groups beside it
+    still need the add-ons, or their nodes never turn Ready.
+    """
+    if auto_mode and not node_groups:
+        return []
+    return [name for name in NODE_NETWORK_ADDONS if name not in set(enabled)]

@@ -72,7 +72,17 @@ def _label_value(value: str | None) -> str | None:
 
 LabelKey = Annotated[str, AfterValidator(_label_key)]
 TaintKey = Annotated[str, AfterValidator(_taint_key)]
-LabelValue = Annotated[str, AfterValidator(_label_value)]
+
+
+def _node_label_value(value: str) -> str:
+    # EKS CreateNodegroup's labelValue is 1 to 63 characters (Kubernetes itself allows an empty
+    # value, so the taint value keeps _label_value's "or empty").
+    if not value:
+        raise fail("is empty; EKS refuses a node group label without a value", "1 to 63 characters")
+    return _label_value(value) or value
+
+
+LabelValue = Annotated[str, AfterValidator(_node_label_value)]
 
 
 class TaintSpec(SpecModel):

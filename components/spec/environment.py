@@ -40,9 +40,10 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import AfterValidator, Field
 from pydantic import model_validator as _model_validator
 
+from eksgitops.components.iam_documents import AUTO_MODE_NODE_ROLE, NODE_ROLE, role_name_for
 from eksgitops.components.spec import rules
 from eksgitops.components.spec.access import AccessSpec
-from eksgitops.components.spec.addons import AddonName, AddonSpec
+from eksgitops.components.spec.addons import AddonName, AddonSpec, missing_node_addons
 from eksgitops.components.spec.base import DNS_LABEL, DNS_LABEL_ALLOWED, PROJECT, SpecModel
 from eksgitops.components.spec.compute import AutoModeSpec, NodeGroupSpec
 from eksgitops.components.spec.control_plane import ControlPlaneSpec, EndpointSpec, LogType, kms_key_arn
@@ -226,6 +227,20 @@ class EnvironmentSpec(SpecModel):
     def _cross_checks(self) -> Iterator[SpecValueError]:
         """Rules across sections: each yields its line; all are reported together."""
         auto = self.auto_mode
+        # EKS makes the node roles' access entries itself (EC2_LINUX for managed node groups,
+        # EC2 for Auto Mode), and a principal can be in one access entry only (CreateAccessEntry:
+        # ResourceInUseException; "Create access entries", EKS User Guide).
+        node_roles = {role_name_for(self.cluster_name, r) for r in (NODE_ROLE, AUTO_MODE_NODE_ROLE)}
+        for i, entry in enumerate(self.access.entries):
+            if entry.principal_arn.rpartition("/")[2] in node_roles and ":role/" in entry.principal_arn:
+                yield fail(
+                    "is the platform's node role, whose access entry EKS creates itself",
+                    "a role of people or automation (a principal can have one access entry)",
+                    "access",
+                    "entries",
+                    i,
+                    "principalArn",
+                )
         if not self.node_groups and not (auto.enabled and auto.node_pools):
             if auto.enabled:
                 # EKS rejects a compute config with a node role but no node pools, and
@@ -242,18 +257,20 @@ class EnvironmentSpec(SpecModel):
                     "nodeGroups",
                 )
         enabled = self.enabled_addons()
-        if not auto.enabled:
-            # bootstrap_self_managed_addons is off: without these nodes never become Ready.
-            for name in ("vpc-cni", "kube-proxy", "coredns"):
-                if name not in enabled:
-                    yield fail(
-                        "is false without Auto Mode: nodes would have no pod network, service "
-                        "routing or cluster DNS and never become Ready",
-                        "keep it on (or turn on autoMode, which runs it itself)",
-                        "addons",
-                        name,
-                        "enabled",
-                    )
+        for name in missing_node_addons(enabled, node_groups=bool(self.node_groups), auto_mode=auto.enabled):
+            yield fail(
+                "is false without Auto Mode: nodes would have no pod network, service "
+                "routing or cluster DNS and never become Ready"
+                if not auto.enabled
+                else "is false, and Auto Mode runs it only on its own nodes: the managed node "
+                "groups' nodes would never become Ready",
+                "keep it on (or turn on autoMode, which runs it itself)"
+                if not auto.enabled
+                else "keep it on while there are node groups",
+                "addons",
+                name,
+                "enabled",
+            )
         # Auto Mode nodes run the Pod Identity agent themselves; node groups need the add-on.
         agent_missing = "eks-pod-identity-agent" not in enabled and bool(self.node_groups or not auto.enabled)
         pod_identities = [i for i, ident in enumerate(self.identities) if ident.mode == "pod-identity"]

@@ -48,8 +48,11 @@ def _service_cidr(value: str | None) -> str | None:
 
 
 def _zones(value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-    if not value:
+    if value is None:
         return value
+    if not value:
+        # An empty list would quietly become the first azCount zones.
+        raise fail("is empty", "2 to 6 zone names of the region, or leave it out for the first azCount zones")
     if not 2 <= len(value) <= 6:
         raise fail(f"lists {len(value)} zone(s)", "2 to 6 zones")
     region = context_value(info, "region")

@@ -120,6 +120,10 @@ def kms_key_arn(value: str) -> re.Match[str]:
 def policy_arn(value: str) -> str:
     if not POLICY_ARN.fullmatch(value):
         raise fail(f"{fmt(value)} is not an IAM policy ARN", POLICY_ARN_ALLOWED)
+    # IAM's policy path is at most 512 characters (CreatePolicy Path, "IAM object quotas").
+    path = "/" + value.split(":policy/", 1)[1].rpartition("/")[0] + "/"
+    if len(path) > 512:
+        raise fail(f"has a path of {len(path)} characters", "a policy path of at most 512 characters (IAM)")
     return value
 
 

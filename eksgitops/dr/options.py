@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from eksgitops import cli_params as P
+from eksgitops.cli_params import checked
 from eksgitops.dr.preflight import PreflightOptions
 
 NODES_SECONDS = 20 * 60
@@ -25,18 +27,21 @@ BUILD_DIR = Path("build")
 StackArg = Annotated[
     str, typer.Argument(metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml is read.")
 ]
-StacksDirOpt = Annotated[Path, typer.Option("--stacks-dir", help="Folder of the Pulumi.<stack>.yaml files.")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Build folder: the plan's files and dr/ reports.")]
+StacksDirOpt = Annotated[
+    Path, checked("--stacks-dir", P.folder, help="Folder of the Pulumi.<stack>.yaml files.")
+]
+OutOpt = Annotated[Path, checked("--out", P.folder, help="Build folder: the plan's files and dr/ reports.")]
 RegionOpt = Annotated[
-    str | None, typer.Option("--region", help="Rebuild in this region instead of the spec's (region lost).")
+    str | None,
+    checked("--region", P.region, help="Rebuild in this region instead of the spec's (region lost)."),
 ]
 RevisionOpt = Annotated[
     str | None,
-    typer.Option("--revision", help="Branch, tag or commit expected (default: the spec's branch)."),
+    checked("--revision", P.git_ref, help="Branch, tag or commit expected (default: the spec's branch)."),
 ]
 RepoOpt = Annotated[
     str | None,
-    typer.Option("--repo-url", help="Read the fleet from this URL or path (a mirror) instead of repoUrl."),
+    checked("--repo-url", P.repo, help="Read the fleet from this URL or path (a mirror) instead of repoUrl."),
 ]
 EscrowOpt = Annotated[
     bool,
@@ -44,43 +49,51 @@ EscrowOpt = Annotated[
 ]
 EscrowBucketOpt = Annotated[
     str | None,
-    typer.Option(
+    checked(
         "--escrow-bucket",
+        P.text,
         help="Escrow bucket (default: the stack's escrow, eksgitops-escrow-<account>-<env>).",
     ),
 ]
 SecretOpt = Annotated[
     str | None,
-    typer.Option(
+    checked(
         "--credentials-secret",
+        P.text,
         help="Git credentials secret, read in the target region (default: the stack's escrow).",
     ),
 ]
 SopsOpt = Annotated[
     str | None,
-    typer.Option(
+    checked(
         "--sops-key",
+        P.text,
         help="SOPS KMS key ARN or alias (default from the spec, else alias/eksgitops-<env>-sops).",
     ),
 ]
 BackendOpt = Annotated[
     str | None,
-    typer.Option("--backend", help="Pulumi state backend URL (default PULUMI_BACKEND_URL or the login)."),
+    checked("--backend", P.text, help="Pulumi state backend URL (default PULUMI_BACKEND_URL or the login)."),
 ]
 NodesTimeout = Annotated[
-    float, typer.Option("--timeout-nodes", min=1, help="Seconds to wait for nodes Ready.")
+    float, checked("--timeout-nodes", P.seconds_from(1), help="Seconds to wait for nodes Ready.")
 ]
 AgentTimeout = Annotated[
-    float, typer.Option("--timeout-agent", min=1, help="Seconds to wait for the agent Ready.")
+    float, checked("--timeout-agent", P.seconds_from(1), help="Seconds to wait for the agent Ready.")
 ]
 WorkloadsTimeout = Annotated[
     float,
-    typer.Option("--timeout-workloads", min=1, help="Seconds to wait for every Kustomization/Application."),
+    checked(
+        "--timeout-workloads", P.seconds_from(1), help="Seconds to wait for every Kustomization/Application."
+    ),
 ]
 LbTimeout = Annotated[
-    float, typer.Option("--timeout-load-balancers", min=1, help="Seconds to wait for load balancers to go.")
+    float,
+    checked("--timeout-load-balancers", P.seconds_from(1), help="Seconds to wait for load balancers to go."),
 ]
-PollOpt = Annotated[float, typer.Option("--poll", min=0.01, help="Seconds between looks while waiting.")]
+PollOpt = Annotated[
+    float, checked("--poll", P.seconds_from(0.01), help="Seconds between looks while waiting.")
+]
 ClusterGoneOpt = Annotated[
     bool,
     typer.Option(

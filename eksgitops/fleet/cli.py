@@ -18,6 +18,8 @@ from typing import Annotated
 
 import typer
 
+from eksgitops import cli_params as P
+from eksgitops.cli_params import checked, flag
 from eksgitops.fleet import bootstrap as ops
 from eksgitops.fleet import budget, layout
 from eksgitops.fleet.credentials import CredentialError, Credentials
@@ -38,7 +40,10 @@ from eksgitops.terminal_text import shown
 
 # --agent's choices, shown in --help and completed by the shell; checked below with the
 # other flags, so that a wrong value ends in the same one-line error.
+BRANCH, GIT_REF = flag("--branch", P.git_ref), flag("--revision", P.git_ref)
+REPO_PATH = flag("--path", P.repo_path)
 AGENT_CHOICES = {
+    "callback": flag("--agent", P.choice(layout.AGENTS)),
     "metavar": "[" + "|".join(layout.AGENTS) + "]",
     "autocompletion": lambda: list(layout.AGENTS),
 }
@@ -53,15 +58,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-RepoOpt = Annotated[str, typer.Option("--repo", help="Repository URL (https, ssh, git) or local path.")]
-EnvOpt = Annotated[str, typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev.")]
+RepoOpt = Annotated[str, checked("--repo", P.repo, help="Repository URL (https, ssh, git) or local path.")]
+EnvOpt = Annotated[str, checked("--env", P.dns_label, help="Environment name (a DNS-1123 label), e.g. dev.")]
 SshKeyOpt = Annotated[
-    Path | None, typer.Option("--ssh-key", help="SSH private key file (default: $EKSGITOPS_GIT_SSH_KEY).")
+    Path | None,
+    checked("--ssh-key", P.key_file, help="SSH private key file (default: $EKSGITOPS_GIT_SSH_KEY)."),
 ]
 TokenFileOpt = Annotated[
     Path | None,
-    typer.Option(
+    checked(
         "--token-file",
+        P.key_file,
         help="File holding an HTTPS token (default: $EKSGITOPS_GIT_TOKEN_FILE, else the token in "
         "$EKSGITOPS_GIT_TOKEN).",
     ),
@@ -133,22 +140,27 @@ def _check_repo(repo: str, creds: Credentials) -> None:
 @app.command()
 def bootstrap(
     repo: Annotated[
-        str | None, typer.Option("--repo", help="Repository URL (https, ssh, git) or local path.")
+        str | None, checked("--repo", P.repo, help="Repository URL (https, ssh, git) or local path.")
     ] = None,
     env: Annotated[
-        str | None, typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev.")
+        str | None, checked("--env", P.dns_label, help="Environment name (a DNS-1123 label), e.g. dev.")
     ] = None,
-    branch: Annotated[str | None, typer.Option(help="Branch the agent syncs (default main).")] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="Branch the agent syncs (default main).", callback=BRANCH)
+    ] = None,
     agent: Annotated[str | None, typer.Option(help="GitOps agent (default flux).", **AGENT_CHOICES)] = None,
-    path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
+    path: Annotated[
+        str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).", callback=REPO_PATH)
+    ] = None,
     stack: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--stack",
+            P.text,
             help="Take --env, --repo, --branch, --path and --agent from stacks/Pulumi.<STACK>.yaml.",
         ),
     ] = None,
-    stacks_dir: Annotated[Path, typer.Option("--stacks-dir", help="Folder of the stack files.")] = Path(
+    stacks_dir: Annotated[Path, checked("--stacks-dir", P.folder, help="Folder of the stack files.")] = Path(
         "stacks"
     ),
     image_automation: Annotated[
@@ -255,21 +267,26 @@ def verify(
         typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev (default: the stack)."),
     ] = None,
     revision: Annotated[
-        str | None, typer.Option(help="Branch, tag or commit to check (default: the remote's HEAD).")
+        str | None,
+        typer.Option(help="Branch, tag or commit to check (default: the remote's HEAD).", callback=GIT_REF),
     ] = None,
-    path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
+    path: Annotated[
+        str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).", callback=REPO_PATH)
+    ] = None,
     since: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--since",
+            P.git_ref,
             help="Rebuild what files changed since this branch, tag or commit touch; take the rest "
             "from the build cache.",
         ),
     ] = None,
     stack: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--stack",
+            P.text,
             help="Take variables and identities from build/STACK/bridge.json (run `eksgitops plan STACK`).",
         ),
     ] = None,
@@ -282,21 +299,24 @@ def verify(
     ] = Path("stacks"),
     build_dir: Annotated[
         Path | None,
-        typer.Option(
-            "--build-dir", help="Where `eksgitops plan` wrote <STACK>/ (default: build/ beside --stacks-dir)."
+        checked(
+            "--build-dir",
+            P.folder,
+            help="Where `eksgitops plan` wrote <STACK>/ (default: build/ beside --stacks-dir).",
         ),
     ] = None,
     var: Annotated[
-        list[str] | None, typer.Option("--var", help="Extra substitution variable provided (repeatable).")
+        list[str] | None, checked("--var", P.text, help="Extra substitution variable provided (repeatable).")
     ] = None,
     identity: Annotated[
         list[str] | None,
-        typer.Option("--identity", help="Workload identity of the stack; adds <identity>_role_arn."),
+        checked("--identity", P.text, help="Workload identity of the stack; adds <identity>_role_arn."),
     ] = None,
     repo_url: Annotated[
         list[str] | None,
-        typer.Option(
+        checked(
             "--repo-url",
+            P.repo,
             help="URL Argo CD Applications use for this repository when --repo is a local path (repeatable).",
         ),
     ] = None,

@@ -17,6 +17,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from eksgitops import cli_params as P
+from eksgitops.cli_params import checked
 from eksgitops.components.spec import EnvironmentSpec, SpecError, load_spec
 from eksgitops.components.spec.base import DNS_LABEL, PROJECT
 from eksgitops.components.spec.read import config_for_pulumi, stack_config
@@ -103,9 +105,9 @@ def plan(
         str, typer.Argument(metavar="STACK", help="Stack name: stacks/Pulumi.<STACK>.yaml is read.")
     ],
     stacks_dir: Annotated[
-        Path, typer.Option("--stacks-dir", help="Folder of the Pulumi.<stack>.yaml files.")
+        Path, checked("--stacks-dir", P.folder, help="Folder of the Pulumi.<stack>.yaml files.")
     ] = Path("stacks"),
-    out: Annotated[Path, typer.Option("--out", help="Where build/<STACK>/resources.json goes.")] = Path(
+    out: Annotated[Path, checked("--out", P.folder, help="Where build/<STACK>/resources.json goes.")] = Path(
         "build"
     ),
     quiet: Annotated[

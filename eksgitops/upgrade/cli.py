@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from eksgitops import cli_params as P
+from eksgitops.cli_params import checked
 from eksgitops.dr.context import DrUsageError, StackContext, load_stack
 from eksgitops.dr.options import StackArg, StacksDirOpt
 from eksgitops.upgrade import versions
@@ -34,13 +36,15 @@ def _group() -> None:
     """Upgrade a stack to the next Kubernetes minor: check offline first, then apply."""
 
 
-ToOpt = Annotated[str, typer.Option("--to", help="Target Kubernetes minor, e.g. 1.36 (the next one).")]
+ToOpt = Annotated[
+    str, checked("--to", P.kubernetes_minor, help="Target Kubernetes minor, e.g. 1.36 (the next one).")
+]
 RepoOpt = Annotated[
     str | None,
-    typer.Option("--repo", help="Fleet repository URL or path (default: the stack's gitops.repoUrl)."),
+    checked("--repo", P.repo, help="Fleet repository URL or path (default: the stack's gitops.repoUrl)."),
 ]
 RevisionOpt = Annotated[
-    str | None, typer.Option("--revision", help="Branch, tag or commit (default: the stack's branch).")
+    str | None, checked("--revision", P.git_ref, help="Branch, tag or commit (default: the stack's branch).")
 ]
 InsightsOpt = Annotated[
     bool,
@@ -149,29 +153,34 @@ def _insights(result, ctx: StackContext, target: str) -> None:
         result.add(severity, "eks insights", item.line())
 
 
+STRATEGIES = ("in-place", "blue-green")
 StrategyOpt = Annotated[
     str,
-    typer.Option(
+    checked(
         "--strategy",
+        P.choice(STRATEGIES),
         help="in-place: the stack's own cluster moves (the control plane cannot go back); "
         "blue-green: a new cluster STACK-green beside it, traffic moved by Route53 weights.",
     ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Write the stack file and run the upgrade.")]
-STRATEGIES = ("in-place", "blue-green")
 ZoneOpt = Annotated[
-    str | None, typer.Option("--zone-id", help="Route53 hosted zone of --record (blue-green).")
+    str | None, checked("--zone-id", P.text, help="Route53 hosted zone of --record (blue-green).")
 ]
 RecordOpt = Annotated[
-    str | None, typer.Option("--record", help="Weighted record name, e.g. app.example.com (blue-green).")
+    str | None, checked("--record", P.text, help="Weighted record name, e.g. app.example.com (blue-green).")
 ]
 EntryOpt = Annotated[
     str | None,
-    typer.Option("--entry", help="Green's entry point service|ingress|gateway/NAMESPACE/NAME (blue-green)."),
+    checked(
+        "--entry", P.text, help="Green's entry point service|ingress|gateway/NAMESPACE/NAME (blue-green)."
+    ),
 ]
-StepsOpt = Annotated[str, typer.Option("--steps", help="Green's share per step, percent, ending in 100.")]
-HoldOpt = Annotated[float, typer.Option("--hold", min=0, help="Seconds at each step, watching green.")]
-FinalHoldOpt = Annotated[float, typer.Option("--final-hold", min=0, help="Seconds at 100% before blue goes.")]
+StepsOpt = Annotated[str, checked("--steps", P.text, help="Green's share per step, percent, ending in 100.")]
+HoldOpt = Annotated[float, checked("--hold", P.seconds_from(0), help="Seconds at each step, watching green.")]
+FinalHoldOpt = Annotated[
+    float, checked("--final-hold", P.seconds_from(0), help="Seconds at 100% before blue goes.")
+]
 
 
 def parse_steps(prefix: str, text: str) -> tuple[int, ...]:
@@ -211,19 +220,21 @@ def apply(
     hold: HoldOpt = 600.0,
     final_hold: FinalHoldOpt = 1800.0,
     timeout_control_plane: Annotated[
-        float, typer.Option("--timeout-control-plane", min=1, help="Seconds for the control plane.")
+        float, checked("--timeout-control-plane", P.seconds_from(1), help="Seconds for the control plane.")
     ] = 60 * 60,
     timeout_addons: Annotated[
-        float, typer.Option("--timeout-addons", min=1, help="Seconds for the add-ons.")
+        float, checked("--timeout-addons", P.seconds_from(1), help="Seconds for the add-ons.")
     ] = 20 * 60,
     timeout_nodes: Annotated[
-        float, typer.Option("--timeout-nodes", min=1, help="Seconds for the nodes to move.")
+        float, checked("--timeout-nodes", P.seconds_from(1), help="Seconds for the nodes to move.")
     ] = 60 * 60,
     poll: Annotated[
-        float, typer.Option("--poll", min=0.01, help="Seconds between looks while waiting.")
+        float, checked("--poll", P.seconds_from(0.01), help="Seconds between looks while waiting.")
     ] = 15.0,
     stacks_dir: StacksDirOpt = Path("stacks"),
-    out: Annotated[Path, typer.Option("--out", help="Build folder: reports go to upgrade/.")] = Path("build"),
+    out: Annotated[Path, checked("--out", P.folder, help="Build folder: reports go to upgrade/.")] = Path(
+        "build"
+    ),
 ) -> None:
     """Check, show the stack-file diff, and with --yes upgrade: control plane, add-ons, node groups."""
     from eksgitops.components.spec.gitops import valid_ref_name
@@ -313,8 +324,10 @@ def _stack_keys(ctx: StackContext) -> set[str]:
 @app.command()
 def rollback(
     stack: StackArg,
-    zone_id: Annotated[str, typer.Option("--zone-id", help="Route53 hosted zone of --record.")],
-    record: Annotated[str, typer.Option("--record", help="The weighted record name, e.g. app.example.com.")],
+    zone_id: Annotated[str, checked("--zone-id", P.text, help="Route53 hosted zone of --record.")],
+    record: Annotated[
+        str, checked("--record", P.text, help="The weighted record name, e.g. app.example.com.")
+    ],
     stacks_dir: StacksDirOpt = Path("stacks"),
 ) -> None:
     """Put every weight of --record back on blue (any time before blue is retired)."""

@@ -502,7 +502,7 @@ def test_auto_mode_alone_installs_no_addon_unless_asked() -> None:
 
 def test_node_groups_without_a_cni_are_refused() -> None:
     with pytest.raises(
-        ValueError, match=r"^EksClusterArgs.addons: node groups without vpc-cni never turn Ready"
+        ValueError, match=r"^EksClusterArgs.addons: lacks vpc-cni, kube-proxy, without which the node groups"
     ):
         cluster_args(addons={"coredns": AddonSpec()})
     # With Auto Mode EKS brings its own networking: no add-on needed.

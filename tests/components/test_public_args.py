@@ -57,7 +57,7 @@ SUBNETS = ["subnet-0000000a", "subnet-0000000b"]
 
 def bare(cls: type) -> Any:
     """An instance of a resource class without registering it (the Args check only its type)."""
-    return cls.__new__(cls)
+    return object.__new__(cls)
 
 
 def bridge() -> BridgeValues:
@@ -210,6 +210,10 @@ BAD: list[tuple[type, str, Any, str]] = [
     (BridgeValues, "account_id", "1234", "not an AWS account id"),
     (BridgeValues, "identity_role_arns", {"Bad_Name": ROLE}, "not a valid identity name"),
     (FluxBridgeArgs, "namespace", "", "not a valid namespace"),
+    (EksArgoCdArgs, "cluster_arn", "x" * 300, "not an EKS cluster ARN"),
+    (FluxControllerIdentitiesArgs, "oci_repository_arn", "", "not an ECR repository ARN"),
+    (ClusterKubernetesProviderArgs, "endpoint", "http://x", "not an HTTPS API server URL"),
+    (ClusterKubernetesProviderArgs, "certificate_authority", "", "not base64 text"),
 ]
 
 # Fields that take None (their default or a documented "unset").

@@ -150,11 +150,11 @@ def test_preflight_on_a_bad_setup_names_each_broken_prerequisite_and_exits_1(aws
         (("preflight", "Dev!"), "eksgitops dr preflight: STACK 'Dev!': not a stack name"),
         (
             ("rebuild", "dev", "--region", "mars-1"),
-            "eksgitops dr rebuild: --region 'mars-1': not an AWS region name",
+            'error: --region: "mars-1" is not an AWS region name; a region such as eu-west-1',
         ),
         (
             ("verify", "dev", "--revision", "bad..ref"),
-            "eksgitops dr verify: --revision 'bad..ref': not a valid Git ref",
+            "error: --revision: 'bad..ref' is not a Git branch, tag or commit",
         ),
         (("teardown", "dev"), "eksgitops dr teardown: --yes: required"),
         (("drill", "dev", "--timeout-agent", "0"), "--timeout-agent"),

@@ -294,7 +294,7 @@ def test_out_pointing_at_a_file_is_a_usage_error(tmp_path: Path, monkeypatch: py
     result = _plan(["dev", "--out", str(target)], ROOT, monkeypatch)
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"eksgitops plan: --out {target}: is a file, not a folder; a folder (created if missing)"
+        f"error: --out: '{target}' is a file; a folder (or a path where one can be made)"
     )
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "dev").write_text("a file where the stack's folder goes")

@@ -166,5 +166,5 @@ def test_an_unknown_strategy_is_a_usage_mistake(project):
     result = run("upgrade", "apply", "dev", "--to", "1.37", "--strategy", "sideways")
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "eksgitops upgrade apply: --strategy 'sideways': not a strategy; one of in-place, blue-green"
+        "error: --strategy: 'sideways' is not supported (allowed: in-place, blue-green)"
     )

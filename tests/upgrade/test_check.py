@@ -122,7 +122,7 @@ def test_a_fleet_that_cannot_be_read_blocks(project, tmp_path):
     [
         (
             ("dev", "--to", "1.x"),
-            "eksgitops upgrade check: --to '1.x': not a Kubernetes minor; a version such as 1.36",
+            "error: --to: '1.x' is not a Kubernetes minor version; 1.<minor>, e.g. 1.34",
         ),
         (
             ("dev", "--to", "1.35"),
@@ -132,7 +132,10 @@ def test_a_fleet_that_cannot_be_read_blocks(project, tmp_path):
             ("nope", "--to", "1.37"),
             "eksgitops upgrade check: STACK 'nope': no stack file stacks/Pulumi.nope.yaml",
         ),
-        (("dev", "--to", "1.37", "--revision", "bad..ref"), "--revision 'bad..ref': not a valid Git ref"),
+        (
+            ("dev", "--to", "1.37", "--revision", "bad..ref"),
+            "error: --revision: 'bad..ref' is not a Git branch, tag or commit",
+        ),
     ],
 )
 def test_usage_mistakes_exit_2_with_one_line(project, args, message):

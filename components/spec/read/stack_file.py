@@ -30,6 +30,7 @@ import yaml
 from eksgitops.components.spec.base import PROJECT, SecretValue
 from eksgitops.components.spec.environment import TOP_LEVEL_KEYS
 from eksgitops.components.spec.errors import SpecError
+from eksgitops.components.spec.read.go_numbers import LONGEST, UINT64_MAX, go_number, too_long
 from eksgitops.components.spec.read.yaml_nodes import (
     BOOL,
     FLOAT,
@@ -106,6 +107,38 @@ class _Reader:
             self.open.discard(id(node))
 
     def scalar(self, node: yaml.ScalarNode, key: str) -> Any:
+        if node.style is None and getattr(node, "untagged", False):
+            return self.plain(node, key)
+        return self.resolved(node, key)
+
+    def plain(self, node: yaml.ScalarNode, key: str) -> Any:
+        """An untagged plain scalar, if go-yaml (Pulumi's reader) reads it as this reader does."""
+        text = node.value
+        if too_long(text):
+            what = f"is a number {len(text)} characters long, more than Pulumi can hold"
+            self.problem(key, what, f"at most {LONGEST} characters, or quote it for text", node)
+            return None
+        ours, theirs = self.resolved(node, key), go_number(text)
+        if isinstance(ours, bool) or ours is None or (type(ours) is type(theirs) and ours == theirs):
+            return ours
+        if theirs is None and not isinstance(ours, int | float):
+            return ours
+        if theirs is None:
+            what = f"is {text}, which Pulumi reads as text, not a number"
+            self.problem(key, what, f'quote it ("{text}")', node)
+            return None
+        if isinstance(ours, int) and isinstance(theirs, float):
+            what = f"is {text}, a whole number too large for Pulumi, which reads it as about {theirs!r}"
+            self.problem(key, what, f"at most {UINT64_MAX}, or quote it for text", node)
+            return None
+        what = f"is {text}, which Pulumi reads as the number {theirs!r}"
+        allowed = (
+            f'write {theirs!r} (plain digits, no leading 0 or _) for that number, or quote it ("{text}")'
+        )
+        self.problem(key, what, allowed, node)
+        return None
+
+    def resolved(self, node: yaml.ScalarNode, key: str) -> Any:
         if node.tag == STR:  # quoted, !!str, or plain text no schema reads otherwise
             return node.value
         tag = core_tag(node)

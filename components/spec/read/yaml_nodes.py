@@ -84,6 +84,8 @@ class _Loader(yaml.SafeLoader):
         tag = self.peek_event().tag
         node = super().compose_scalar_node(anchor)  # type: ignore[misc]
         node.explicit = tag not in (None, "!", STR)  # type: ignore[attr-defined]
+        # Untagged plain scalars are the ones go-yaml resolves by their text (stack_file's numbers).
+        node.untagged = tag is None  # type: ignore[attr-defined]
         return node
 
 
