@@ -85,12 +85,10 @@ class EksClusterArgs:
     """Tags on everything created here, beside the provider's default tags."""
 
     def __post_init__(self) -> None:
-        # Checked here, so a mistake is one ValueError where the args are made, not a failure
-        # in the middle of an apply.
+        # Checked here: a mistake is one ValueError where the args are made, not mid-apply.
         check_args(self, CLUSTER_CHECKS)
         if self.addons is None:
-            # Auto Mode alone runs networking, DNS and the rest on its own nodes (see
-            # EnvironmentSpec.enabled_addons); managed node groups need the core add-ons.
+            # Auto Mode alone runs them itself (EnvironmentSpec.enabled_addons); node groups need them.
             auto_only = self.auto_mode.enabled and not self.node_groups
             self.addons = {} if auto_only else {name: AddonSpec() for name in CORE_ADDONS}
         if self.node_groups and (
