@@ -121,8 +121,9 @@ def bootstrap(
     ] = False,
     signing_key: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--signing-key",
+            P.text,
             help="Sign the commit: an OpenPGP key id or fingerprint (gpg.format openpgp) or an SSH key file "
             "(gpg.format ssh). Required when the stack has gitops.verify.",
         ),
@@ -208,11 +209,15 @@ def bootstrap(
 def verify(
     repo: Annotated[
         str | None,
-        typer.Option("--repo", help="Repository URL (https, ssh, git) or local path (default: the stack's)."),
+        checked(
+            "--repo", P.repo, help="Repository URL (https, ssh, git) or local path (default: the stack's)."
+        ),
     ] = None,
     env: Annotated[
         str | None,
-        typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev (default: the stack)."),
+        checked(
+            "--env", P.dns_label, help="Environment name (a DNS-1123 label), e.g. dev (default: the stack)."
+        ),
     ] = None,
     revision: Annotated[
         str | None,
@@ -240,8 +245,9 @@ def verify(
     ] = None,
     stacks_dir: Annotated[
         Path,
-        typer.Option(
+        checked(
             "--stacks-dir",
+            P.folder,
             help="Folder of the stack files (gitops.verify is read there); build/ is looked for beside it.",
         ),
     ] = Path("stacks"),
@@ -281,38 +287,46 @@ def verify(
     ] = None,
     source_root: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--root",
+            P.repo_path,
             help="Folder of the repository that is the root of the source the agent syncs (an OCI "
             "artifact or a GitRepository of a subfolder); paths are relative to it.",
         ),
     ] = None,
     kubernetes_version: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--kubernetes-version",
+            P.kubernetes_minor,
             help="Check against this Kubernetes version's built-in schemas, e.g. 1.36 (default: the "
             "stack's kubernetesVersion with --stack, else the newest shipped).",
         ),
     ] = None,
     trusted_keys: Annotated[
         Path | None,
-        typer.Option(
+        checked(
             "--trusted-keys",
+            P.path,
             help="File of OpenPGP (armored) and SSH public keys: check the revision's signature as "
             "source-controller would (with --stack: the stack's gitops.verify keys).",
         ),
     ] = None,
     signature_mode: Annotated[
         str | None,
-        typer.Option("--signature-mode", help="With --trusted-keys: HEAD (default), Tag or TagAndHEAD."),
+        checked(
+            "--signature-mode",
+            P.choice(MODES),
+            help="With --trusted-keys: HEAD (default), Tag or TagAndHEAD.",
+        ),
     ] = None,
     ssh_key: SshKeyOpt = None,
     token_file: TokenFileOpt = None,
     deadline: Annotated[
         float,
-        typer.Option(
+        checked(
             "--deadline",
+            P.seconds,
             help="Seconds the whole run may take, clone included; then it stops with exit 4.",
         ),
     ] = budget.DEFAULT_DEADLINE,

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from eksgitops import cli_params as P
+from eksgitops.cli_params import checked, flag
 from eksgitops.fleet import layout
 from eksgitops.fleet.diff.document import document, failure_document
 from eksgitops.fleet.diff.lines import print_result
@@ -39,47 +41,69 @@ def _revision(flag: str, value: str | None) -> None:
 
 
 def diff(
-    repo: Annotated[str, typer.Option("--repo", help="Repository URL (https, ssh, git) or local path.")],
-    env: Annotated[str, typer.Option("--env", help="Environment name (a DNS-1123 label), e.g. dev.")],
+    repo: Annotated[str, checked("--repo", P.repo, help="Repository URL (https, ssh, git) or local path.")],
+    env: Annotated[str, checked("--env", P.dns_label, help="Environment name (a DNS-1123 label), e.g. dev.")],
     base: Annotated[
-        str, typer.Option("--base", help="Branch, tag or commit the change is compared with (the PR's base).")
+        str,
+        checked(
+            "--base", P.git_ref, help="Branch, tag or commit the change is compared with (the PR's base)."
+        ),
     ],
     revision: Annotated[
-        str | None, typer.Option(help="Branch, tag or commit of the change (default: the remote's HEAD).")
-    ] = None,
-    path: Annotated[str | None, typer.Option(help="Path the agent syncs (default clusters/<env>).")] = None,
-    stack: Annotated[
         str | None,
         typer.Option(
+            help="Branch, tag or commit of the change (default: the remote's HEAD).",
+            callback=flag("--revision", P.git_ref),
+        ),
+    ] = None,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            help="Path the agent syncs (default clusters/<env>).", callback=flag("--path", P.repo_path)
+        ),
+    ] = None,
+    stack: Annotated[
+        str | None,
+        checked(
             "--stack",
+            P.dns_label,
             help="Take variables and identities from build/STACK/bridge.json (run `eksgitops plan STACK`).",
         ),
     ] = None,
     stacks_dir: Annotated[
-        Path, typer.Option("--stacks-dir", help="Folder of the stack files; build/ is looked for beside it.")
+        Path,
+        checked("--stacks-dir", P.folder, help="Folder of the stack files; build/ is looked for beside it."),
     ] = Path("stacks"),
     build_dir: Annotated[
         Path | None,
-        typer.Option(
-            "--build-dir", help="Where `eksgitops plan` wrote <STACK>/ (default: build/ beside --stacks-dir)."
+        checked(
+            "--build-dir",
+            P.folder,
+            help="Where `eksgitops plan` wrote <STACK>/ (default: build/ beside --stacks-dir).",
         ),
     ] = None,
     var: Annotated[
-        list[str] | None, typer.Option("--var", help="Extra substitution variable provided (repeatable).")
+        list[str] | None, checked("--var", P.text, help="Extra substitution variable provided (repeatable).")
     ] = None,
     identity: Annotated[
         list[str] | None,
-        typer.Option("--identity", help="Workload identity of the stack; adds <identity>_role_arn."),
+        checked("--identity", P.text, help="Workload identity of the stack; adds <identity>_role_arn."),
     ] = None,
     repo_url: Annotated[
         list[str] | None,
-        typer.Option(
+        checked(
             "--repo-url",
+            P.repo,
             help="URL Argo CD Applications use for this repository when --repo is a local path (repeatable).",
         ),
     ] = None,
     agent: Annotated[
-        str | None, typer.Option(help="Default: as bootstrap recorded it, else flux.", **_AGENTS)
+        str | None,
+        typer.Option(
+            help="Default: as bootstrap recorded it, else flux.",
+            callback=flag("--agent", P.choice(layout.AGENTS)),
+            **_AGENTS,
+        ),
     ] = None,
     lockdown: Annotated[
         bool | None,
@@ -90,25 +114,28 @@ def diff(
     ] = None,
     source_root: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--root",
+            P.repo_path,
             help="Folder of the repository that is the root of the source the agent syncs; paths are "
             "relative to it (as for `fleet verify`).",
         ),
     ] = None,
     kubernetes_version: Annotated[
         str | None,
-        typer.Option(
+        checked(
             "--kubernetes-version",
+            P.kubernetes_minor,
             help="Verify head against this Kubernetes version's built-in schemas (as for `fleet verify`).",
         ),
     ] = None,
     ssh_key: Annotated[
-        Path | None, typer.Option("--ssh-key", help="SSH private key file (default: $EKSGITOPS_GIT_SSH_KEY).")
+        Path | None,
+        checked("--ssh-key", P.key_file, help="SSH private key file (default: $EKSGITOPS_GIT_SSH_KEY)."),
     ] = None,
     token_file: Annotated[
         Path | None,
-        typer.Option("--token-file", help="File holding an HTTPS token (as for `fleet verify`)."),
+        checked("--token-file", P.key_file, help="File holding an HTTPS token (as for `fleet verify`)."),
     ] = None,
     as_json: Annotated[
         bool,
