@@ -21,6 +21,7 @@ from eksgitops.components.arg_checks import (
     text,
 )
 from eksgitops.components.spec.addons import AddonName
+from eksgitops.components.spec.environment import EnvironmentSpec
 from eksgitops.components.spec.errors import describe
 from eksgitops.components.spec.gitops import GitOpsSpec
 from eksgitops.components.spec.rules import oidc_issuer, vpc_id
@@ -60,6 +61,10 @@ BRIDGE_VALUES: dict[str, Check | Items | Tags | Optional] = {
     "vpc_id": text(vpc_id),
     "oidc_issuer_host": text(oidc_issuer),
     "identity_role_arns": _identity_arns,
+    # The spec's own values (EnvironmentSpec.cluster_role), so that the two faces cannot differ.
+    "cluster_role": choice(
+        get_args(EnvironmentSpec.model_fields["cluster_role"].annotation), "a cluster role"
+    ),
 }
 
 

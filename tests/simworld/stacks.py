@@ -32,22 +32,34 @@ def shipped_text(env: str) -> str:
     return (REPO / "stacks" / f"Pulumi.{env}.yaml").read_text()
 
 
-def shipped_stack(env: str, agent: str | None = None) -> str:
-    text = shipped_text(env)
-    if agent is None:
-        return text
-    doc = yaml.safe_load(text)
-    gitops = dict(doc["config"]["eksgitops:gitops"])
-    gitops["agent"] = agent
+def for_agent(gitops: dict, agent: str) -> dict:
+    """A stack's gitops section with `agent` set and only what that agent requires changed."""
+    gitops = {**gitops, "agent": agent}
     if agent != "flux":
         for key in FLUX_ONLY:
             gitops.pop(key, None)
         creds = gitops.get("credentials")
         if isinstance(creds, dict) and creds.get("readOnly") is False:
             gitops["credentials"] = {**creds, "readOnly": True}  # no image automation left
+        # Argo CD checks OpenPGP signatures of HEAD only, EKS's managed Argo CD none (docs/signing.md).
+        verify = gitops.get("verify")
+        if isinstance(verify, dict) and (
+            agent == "eks-argocd"
+            or verify.get("mode", "HEAD") != "HEAD"
+            or not all("BEGIN PGP PUBLIC KEY BLOCK" in str(key) for key in verify.get("publicKeys") or [])
+        ):
+            gitops.pop("verify")
     if agent == "eks-argocd":
         gitops["eksArgocd"] = {"identityCenterInstanceArn": IDENTITY_CENTER}
-    doc["config"]["eksgitops:gitops"] = gitops
+    return gitops
+
+
+def shipped_stack(env: str, agent: str | None = None) -> str:
+    text = shipped_text(env)
+    if agent is None:
+        return text
+    doc = yaml.safe_load(text)
+    doc["config"]["eksgitops:gitops"] = for_agent(dict(doc["config"]["eksgitops:gitops"]), agent)
     return yaml.safe_dump(doc, sort_keys=False)
 
 

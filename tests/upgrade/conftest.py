@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from eksgitops.cli import app
 from tests.dr.conftest import GIT_IDENTITY, aws_env, isolated_git, moto_url  # noqa: F401  (fixtures)
+from tests.simworld.stacks import for_agent
 from tests.upgrade.sim_bluegreen import BlueGreenSim
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -87,29 +88,11 @@ def set_version(project: Path, stack: str, version: str) -> None:
 
 
 AGENTS = ("flux", "argocd", "eks-argocd")
-IDC_INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
-FLUX_ONLY = (
-    "sops",
-    "imageAutomation",
-    "webhookReceiver",
-    "webhookToken",
-    "artifactGenerators",
-    "crossNamespaceRefs",
-    "notifications",
-    "waitForSync",
-)
 
 
 def with_agent(raw: dict, agent: str) -> dict:
-    """A shipped stack's config with gitops.agent set; Flux-only settings go with another agent."""
-    gitops = dict(raw.get("gitops") or {})
-    gitops["agent"] = agent
-    if agent != "flux":
-        for key in FLUX_ONLY:
-            gitops.pop(key, None)
-    if agent == "eks-argocd":
-        gitops["eksArgocd"] = {"identityCenterInstanceArn": IDC_INSTANCE}
-    return {**raw, "gitops": gitops}
+    """A shipped stack's config with gitops.agent set; what only another agent takes goes."""
+    return {**raw, "gitops": for_agent(dict(raw.get("gitops") or {}), agent)}
 
 
 @pytest.fixture
