@@ -73,7 +73,7 @@ class ResourceGraph:
             for r in records_list
         )
         for r in records_list:
-            provider_urn = (r.provider or "").rsplit("::", 1)[0]
+            provider_urn = (getattr(r, "provider", "") or "").rsplit("::", 1)[0]
             if r.custom and provider_urn in self.nodes and provider_urn not in self.dependencies[r.urn]:
                 self.provider[r.urn] = provider_urn
 

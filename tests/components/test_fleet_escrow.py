@@ -333,7 +333,7 @@ def test_plan_prod_shows_the_escrow_protected_and_kept(tmp_path: Path, monkeypat
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(REPO)
     out = tmp_path / "build"
-    result = CliRunner().invoke(app, ["plan", "prod", "--out", str(out)])
+    result = CliRunner().invoke(app, ["plan", "prod", "--out", str(out)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     flat = " ".join(result.stdout.split())
     for line in (

@@ -126,7 +126,10 @@ def test_repo_never_means_the_current_directory(cli, repo: str, tmp_path: Path, 
     for command in ("bootstrap", "verify"):
         result = invoke(cli, command, "--repo", repo, "--env", "dev")
         assert result.exit_code == 2, result.output
-        assert "the current directory is never implied" in result.stderr
+        # An empty value is refused as empty by the flag check; "." as the current directory.
+        assert result.stderr.startswith("error: --repo") and (
+            "the current directory is never implied" in result.stderr or "is empty" in result.stderr
+        ), result.stderr
     assert git("status", "--porcelain", cwd=tmp_path) == ""
 
 

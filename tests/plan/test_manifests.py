@@ -33,7 +33,7 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run_plan_cli(args: list[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(ROOT)
-    return CliRunner().invoke(app, ["plan", *args])
+    return CliRunner().invoke(app, ["plan", *args], env={"COLUMNS": "250"})  # one tree line each
 
 
 def stack_with_gitops(tmp_path: Path, gitops: dict[str, Any], name: str = "dev") -> Path:

@@ -104,8 +104,9 @@ def test_nothing_is_cut_with_an_ellipsis_at_80_columns(project: Path) -> None:
     result = _plan("dev", width=80)
     assert result.exit_code == 0, result.output
     assert "…" not in result.stdout
-    # A long value is wrapped, not cut: the policy ARN of the admin entry reads whole.
-    flat = "".join(line.strip() for line in result.stdout.splitlines())
+    # A long value is wrapped, not cut: the policy ARN of the admin entry reads whole once the
+    # tree's guides are taken off the lines it was folded over.
+    flat = "".join(line.lstrip(" │├└─").strip() for line in result.stdout.splitlines())
     assert "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" in flat
 
 

@@ -66,7 +66,9 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def plan_document(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], str]:
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(app, ["plan", stack, "--out", str(tmp_path / "build")])
+    result = CliRunner().invoke(
+        app, ["plan", stack, "--out", str(tmp_path / "build")], env={"COLUMNS": "250"}
+    )
     assert result.exit_code == 0, result.output
     return json.loads((tmp_path / "build" / stack / "resources.json").read_text()), result.stdout
 

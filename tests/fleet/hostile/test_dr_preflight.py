@@ -58,6 +58,7 @@ def test_dr_preflight_refuses_a_hostile_fleet(
     # aws_env set moto's fake keys; the canaries replace them (moto accepts any).
     for key, value in CANARY_ENV.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("COLUMNS", "250")  # each check row on one line, as the assertions read it
     monkeypatch.chdir(project)
     (project / "build" / "dev").mkdir(parents=True)
     (project / "build" / "dev" / "bridge.json").write_text(json.dumps(BRIDGE))
