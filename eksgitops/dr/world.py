@@ -17,7 +17,7 @@ from eksgitops.dr.context import DrFailure
 from eksgitops.dr.fleet_check import FleetVerifier, SubprocessFleetVerifier
 from eksgitops.dr.preflight import PlanRunner, SubprocessPlanRunner
 from eksgitops.dr.pulumi_workspace import AutomationWorkspace, PulumiWorkspace
-from eksgitops.dr.tools import Which, path_which
+from eksgitops.dr.tools import Which, ask_path
 from eksgitops.dr.waits import Clock, SystemClock
 from eksgitops.fleet.credentials import Credentials
 
@@ -39,7 +39,7 @@ class World:
     """`eksgitops fleet verify` run in the project."""
     creds: Callable[[], Credentials]
     """The Git credentials from the environment."""
-    which: Which = path_which
+    which: Which = ask_path
     """Finds a CLI on PATH and asks its version (`pulumi version`, `aws --version`)."""
 
 
