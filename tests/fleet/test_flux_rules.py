@@ -150,8 +150,12 @@ def test_the_kubernetes_version_flag(cli, bare_remote: Path, tmp_path: Path) -> 
     assert invoke(cli, *args, "--kubernetes-version", "1.36").exit_code == 0
     result = invoke(cli, *args, "--kubernetes-version", "1.3x")
     assert result.exit_code == 2
+    assert result.stderr.startswith("error: --kubernetes-version: '1.3x' is not a Kubernetes minor version")
+    assert len(result.stderr.strip().splitlines()) == 1
+    result = invoke(cli, *args, "--kubernetes-version", "1.99")
+    assert result.exit_code == 2
     assert result.stderr.startswith(
-        "error: --kubernetes-version: '1.3x' has no shipped schemas (allowed: 1.25,"
+        "error: --kubernetes-version: '1.99' has no shipped schemas (allowed: 1.25,"
     )
     assert len(result.stderr.strip().splitlines()) == 1
 

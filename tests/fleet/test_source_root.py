@@ -80,5 +80,5 @@ def test_the_root_flag(cli, bare_remote: Path, tmp_path: Path) -> None:
     result = invoke(cli, *args, "--root", "../up")
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "error: --root: '../up' must be a relative path inside the repository without '..'"
+        "error: --root: '../up' is not a folder inside the repository; a relative path without .."
     )

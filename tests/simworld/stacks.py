@@ -54,12 +54,32 @@ def for_agent(gitops: dict, agent: str) -> dict:
     return gitops
 
 
+VERIFY_WAIVER = {
+    "rule": "GITOPS-VERIFY",
+    "reason": "test input: the shipped stack's example key is one this agent cannot verify",
+}
+
+
+def with_agent_config(config: dict, agent: str, prefix: str = "") -> dict:
+    """A stack's config (keys with `prefix`, e.g. "eksgitops:") with `agent` set, as `for_agent`
+    does; where the agent cannot keep the stack's gitops.verify, GITOPS-VERIFY is waived with a
+    reason, as a user moving that stack to that agent would have to."""
+    gitops = dict(config.get(f"{prefix}gitops") or {})
+    changed = for_agent(gitops, agent)
+    config = {**config, f"{prefix}gitops": changed}
+    if "verify" in gitops and "verify" not in changed:
+        policy = dict(config.get(f"{prefix}policy") or {})
+        policy["waivers"] = [*(policy.get("waivers") or []), VERIFY_WAIVER]
+        config[f"{prefix}policy"] = policy
+    return config
+
+
 def shipped_stack(env: str, agent: str | None = None) -> str:
     text = shipped_text(env)
     if agent is None:
         return text
     doc = yaml.safe_load(text)
-    doc["config"]["eksgitops:gitops"] = for_agent(dict(doc["config"]["eksgitops:gitops"]), agent)
+    doc["config"] = with_agent_config(doc["config"], agent, "eksgitops:")
     return yaml.safe_dump(doc, sort_keys=False)
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from eksgitops.cli import app
 from tests.dr.conftest import GIT_IDENTITY, aws_env, isolated_git, moto_url  # noqa: F401  (fixtures)
-from tests.simworld.stacks import for_agent
+from tests.simworld.stacks import with_agent_config
 from tests.upgrade.sim_bluegreen import BlueGreenSim
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +92,7 @@ AGENTS = ("flux", "argocd", "eks-argocd")
 
 def with_agent(raw: dict, agent: str) -> dict:
     """A shipped stack's config with gitops.agent set; what only another agent takes goes."""
-    return {**raw, "gitops": for_agent(dict(raw.get("gitops") or {}), agent)}
+    return with_agent_config(raw, agent)
 
 
 @pytest.fixture

@@ -186,7 +186,7 @@ def test_exit_codes(tmp_path: Path, bare_remote: Path, cli: CliRunner) -> None:
     assert failure["error"] and failure["exitCode"] == 4
     usage = invoke(cli, "diff", "--repo", str(bare_remote), "--env", "dev", "--base", "-x")
     assert usage.exit_code == 2 and usage.stdout == ""
-    assert usage.stderr.startswith("error: --base: '-x' is not a branch, tag or commit")
+    assert usage.stderr.startswith("error: --base: '-x' is not a Git branch, tag or commit")
     both = invoke(cli, *args, "--json", "--markdown")
     assert both.exit_code == 2 and "--json/--markdown" in both.stderr
     small = invoke(cli, *args, "--max-chars", "100")
