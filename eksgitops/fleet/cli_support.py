@@ -7,11 +7,13 @@ that each mistake reads the same whichever command it was made in.
 
 from __future__ import annotations
 
+import math
 import posixpath
 from pathlib import Path
 
 import typer
 
+from eksgitops.cli_params import FlagError
 from eksgitops.fleet import layout
 from eksgitops.fleet.credentials import CredentialError, Credentials
 from eksgitops.fleet.findings import Report
@@ -21,6 +23,14 @@ from eksgitops.fleet.signing import SigningKey, SigningKeyError
 from eksgitops.git_transport import TransportError, scrubbed_environment
 from eksgitops.stack_gitops import StackGitOpsError, gitops_target
 from eksgitops.terminal_text import shown
+
+MAX_DEADLINE = 86_400.0
+
+
+def _deadline(value: float) -> None:
+    # Checked with the other flags, before anything else: a run needs a positive, finite budget.
+    if not (math.isfinite(value) and 0 < value <= MAX_DEADLINE):
+        raise FlagError(f"{value!r} is not a number of seconds", f"above 0 and at most {MAX_DEADLINE:g}")
 
 
 def _usage(flag: str, problem: str) -> typer.Exit:

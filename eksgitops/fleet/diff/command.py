@@ -40,6 +40,14 @@ def _revision(flag: str, value: str | None) -> None:
         raise _usage(flag, f"{value!r} is not a branch, tag or commit")
 
 
+def _max_chars(value: int) -> None:
+    # Checked with the other flags, before the required ones are looked for.
+    if not 2_000 <= value < GITHUB_LIMIT:
+        raise P.FlagError(
+            f"{value} is outside 2000..{GITHUB_LIMIT - 1}", "a number of characters in that range"
+        )
+
+
 def diff(
     repo: Annotated[str, checked("--repo", P.repo, help="Repository URL (https, ssh, git) or local path.")],
     env: Annotated[str, checked("--env", P.dns_label, help="Environment name (a DNS-1123 label), e.g. dev.")],
@@ -146,8 +154,9 @@ def diff(
     ] = False,
     max_chars: Annotated[
         int,
-        typer.Option(
+        checked(
             "--max-chars",
+            _max_chars,
             help=f"Largest --markdown comment, in characters (2000 to {GITHUB_LIMIT - 1}); what does not fit "
             "is named in a note.",
         ),
@@ -163,8 +172,6 @@ def diff(
     _revision("--revision", revision)
     if as_json and as_markdown:
         raise cli._usage("--json/--markdown", "choose one output")
-    if not 2_000 <= max_chars < GITHUB_LIMIT:
-        raise cli._usage("--max-chars", f"{max_chars} is outside 2000..{GITHUB_LIMIT - 1}")
     for name in var or []:
         if not VAR_NAME.fullmatch(name):
             raise cli._usage(
